@@ -1,0 +1,170 @@
+#include "config.hpp"
+
+#include "dates.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+#include <fmt/format.h>
+#include <sstream>
+
+namespace tpmbot {
+
+namespace {
+
+bool set(const env_fn& env, const char* name) {
+    const char* v = env(name);
+    return v != nullptr && *v != '\0';
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == ',' || c == ' ') {
+            if (!cur.empty()) {
+                out.push_back(cur);
+            }
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) {
+        out.push_back(cur);
+    }
+    return out;
+}
+
+std::string system_zone() {
+    try {
+        return std::string(date::current_zone()->name());
+    } catch (const std::exception&) {
+        return "UTC";
+    }
+}
+
+} // namespace
+
+std::optional<unix_time> parse_utc(const std::string& text) {
+    for (const char* f : {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%MZ",
+                          "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
+        std::istringstream in(text);
+        date::sys_seconds tp;
+        in >> date::parse(f, tp);
+        if (!in.fail() && in.peek() == std::char_traits<char>::eof()) {
+            return tp.time_since_epoch().count();
+        }
+    }
+    return std::nullopt;
+}
+
+std::string default_db_path(const env_fn& env) {
+    if (set(env, "XDG_DATA_HOME")) {
+        return std::string(env("XDG_DATA_HOME")) + "/tpmbot/tpmbot.db";
+    }
+    if (set(env, "HOME")) {
+        return std::string(env("HOME")) + "/.local/share/tpmbot/tpmbot.db";
+    }
+    return "tpmbot.db";
+}
+
+config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
+    config c;
+    c.db_path = set(env, "TPMBOT_DB") ? env("TPMBOT_DB") : default_db_path(env);
+    if (set(env, "TPMBOT_ADMINS")) {
+        c.admins = split_list(env("TPMBOT_ADMINS"));
+    }
+    c.slack_tokens = (set(env, "SLACK_APP_TOKEN") || set(env, "SLACK_APP_TOKEN_FILE")) &&
+                     (set(env, "SLACK_BOT_TOKEN") || set(env, "SLACK_BOT_TOKEN_FILE"));
+    c.tz = set(env, "TPMBOT_TZ") ? env("TPMBOT_TZ") : "";
+
+    for (std::size_t i = 1; i < argv.size(); ++i) {
+        const auto& a = argv[i];
+        auto value = [&](const char* flag) -> std::string {
+            if (i + 1 >= argv.size()) {
+                throw config_error(fmt::format("{} needs a value; see tpmbot --help", flag));
+            }
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            c.show_help = true;
+        } else if (a == "--version") {
+            c.show_version = true;
+        } else if (a == "--console") {
+            c.force_console = true;
+        } else if (a == "--db") {
+            c.db_path = value("--db");
+        } else if (a == "--script") {
+            c.script = value("--script");
+        } else if (a == "--user") {
+            c.user = value("--user");
+        } else if (a == "--channel") {
+            c.channel = value("--channel");
+        } else if (a == "--team") {
+            c.team = value("--team");
+        } else if (a == "--tz") {
+            c.tz = value("--tz");
+        } else if (a == "--clock") {
+            auto v = value("--clock");
+            c.clock = parse_utc(v);
+            if (!c.clock) {
+                throw config_error(fmt::format("--clock {} is not a UTC time; use "
+                                               "2026-11-25T09:00:00Z",
+                                               v));
+            }
+        } else {
+            throw config_error(fmt::format("unknown option {}; see tpmbot --help", a));
+        }
+    }
+    if (c.tz.empty()) {
+        c.tz = system_zone();
+    }
+    try {
+        dates::check_zone(c.tz);
+    } catch (const user_error& e) {
+        throw config_error(fmt::format("--tz/TPMBOT_TZ: {}", e.what()));
+    }
+    if (c.db_path.empty()) {
+        throw config_error("TPMBOT_DB is empty; give a file path");
+    }
+    return c;
+}
+
+std::string usage() {
+    return R"(tpmbot: blockers, owners (DRIs) and decisions where your team talks.
+
+Usage: tpmbot [options]
+
+Without Slack tokens, tpmbot opens the console: type what you would type in Slack
+(/tpm ..., /blocker ..., @tpmbot ...) and see what the bot would post, and where.
+
+Options:
+  --db PATH        SQLite database file (env TPMBOT_DB; default
+                   $XDG_DATA_HOME/tpmbot/tpmbot.db or ~/.local/share/tpmbot/tpmbot.db)
+  --script FILE    run the console lines in FILE, print the transcript, and exit
+  --user NAME      the console's person (default: me; they are an admin)
+  --channel NAME   the console's channel (default: general)
+  --team ID        the console's workspace id (default: T0CONSOLE)
+  --tz ZONE        the console person's IANA time zone (env TPMBOT_TZ; default: the system's)
+  --clock TIME     start the console's clock at a UTC time, e.g. 2026-11-25T09:00:00Z
+  --console        open the console even when Slack tokens are set
+  --version        print the version
+  -h, --help       this text
+
+Environment:
+  TPMBOT_DB        database file path
+  TPMBOT_ADMINS    comma-separated Slack user ids who are tpmbot admins
+  TPMBOT_TZ        the console person's time zone
+
+Console lines:
+  /tpm <command>, /blocker, /decision, /owner   slash commands, as in Slack
+  @tpmbot <text>                                a mention, as in Slack
+  :as @name   :in #channel   :team ID           act as someone else, elsewhere
+  :thread <ts>|<id>|off                         say mentions inside a thread
+  :click N                                      press button N of an earlier post
+  :advance 2h|3d|30m                            move the console's clock forward
+  :now   :help   :quit
+)";
+}
+
+} // namespace tpmbot

@@ -1,0 +1,52 @@
+#pragma once
+/// Configuration from flags and environment variables (`tpmbot --help` lists them).
+
+#include "model.hpp"
+
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace tpmbot {
+
+/// A flag or variable that cannot be used; the message says which and why.
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Everything the binary needs to start.
+struct config {
+    std::string db_path;             ///< --db, TPMBOT_DB, or the default
+    std::vector<std::string> admins; ///< TPMBOT_ADMINS, user ids
+    bool slack_tokens = false;       ///< SLACK_APP_TOKEN and SLACK_BOT_TOKEN (or *_FILE) set
+    bool force_console = false;      ///< --console
+    std::string script;              ///< --script FILE: run these lines, then exit
+    std::string user = "me";         ///< --user: the console's person
+    std::string channel = "general"; ///< --channel: the console's channel
+    std::string team = "T0CONSOLE";  ///< --team: the console's workspace
+    std::string tz;                  ///< --tz / TPMBOT_TZ: the console person's zone
+    std::optional<unix_time> clock;  ///< --clock: the console's start time (UTC)
+    bool show_help = false;
+    bool show_version = false;
+};
+
+/// Looks up an environment variable; null when unset.
+using env_fn = std::function<const char*(const char*)>;
+
+/// Parses flags and environment. Throws config_error with a message fit for the terminal.
+config parse_config(const std::vector<std::string>& argv, const env_fn& env);
+
+/// The database path used when neither --db nor TPMBOT_DB is given:
+/// $XDG_DATA_HOME/tpmbot/tpmbot.db, else ~/.local/share/tpmbot/tpmbot.db, else ./tpmbot.db.
+std::string default_db_path(const env_fn& env);
+
+/// `tpmbot --help`.
+std::string usage();
+
+/// Parses "2026-11-25T09:00:00Z" or "2026-11-25T09:00" (UTC); nullopt when malformed.
+std::optional<unix_time> parse_utc(const std::string& text);
+
+} // namespace tpmbot

@@ -1,0 +1,57 @@
+#include "dispatcher.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace tpmbot {
+
+dispatcher::dispatcher(sqlite_store& db, const router& routes, std::vector<std::string> env_admins,
+                       log_fn log)
+    : db_(db), routes_(routes), env_admins_(std::move(env_admins)), log_(std::move(log)) {}
+
+bool dispatcher::is_admin(const std::string& team_id, const std::string& user_id) {
+    if (std::find(env_admins_.begin(), env_admins_.end(), user_id) != env_admins_.end()) {
+        return true;
+    }
+    auto added = db_.list_admins(team_id);
+    return std::find(added.begin(), added.end(), user_id) != added.end();
+}
+
+handled dispatcher::handle(command cmd) {
+    handled out;
+    try {
+        db_.transact([&] {
+            cmd.is_admin = cmd.is_admin || is_admin(cmd.team_id, cmd.user_id);
+            out.effects = routes_.run(db_, cmd);
+            for (const auto& e : out.effects) {
+                db_.enqueue(cmd.team_id, e, cmd.now);
+            }
+        });
+        return out;
+    } catch (const user_error& e) {
+        return refuse(cmd, e.what());
+    } catch (const std::exception& e) {
+        log_(fmt::format("command failed and was rolled back: team={} user={} command={} "
+                         "error={}",
+                         cmd.team_id, cmd.user_id, cmd.command_name, e.what()));
+        return refuse(cmd, ":warning: Something went wrong on tpmbot's side, so nothing was "
+                           "changed. Please try again; if it keeps happening, tell whoever runs "
+                           "tpmbot.");
+    }
+}
+
+handled dispatcher::refuse(const command& cmd, std::string text) {
+    handled out;
+    out.ok = false;
+    effect e;
+    e.to = destination::ephemeral;
+    e.channel = cmd.channel_id;
+    e.user = cmd.user_id;
+    e.thread_ts = mention_thread(cmd);
+    e.text = std::move(text);
+    db_.transact([&] { db_.enqueue(cmd.team_id, e, cmd.now); });
+    out.effects.push_back(std::move(e));
+    return out;
+}
+
+} // namespace tpmbot

@@ -1,0 +1,61 @@
+#include "config.hpp"
+#include "console.hpp"
+#include "dispatcher.hpp"
+#include "router.hpp"
+#include "sqlite_store.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+    using namespace tpmbot;
+    config cfg;
+    try {
+        cfg = parse_config({argv, argv + argc}, [](const char* n) { return std::getenv(n); });
+    } catch (const config_error& e) {
+        std::cerr << "tpmbot: " << e.what() << "\n";
+        return 2;
+    }
+    if (cfg.show_help || cfg.show_version) {
+        std::cout << (cfg.show_help ? usage() : "tpmbot 0.1.0\n");
+        return 0;
+    }
+    if (cfg.slack_tokens && !cfg.force_console) {
+        std::cerr << "tpmbot: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, but this build has "
+                     "only the console transport. Unset them, or pass --console.\n";
+        return 2;
+    }
+    try {
+        auto parent = std::filesystem::path(cfg.db_path).parent_path();
+        if (!parent.empty()) {
+            std::filesystem::create_directories(parent);
+        }
+        sqlite_store db(cfg.db_path);
+        auto routes = make_router();
+        dispatcher d(db, routes, cfg.admins, [](const std::string& l) { std::cerr << l << "\n"; });
+        console c(db, d, cfg, std::cout);
+        if (!cfg.script.empty()) {
+            std::ifstream in(cfg.script);
+            if (!in) {
+                std::cerr << "tpmbot: cannot read script " << cfg.script << "\n";
+                return 1;
+            }
+            run_console(c, in, std::cout, false, true);
+            return 0;
+        }
+        bool tty = ::isatty(STDIN_FILENO) != 0;
+        if (tty) {
+            std::cout << "tpmbot console: you are @" << cfg.user << " in #" << cfg.channel
+                      << " (workspace " << cfg.team << "). Data: " << cfg.db_path
+                      << "\nType /tpm help for commands, :help for the console, :quit to leave.\n";
+        }
+        run_console(c, std::cin, std::cout, tty, !tty);
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "tpmbot: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,276 @@
+#include "common.hpp"
+
+#include "dates.hpp"
+#include "mrkdwn.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace tpmbot {
+
+std::string mention_thread(const command& cmd) {
+    if (cmd.from != source::mention) {
+        return {};
+    }
+    return cmd.thread_ts.empty() ? cmd.message_ts : cmd.thread_ts;
+}
+
+void context::reply(std::string text) {
+    effect e;
+    e.to = destination::ephemeral;
+    e.channel = cmd.channel_id;
+    e.user = cmd.user_id;
+    e.thread_ts = mention_thread(cmd);
+    e.text = std::move(text);
+    out.push_back(std::move(e));
+}
+
+void context::card(const item& it, std::string text, std::vector<button> buttons) {
+    effect e;
+    e.to = destination::channel;
+    e.item = it.id_str();
+    if (!it.thread_ts.empty()) {
+        e.channel = it.thread_channel;
+        e.thread_ts = it.thread_ts;
+    } else {
+        e.channel = it.channel_id;
+        e.is_card = true;
+    }
+    e.text = std::move(text);
+    e.buttons = std::move(buttons);
+    out.push_back(std::move(e));
+}
+
+void context::thread(const item& it, std::string text) {
+    effect e;
+    e.to = destination::thread;
+    e.item = it.id_str();
+    e.channel = it.thread_ts.empty() ? it.channel_id : it.thread_channel;
+    e.thread_ts = it.thread_ts;
+    e.text = std::move(text);
+    out.push_back(std::move(e));
+}
+
+void context::channel_line(const std::string& channel, std::string text) {
+    effect e;
+    e.to = destination::channel;
+    e.channel = channel;
+    e.text = std::move(text);
+    out.push_back(std::move(e));
+}
+
+void context::dm(const std::string& user, std::string text) {
+    effect e;
+    e.to = destination::dm;
+    e.user = user;
+    e.text = std::move(text);
+    out.push_back(std::move(e));
+}
+
+void context::log(const item& it, std::string action, std::string detail) {
+    history_entry h;
+    h.team_id = it.team_id;
+    h.kind = it.kind;
+    h.num = it.num;
+    h.at = cmd.now;
+    h.actor = cmd.user_id;
+    h.action = std::move(action);
+    h.detail = std::move(detail);
+    db.append_history(h);
+}
+
+std::string lower(std::string_view s) {
+    std::string r(s);
+    for (char& c : r) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return r;
+}
+
+std::size_t char_count(std::string_view utf8) {
+    return static_cast<std::size_t>(std::count_if(utf8.begin(), utf8.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+}
+
+void check_length(std::string_view what, std::string_view text, std::size_t limit) {
+    auto n = char_count(text);
+    if (n > limit) {
+        throw user_error(fmt::format("The {} is {} characters long; the limit is {}. Shorten it, "
+                                     "and put details in the item's thread.",
+                                     what, n, limit));
+    }
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        prev[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            auto sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+        }
+        std::swap(prev, cur);
+    }
+    return prev[b.size()];
+}
+
+std::string user_of(const args::token& t, const command& cmd) {
+    if (t.kind == args::tok::user) {
+        return t.text;
+    }
+    if (t.kind == args::tok::word && lower(t.text) == "me") {
+        return cmd.user_id;
+    }
+    return {};
+}
+
+std::string require_user(std::string_view value, const command& cmd, std::string_view key,
+                         std::string_view example) {
+    auto ts = args::tokenize(value);
+    if (ts.size() == 1) {
+        auto u = user_of(ts[0], cmd);
+        if (!u.empty()) {
+            return u;
+        }
+    }
+    throw user_error(fmt::format("`{}` needs a person: pick them with @ so Slack links the name "
+                                 "(or write `me`), e.g. `{}`",
+                                 key, example));
+}
+
+std::string who(std::string_view user_id) {
+    if (user_id.empty()) {
+        return "nobody";
+    }
+    return fmt::format("<@{}>", user_id);
+}
+
+std::optional<args::token> take_key(std::vector<args::token>& ts, std::string_view key) {
+    for (auto it = ts.begin(); it != ts.end(); ++it) {
+        if (it->kind == args::tok::key_value && it->key == key) {
+            auto t = *it;
+            ts.erase(it);
+            return t;
+        }
+    }
+    return std::nullopt;
+}
+
+void check_keys(const std::vector<args::token>& ts, std::span<const std::string_view> known,
+                std::string_view example) {
+    for (const auto& t : ts) {
+        if (t.kind != args::tok::key_value || t.key.size() < 2) {
+            continue;
+        }
+        if (std::find(known.begin(), known.end(), t.key) != known.end()) {
+            continue;
+        }
+        for (auto k : known) {
+            if (edit_distance(t.key, k) <= 1) {
+                throw user_error(fmt::format("`{}:` is not an option here. Did you mean `{}:`? "
+                                             "e.g. `{}`",
+                                             mrkdwn::escape(t.key), k, example));
+            }
+        }
+    }
+}
+
+std::string require_date(std::string_view text, const command& cmd, std::string_view example) {
+    auto d = dates::parse(text, cmd.now, cmd.user_tz);
+    if (!d) {
+        throw user_error(fmt::format("`{}` is not a date. Use today, tomorrow, a weekday (fri), "
+                                     "+3d, next week or YYYY-MM-DD, e.g. `{}`",
+                                     mrkdwn::escape(text), example));
+    }
+    return *d;
+}
+
+item load_item(context& ctx, item_id id) {
+    auto it = ctx.db.find_item(ctx.cmd.team_id, id);
+    if (!it) {
+        throw user_error(fmt::format("There is no {} in this workspace. See what exists with "
+                                     "`/tpm {} list all`.",
+                                     id.str(), kind_name(id.kind)));
+    }
+    return *it;
+}
+
+bool may_modify(const item& it, const command& cmd) {
+    return cmd.is_admin || cmd.user_id == it.dri || cmd.user_id == it.reporter;
+}
+
+void require_modify(const item& it, const command& cmd, std::string_view what) {
+    if (may_modify(it, cmd)) {
+        return;
+    }
+    throw user_error(fmt::format("Only the DRI ({}), the reporter ({}) or an admin can {}. "
+                                 "Ask them, or add an update instead: `/tpm {} {} update <text>`",
+                                 who(it.dri), who(it.reporter), what, kind_name(it.kind),
+                                 it.id_str()));
+}
+
+std::vector<button> item_buttons(const item& it) {
+    auto id = it.id_str();
+    auto noun = std::string(kind_name(it.kind));
+    std::vector<button> b;
+    if (it.kind == item_kind::blocker) {
+        b.push_back({"Ack", "blocker_ack", fmt::format("blocker {} ack", id)});
+        b.push_back({"Resolve", "blocker_resolve", fmt::format("blocker {} resolve", id)});
+    }
+    b.push_back({"Take ownership", "take_ownership", fmt::format("owner {} me", id)});
+    return b;
+}
+
+std::string status_badge(const item& it) {
+    const auto& s = it.status;
+    if (s == "open") {
+        return it.kind == item_kind::blocker ? ":red_circle: open" : ":large_blue_circle: open";
+    }
+    if (s == "acked") {
+        return ":large_yellow_circle: acked";
+    }
+    if (s == "proposed") {
+        return ":hourglass_flowing_sand: pending";
+    }
+    if (s == "resolved" || s == "decided" || s == "mitigated" || s == "delivered" ||
+        s == "closed") {
+        return ":white_check_mark: " + s;
+    }
+    if (s == "occurred") {
+        return ":boom: occurred";
+    }
+    return ":heavy_minus_sign: " + s;
+}
+
+std::string list_line(const item& it, unix_time now) {
+    std::string line = fmt::format("• *{}* {} — DRI {}", it.id_str(), it.title, who(it.dri));
+    switch (it.kind) {
+    case item_kind::blocker:
+        line += fmt::format(" · sev {}", it.severity);
+        break;
+    case item_kind::decision:
+        if (!it.due.empty()) {
+            line += fmt::format(" · by {}", it.due);
+        }
+        break;
+    case item_kind::risk:
+        line += fmt::format(" · p:{} i:{}", it.probability, it.impact);
+        break;
+    case item_kind::dep:
+        line += fmt::format(" · from {}", it.from_who);
+        if (!it.due.empty()) {
+            line += fmt::format(" · by {}", it.due);
+        }
+        break;
+    }
+    line += fmt::format(" · {} · {} old", it.status, dates::age(now - it.created_at));
+    return line;
+}
+
+} // namespace tpmbot

@@ -1,0 +1,138 @@
+#pragma once
+/// What every noun handler shares: the per-command context (store, caller, effects),
+/// argument helpers, permission checks and limits.
+
+#include "args.hpp"
+#include "model.hpp"
+#include "store.hpp"
+
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tpmbot {
+
+class router;
+
+/// Documented limits on user text, in characters (SPEC §8: oversized text is refused).
+inline constexpr std::size_t max_title_chars = 500;
+inline constexpr std::size_t max_note_chars = 1000;
+inline constexpr std::size_t max_options = 10;
+inline constexpr std::size_t max_option_chars = 200;
+/// Lists show at most this many lines, then "and N more".
+inline constexpr std::size_t max_list_lines = 40;
+
+/// One command of the help, kept beside its handler.
+struct help_entry {
+    std::string usage;     ///< man-page syntax: "/tpm blocker <id> resolve [note]"
+    std::string summary;   ///< one short sentence
+    std::string example;   ///< one concrete example
+    bool everyday = false; ///< shown by plain `help`
+    std::string verb;      ///< the verb it documents, for "did you mean" ("" for create)
+};
+
+/// The state of one command being handled: the store, the caller and the effects so far.
+class context {
+public:
+    context(store& s, const command& c) : db(s), cmd(c) {}
+
+    store& db;
+    const command& cmd;
+    std::vector<effect> out;
+    const router* routes = nullptr; ///< for "did you mean" in handlers
+
+    /// Only the caller sees it (in the mention's thread when it came from one).
+    void reply(std::string text);
+    /// The item's card: in the mention's thread for a mention (which becomes the item's
+    /// thread), else a channel post whose ts becomes the item's thread.
+    void card(const item& it, std::string text, std::vector<button> buttons);
+    /// A reply in the item's thread.
+    void thread(const item& it, std::string text);
+    /// A top-level line in a channel.
+    void channel_line(const std::string& channel, std::string text);
+    /// A direct message.
+    void dm(const std::string& user, std::string text);
+    /// Appends to the item's history as the caller.
+    void log(const item& it, std::string action, std::string detail = {});
+};
+
+/// The thread a mention was said in (a top-level mention starts one at its own ts); empty
+/// for other sources.
+std::string mention_thread(const command& cmd);
+/// Case-folded ASCII copy.
+std::string lower(std::string_view s);
+/// Number of Unicode code points in UTF-8 text.
+std::size_t char_count(std::string_view utf8);
+/// Throws user_error when `text` is longer than `limit` characters.
+void check_length(std::string_view what, std::string_view text, std::size_t limit);
+/// Edit distance, for "did you mean".
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+/// A user reference token (<@U1>, or the word `me` for the caller) -> user id; empty if
+/// the token is not one.
+std::string user_of(const args::token& t, const command& cmd);
+/// Parses a single user reference value (`<@U1>`, `<@U1|dana>`, `me`); throws user_error
+/// mentioning `key` and `example` when it is not one.
+std::string require_user(std::string_view value, const command& cmd, std::string_view key,
+                         std::string_view example);
+/// "<@U1>" for a user id, "nobody" when empty.
+std::string who(std::string_view user_id);
+/// The value of `key:` in the tokens, removing it; nullopt when absent.
+std::optional<args::token> take_key(std::vector<args::token>& ts, std::string_view key);
+/// Throws user_error for a key:value token whose key is close to (but not) a known key,
+/// so a typo like `sevv:high` is not silently taken as text.
+void check_keys(const std::vector<args::token>& ts, std::span<const std::string_view> known,
+                std::string_view example);
+/// Resolves a date value typed by the caller; throws user_error with `example` when it is
+/// not a date.
+std::string require_date(std::string_view text, const command& cmd, std::string_view example);
+
+/// Loads an item by id in the caller's workspace; throws user_error when there is none.
+item load_item(context& ctx, item_id id);
+/// Whether the caller may resolve or reassign: the DRI, the reporter or an admin.
+bool may_modify(const item& it, const command& cmd);
+/// Throws user_error unless `may_modify`; `what` is the action ("resolve B-12").
+void require_modify(const item& it, const command& cmd, std::string_view what);
+
+/// The standard item buttons (Ack, Resolve, Take ownership) for a blocker card etc.
+std::vector<button> item_buttons(const item& it);
+/// A one-line summary of an item for lists: "*B-12* text — DRI @u · sev high · 3d".
+std::string list_line(const item& it, unix_time now);
+/// The human status word with its emoji.
+std::string status_badge(const item& it);
+
+// Shared item operations (items.cpp).
+
+/// The card text of an item: id, title, DRI and the fields of its kind.
+std::string card_text(const item& it);
+/// Shows an item with its history, only to the caller.
+void show_item(context& ctx, const item& it);
+/// Records a progress note (`update <text>`): history, thread, and the aging clock reset.
+void add_update(context& ctx, item& it, std::span<const args::token> rest);
+/// Sets or changes the DRI (permission rules of SPEC §8), tells the thread and the new DRI.
+void set_owner(context& ctx, item& it, const std::string& user);
+/// Applies `area:<name>` to a new item: records the area and, with no DRI, the area's owner.
+void apply_area(context& ctx, item& it, const std::optional<args::token>& area_token);
+/// Allocates the number, stores the item with its history line, posts the card and DMs the
+/// DRI when it is someone else. `it` gets its number; "{id}" in an extra button's value
+/// becomes the new id.
+void create_item(context& ctx, item& it, std::vector<button> extra_buttons = {},
+                 std::string card_suffix = {});
+/// The whole of a key:value's value as mrkdwn (a quoted value is escaped text).
+std::string value_text(const args::token& t);
+/// Moves an item to status `to` (from one of `from`) with an optional note from `rest`, for
+/// the DRI, the reporter or an admin: history, a thread reply and, when `closing`, the
+/// closed time and a line in the home channel (SPEC §3: closure should be seen).
+void change_status(context& ctx, item& it, std::string_view to,
+                   std::initializer_list<std::string_view> from, std::string_view emoji,
+                   std::span<const args::token> rest, bool closing);
+/// Reopens a closed item (DRI, reporter or admin) into `to`.
+void reopen_item(context& ctx, item& it, std::string_view to);
+/// Throws user_error for a verb the item's status does not allow.
+void require_status(const item& it, std::initializer_list<std::string_view> allowed,
+                    std::string_view verb);
+
+} // namespace tpmbot

@@ -1,0 +1,173 @@
+#include "dates.hpp"
+#include "mrkdwn.hpp"
+#include "router.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+namespace tpmbot {
+
+namespace {
+
+constexpr std::string_view create_example =
+    "/tpm dep \"staging cert\" from:@infra-oncall by:fri for:B-12";
+constexpr std::array<std::string_view, 5> dep_keys = {"from", "by", "for", "dri", "area"};
+
+void create(context& ctx, std::vector<args::token>& rest) {
+    check_keys(rest, dep_keys, create_example);
+    item it;
+    it.kind = item_kind::dep;
+    it.status = "open";
+    auto from = take_key(rest, "from");
+    if (!from || from->value.empty()) {
+        throw user_error(fmt::format("Who is it needed from? Add `from:` with a person, a user "
+                                     "group or a team, e.g. `{}`",
+                                     create_example));
+    }
+    it.from_who = value_text(*from);
+    check_length("from text", it.from_who, max_option_chars);
+    if (auto by = take_key(rest, "by")) {
+        auto text = by->text;
+        if (lower(text) == "next" && !rest.empty() && rest.back().kind == args::tok::word) {
+            // `by:next week` arrives as two tokens; only the trailing word can belong to it.
+            text += " " + rest.back().text;
+            rest.pop_back();
+        }
+        it.due = require_date(text, ctx.cmd, create_example);
+    }
+    if (auto f = take_key(rest, "for")) {
+        auto id = parse_item_id(f->text);
+        if (!id) {
+            throw user_error(fmt::format("`for:{}` is not an item id. Name what it unblocks, e.g. "
+                                         "`{}`",
+                                         mrkdwn::escape(f->value), create_example));
+        }
+        it.for_item = load_item(ctx, *id).id_str();
+    }
+    if (auto dri = take_key(rest, "dri")) {
+        it.dri = require_user(dri->value, ctx.cmd, "dri:", create_example);
+    }
+    auto area_tok = take_key(rest, "area");
+    it.title = args::render(rest);
+    if (it.title.empty()) {
+        throw user_error(fmt::format("What is needed? Put it first, e.g. `{}`", create_example));
+    }
+    check_length("dependency text", it.title, max_title_chars);
+    apply_area(ctx, it, area_tok);
+    create_item(ctx, it);
+}
+
+void list_deps(context& ctx, std::span<const args::token> rest) {
+    const auto& cmd = ctx.cmd;
+    auto filter = rest.empty() ? std::string("open") : lower(rest[0].text);
+    item_query q;
+    q.team_id = cmd.team_id;
+    q.kind = item_kind::dep;
+    std::string title;
+    auto today = dates::today(cmd.now, cmd.user_tz);
+    if (filter == "open") {
+        q.statuses = {"open"};
+        title = "Open dependencies";
+    } else if (filter == "at-risk") {
+        q.statuses = {"open"};
+        title = "Dependencies at risk (needed within a week, or late)";
+    } else if (filter == "mine") {
+        q.statuses = {"open"};
+        q.dri = cmd.user_id;
+        title = "Open dependencies you own";
+    } else if (filter == "all") {
+        title = "All dependencies";
+    } else {
+        throw user_error(fmt::format("`{}` is not a dependency list filter. Use open, at-risk, "
+                                     "mine or all, e.g. `/tpm dep list at-risk`",
+                                     mrkdwn::escape(rest[0].raw)));
+    }
+    auto items = ctx.db.list_items(q);
+    if (filter == "at-risk") {
+        std::erase_if(items, [&](const item& it) {
+            return it.due.empty() || dates::days_between(today, it.due) > 7;
+        });
+    }
+    if (items.empty()) {
+        ctx.reply(fmt::format("{}: none.", title));
+        return;
+    }
+    std::string out = fmt::format("*{}* ({})", title, items.size());
+    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
+        out += "\n" + list_line(items[i], cmd.now);
+        if (items[i].status == "open" && !items[i].due.empty() && items[i].due < today) {
+            out += " · *late*";
+        }
+    }
+    if (items.size() > max_list_lines) {
+        out += fmt::format("\n…and {} more: `/tpm export all csv` has them all.",
+                           items.size() - max_list_lines);
+    }
+    ctx.reply(out);
+}
+
+void dep_noun(context& ctx, std::vector<args::token>& rest) {
+    if (rest.empty()) {
+        throw user_error(fmt::format("What is needed, and from whom? e.g. `{}`", create_example));
+    }
+    const auto& first = rest[0];
+    auto word = first.kind == args::tok::word ? lower(first.text) : std::string();
+    if (word == "list") {
+        list_deps(ctx, std::span(rest).subspan(1));
+        return;
+    }
+    auto id = first.kind == args::tok::word ? parse_item_id(first.text) : std::nullopt;
+    if (!id) {
+        create(ctx, rest);
+        return;
+    }
+    if (id->kind != item_kind::dep) {
+        throw user_error(fmt::format("{} is not a dependency. Try `/tpm {} {}`.", id->str(),
+                                     kind_name(id->kind), id->str()));
+    }
+    auto it = load_item(ctx, *id);
+    if (rest.size() == 1) {
+        show_item(ctx, it);
+        return;
+    }
+    auto verb = lower(rest[1].text);
+    auto args = std::span(rest).subspan(2);
+    if (verb == "delivered" || verb == "deliver") {
+        change_status(ctx, it, "delivered", {"open"}, ":package:", args, true);
+    } else if (verb == "drop") {
+        change_status(ctx, it, "dropped", {"open"}, ":x:", args, true);
+    } else if (verb == "reopen") {
+        reopen_item(ctx, it, "open");
+    } else if (verb == "update") {
+        add_update(ctx, it, args);
+    } else if (verb == "owner" && args.size() == 1) {
+        set_owner(ctx, it, require_user(args[0].raw, ctx.cmd, "owner", "/tpm owner DEP-4 @lee"));
+    } else {
+        throw user_error(fmt::format("`{}` is not something a dependency can do. {}",
+                                     mrkdwn::escape(rest[1].raw),
+                                     ctx.routes->did_you_mean(verb, "dep")));
+    }
+}
+
+} // namespace
+
+void register_dep(router& r) {
+    noun_def d;
+    d.name = "dep";
+    d.title = "Dependencies: what we need from whom, by when, and what it unblocks";
+    d.fn = dep_noun;
+    d.help = {
+        {"/tpm dep \"<what>\" from:@who [by:<date>] [for:<id>] [dri:@user] [area:<name>]",
+         "Record a dependency on a person, group or team.", std::string(create_example), false, ""},
+        {"/tpm dep <id> delivered|drop [note]", "Close a dependency.",
+         "/tpm dep DEP-4 delivered cert is in the vault", false, "delivered|deliver|drop"},
+        {"/tpm dep <id> reopen", "Open it again.", "/tpm dep DEP-4 reopen", false, "reopen"},
+        {"/tpm dep <id> update <text>", "Add progress to its thread.",
+         "/tpm dep DEP-4 update infra says Thursday", false, "update"},
+        {"/tpm dep list [open|at-risk|mine|all]", "Dependencies; at-risk = needed within a week.",
+         "/tpm dep list at-risk", false, "list"},
+    };
+    r.add(std::move(d));
+}
+
+} // namespace tpmbot

@@ -1,0 +1,279 @@
+#include "common.hpp"
+#include "dates.hpp"
+#include "mrkdwn.hpp"
+
+#include <algorithm>
+#include <date/date.h>
+#include <fmt/format.h>
+
+namespace tpmbot {
+
+namespace {
+
+std::string_view kind_emoji(item_kind k) {
+    switch (k) {
+    case item_kind::blocker:
+        return ":no_entry:";
+    case item_kind::decision:
+        return ":thinking_face:";
+    case item_kind::risk:
+        return ":warning:";
+    case item_kind::dep:
+        return ":link:";
+    }
+    return "";
+}
+
+std::string join_refs(const std::vector<std::string>& v, std::string_view sep) {
+    std::string out;
+    for (const auto& s : v) {
+        out += (out.empty() ? "" : std::string(sep)) + s;
+    }
+    return out;
+}
+
+/// "2026-11-25 09:00 UTC".
+std::string utc_stamp(unix_time t) {
+    auto tp = date::sys_seconds{std::chrono::seconds{t}};
+    return date::format("%Y-%m-%d %H:%M UTC", tp);
+}
+
+} // namespace
+
+std::string card_text(const item& it) {
+    std::string out = fmt::format("{} *{}* {}", kind_emoji(it.kind), it.id_str(), it.title);
+    std::vector<std::string> parts;
+    if (it.dri.empty()) {
+        parts.push_back(fmt::format("DRI: nobody yet (take it: `/tpm owner {} me`)", it.id_str()));
+    } else {
+        parts.push_back("DRI " + who(it.dri));
+    }
+    switch (it.kind) {
+    case item_kind::blocker:
+        parts.push_back("sev " + it.severity);
+        if (!it.waiting_on.empty()) {
+            parts.push_back("waiting on " + it.waiting_on);
+        }
+        break;
+    case item_kind::decision:
+        if (!it.due.empty()) {
+            parts.push_back("decide by " + dates::pretty(it.due));
+        }
+        if (!it.consulted.empty()) {
+            parts.push_back("consulted " + join_refs(it.consulted, ", "));
+        }
+        break;
+    case item_kind::risk:
+        parts.push_back(fmt::format("p:{} i:{}", it.probability, it.impact));
+        break;
+    case item_kind::dep:
+        parts.push_back("from " + it.from_who);
+        if (!it.due.empty()) {
+            parts.push_back("needed by " + dates::pretty(it.due));
+        }
+        if (!it.for_item.empty()) {
+            parts.push_back("for " + it.for_item);
+        }
+        break;
+    }
+    if (!it.area.empty()) {
+        parts.push_back("area " + mrkdwn::escape(it.area));
+    }
+    parts.push_back("raised by " + who(it.reporter));
+    out += "\n" + join_refs(parts, " · ");
+    if (it.kind == item_kind::decision && !it.options.empty()) {
+        std::string opts;
+        for (std::size_t i = 0; i < it.options.size(); ++i) {
+            opts += fmt::format("{}{}. {}", i == 0 ? "" : "   ", i + 1, it.options[i]);
+        }
+        out += "\nOptions: " + opts;
+    }
+    if (it.kind == item_kind::risk && !it.mitigation.empty()) {
+        out += "\nMitigation: " + it.mitigation;
+    }
+    return out;
+}
+
+void show_item(context& ctx, const item& it) {
+    std::string out = card_text(it);
+    out += "\nStatus: " + status_badge(it);
+    if (!it.outcome.empty()) {
+        out += "\nOutcome: " + it.outcome;
+    }
+    if (!it.rationale.empty()) {
+        out += "\nBecause: " + it.rationale;
+    }
+    if (!it.note.empty()) {
+        out += "\nNote: " + it.note;
+    }
+    if (!it.supersedes.empty()) {
+        out += "\nSupersedes " + it.supersedes;
+    }
+    if (!it.superseded_by.empty()) {
+        out += "\nSuperseded by " + it.superseded_by;
+    }
+    auto hist = ctx.db.history(it.team_id, it.id());
+    out += "\n*History*";
+    std::size_t first = hist.size() > 20 ? hist.size() - 20 : 0;
+    if (first > 0) {
+        out += fmt::format("\n… {} earlier changes", first);
+    }
+    for (std::size_t i = first; i < hist.size(); ++i) {
+        const auto& h = hist[i];
+        out += fmt::format("\n• {} {} {}", utc_stamp(h.at), who(h.actor), h.action);
+        if (!h.detail.empty()) {
+            out += ": " + h.detail;
+        }
+    }
+    ctx.reply(out);
+}
+
+void add_update(context& ctx, item& it, std::span<const args::token> rest) {
+    auto text = args::render(rest);
+    if (text.empty()) {
+        throw user_error(fmt::format("What is the update? Write it after `update`, e.g. "
+                                     "`/tpm {} {} update vendor promised a fix by Friday`",
+                                     kind_name(it.kind), it.id_str()));
+    }
+    check_length("update", text, max_note_chars);
+    it.updated_at = ctx.cmd.now;
+    ctx.db.update_item(it);
+    ctx.log(it, "updated", text);
+    ctx.thread(it, fmt::format(":memo: *Update* on *{}* from {}: {}", it.id_str(),
+                               who(ctx.cmd.user_id), text));
+}
+
+void set_owner(context& ctx, item& it, const std::string& user) {
+    if (user == it.dri) {
+        throw user_error(fmt::format("{} is already the DRI of {}.", who(user), it.id_str()));
+    }
+    if (!it.dri.empty()) {
+        require_modify(it, ctx.cmd, "reassign " + it.id_str());
+    }
+    auto old = it.dri;
+    it.dri = user;
+    it.updated_at = ctx.cmd.now;
+    ctx.db.update_item(it);
+    ctx.log(it, "owner", fmt::format("{} → {}", who(old), who(user)));
+    ctx.thread(it,
+               fmt::format(":bust_in_silhouette: The DRI of *{}* is now {} (was {}), set by {}.",
+                           it.id_str(), who(user), who(old), who(ctx.cmd.user_id)));
+    if (user != ctx.cmd.user_id) {
+        ctx.dm(user,
+               fmt::format("{} made you the DRI of *{}* {} in <#{}>. See it with `/tpm {} {}`.",
+                           who(ctx.cmd.user_id), it.id_str(), it.title, it.channel_id,
+                           kind_name(it.kind), it.id_str()));
+    }
+}
+
+void apply_area(context& ctx, item& it, const std::optional<args::token>& area_token) {
+    if (!area_token) {
+        return;
+    }
+    auto name = area_token->text;
+    if (name.empty()) {
+        throw user_error("`area:` needs a name, e.g. `area:\"payments api\"`");
+    }
+    check_length("area name", name, 80);
+    it.area = name;
+    if (auto a = ctx.db.find_area(ctx.cmd.team_id, name)) {
+        it.area = a->name;
+        if (it.dri.empty()) {
+            it.dri = a->owner;
+        }
+    }
+}
+
+void create_item(context& ctx, item& it, std::vector<button> extra_buttons,
+                 std::string card_suffix) {
+    const auto& cmd = ctx.cmd;
+    it.team_id = cmd.team_id;
+    it.num = ctx.db.next_number(cmd.team_id, it.kind);
+    it.channel_id = cmd.channel_id;
+    it.reporter = cmd.user_id;
+    it.created_at = it.updated_at = cmd.now;
+    it.permalink = cmd.permalink;
+    if (cmd.from == source::mention) {
+        it.thread_channel = cmd.channel_id;
+        it.thread_ts = mention_thread(cmd);
+    }
+    ctx.db.insert_item(it);
+    ctx.log(it, "created", it.title);
+    auto buttons = item_buttons(it);
+    for (auto& b : extra_buttons) {
+        if (auto at = b.value.find("{id}"); at != std::string::npos) {
+            b.value.replace(at, 4, it.id_str());
+        }
+        buttons.push_back(std::move(b));
+    }
+    ctx.card(it, card_text(it) + card_suffix, std::move(buttons));
+    if (!it.dri.empty() && it.dri != cmd.user_id) {
+        ctx.dm(it.dri,
+               fmt::format("{} made you the DRI of *{}* {} in <#{}>. See it with `/tpm {} {}`.",
+                           who(cmd.user_id), it.id_str(), it.title, it.channel_id,
+                           kind_name(it.kind), it.id_str()));
+    }
+}
+
+void change_status(context& ctx, item& it, std::string_view to,
+                   std::initializer_list<std::string_view> from, std::string_view emoji,
+                   std::span<const args::token> rest, bool closing) {
+    require_modify(it, ctx.cmd, fmt::format("mark {} {}", it.id_str(), to));
+    require_status(it, from, std::string(to));
+    auto note = args::render(rest);
+    check_length("note", note, max_note_chars);
+    it.status = std::string(to);
+    it.note = note;
+    it.updated_at = ctx.cmd.now;
+    if (closing) {
+        it.closed_at = ctx.cmd.now;
+    }
+    ctx.db.update_item(it);
+    ctx.log(it, std::string(to), note);
+    auto by = who(ctx.cmd.user_id);
+    ctx.thread(it, fmt::format("{} *{}* {} by {}{}", emoji, it.id_str(), to, by,
+                               note.empty() ? "." : ": " + note));
+    if (closing) {
+        ctx.channel_line(it.channel_id, fmt::format("{} *{}* {} — {} by {}", emoji, it.id_str(),
+                                                    it.title, to, by));
+    }
+}
+
+void reopen_item(context& ctx, item& it, std::string_view to) {
+    require_modify(it, ctx.cmd, "reopen " + it.id_str());
+    if (it.closed_at == 0) {
+        throw user_error(
+            fmt::format("{} is still {}; there is nothing to reopen.", it.id_str(), it.status));
+    }
+    it.status = std::string(to);
+    it.note.clear();
+    it.closed_at = 0;
+    it.updated_at = ctx.cmd.now;
+    ctx.db.update_item(it);
+    ctx.log(it, "reopened");
+    ctx.thread(it, fmt::format(":leftwards_arrow_with_hook: *{}* reopened by {}.", it.id_str(),
+                               who(ctx.cmd.user_id)));
+}
+
+std::string value_text(const args::token& t) {
+    if (!t.value.empty() && (t.value[0] == '"' || t.value.rfind("\xE2\x80\x9C", 0) == 0)) {
+        return mrkdwn::escape(t.text);
+    }
+    return args::render(args::tokenize(t.value));
+}
+
+void require_status(const item& it, std::initializer_list<std::string_view> allowed,
+                    std::string_view verb) {
+    if (std::find(allowed.begin(), allowed.end(), it.status) != allowed.end()) {
+        return;
+    }
+    std::string hint;
+    if (it.closed_at != 0 && it.kind != item_kind::decision) {
+        hint =
+            fmt::format(" Reopen it first: `/tpm {} {} reopen`", kind_name(it.kind), it.id_str());
+    }
+    throw user_error(
+        fmt::format("{} is {}, so it cannot be {}.{}", it.id_str(), it.status, verb, hint));
+}
+
+} // namespace tpmbot

@@ -1,0 +1,203 @@
+#include "schema.hpp"
+
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <stdexcept>
+#include <string_view>
+
+namespace tpmbot::schema {
+
+namespace {
+
+/// One step of the schema's history. Never edit a released migration: append a new one.
+struct migration {
+    int version;
+    std::string_view sql;
+};
+
+// Version 1 creates everything. Text columns are NOT NULL DEFAULT '' so an unset field
+// reads back as the empty string the model uses; times are Unix seconds, 0 when unset.
+constexpr std::string_view v1 = R"sql(
+CREATE TABLE counters (
+    team_id TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    next    INTEGER NOT NULL,
+    PRIMARY KEY (team_id, kind)
+);
+
+CREATE TABLE items (
+    team_id        TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    num            INTEGER NOT NULL,
+    channel_id     TEXT NOT NULL DEFAULT '',
+    reporter       TEXT NOT NULL DEFAULT '',
+    dri            TEXT NOT NULL DEFAULT '',
+    status         TEXT NOT NULL DEFAULT '',
+    title          TEXT NOT NULL DEFAULT '',
+    severity       TEXT NOT NULL DEFAULT '',
+    waiting_on     TEXT NOT NULL DEFAULT '',
+    area           TEXT NOT NULL DEFAULT '',
+    due            TEXT NOT NULL DEFAULT '',
+    consulted      TEXT,
+    options        TEXT,
+    outcome        TEXT NOT NULL DEFAULT '',
+    rationale      TEXT NOT NULL DEFAULT '',
+    note           TEXT NOT NULL DEFAULT '',
+    probability    TEXT NOT NULL DEFAULT '',
+    impact         TEXT NOT NULL DEFAULT '',
+    mitigation     TEXT NOT NULL DEFAULT '',
+    from_who       TEXT NOT NULL DEFAULT '',
+    for_item       TEXT NOT NULL DEFAULT '',
+    supersedes     TEXT NOT NULL DEFAULT '',
+    superseded_by  TEXT NOT NULL DEFAULT '',
+    thread_channel TEXT NOT NULL DEFAULT '',
+    thread_ts      TEXT NOT NULL DEFAULT '',
+    permalink      TEXT NOT NULL DEFAULT '',
+    created_at     INTEGER NOT NULL DEFAULT 0,
+    updated_at     INTEGER NOT NULL DEFAULT 0,
+    closed_at      INTEGER NOT NULL DEFAULT 0,
+    escalated_at   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, kind, num)
+);
+CREATE INDEX items_status ON items (team_id, kind, status);
+CREATE INDEX items_dri ON items (team_id, dri);
+CREATE INDEX items_channel ON items (team_id, channel_id);
+
+CREATE TABLE item_history (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    team_id TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    num     INTEGER NOT NULL,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL DEFAULT '',
+    action  TEXT NOT NULL DEFAULT '',
+    detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX item_history_item ON item_history (team_id, kind, num, id);
+
+CREATE TABLE areas (
+    team_id    TEXT NOT NULL,
+    name       TEXT NOT NULL COLLATE NOCASE,
+    owner      TEXT NOT NULL DEFAULT '',
+    updated_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, name)
+);
+
+CREATE TABLE admins (
+    team_id  TEXT NOT NULL,
+    user_id  TEXT NOT NULL,
+    added_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, user_id)
+);
+
+CREATE TABLE users (
+    team_id    TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    tz         TEXT NOT NULL DEFAULT '',
+    updated_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, user_id)
+);
+
+CREATE TABLE outbox (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    team_id         TEXT NOT NULL,
+    destination     TEXT NOT NULL,
+    channel         TEXT NOT NULL DEFAULT '',
+    user            TEXT NOT NULL DEFAULT '',
+    thread_ts       TEXT NOT NULL DEFAULT '',
+    item            TEXT NOT NULL DEFAULT '',
+    is_card         INTEGER NOT NULL DEFAULT 0,
+    text            TEXT NOT NULL DEFAULT '',
+    buttons         TEXT NOT NULL DEFAULT '',
+    created_at      INTEGER NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'pending',
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    ts              TEXT NOT NULL DEFAULT '',
+    error           TEXT NOT NULL DEFAULT '',
+    sent_at         INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_state ON outbox (state, id);
+
+CREATE TABLE inbox (
+    event_id     TEXT PRIMARY KEY,
+    team_id      TEXT NOT NULL DEFAULT '',
+    payload      TEXT NOT NULL DEFAULT '',
+    received_at  INTEGER NOT NULL,
+    processed_at INTEGER
+);
+CREATE INDEX inbox_unprocessed ON inbox (received_at) WHERE processed_at IS NULL;
+
+CREATE TABLE job_claims (
+    job        TEXT NOT NULL,
+    period     TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (job, period)
+);
+
+CREATE TABLE settings (
+    team_id    TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL DEFAULT '',
+    updated_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, key)
+);
+)sql";
+
+/// In order; `version` counts up from 1 without gaps.
+constexpr migration migrations[] = {
+    {1, v1},
+};
+
+void rollback_quietly(SQLite::Database& db) {
+    // SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR, ...).
+    if (sqlite3_get_autocommit(db.getHandle()) == 0) {
+        db.tryExec("ROLLBACK");
+    }
+}
+
+} // namespace
+
+int latest_version() {
+    return migrations[std::size(migrations) - 1].version;
+}
+
+int current_version(SQLite::Database& db) {
+    return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+void migrate(SQLite::Database& db, const std::string& path) {
+    auto refuse_newer = [&](int found) {
+        if (found > latest_version()) {
+            throw std::runtime_error(fmt::format(
+                "database {} has schema version {}, this tpmbot knows up to {}; upgrade tpmbot",
+                path, found, latest_version()));
+        }
+    };
+    int version = current_version(db);
+    refuse_newer(version);
+    for (const auto& m : migrations) {
+        if (m.version <= version) {
+            continue;
+        }
+        // IMMEDIATE takes the write lock first, so two processes starting together cannot
+        // both apply the same migration: the second waits, then sees the new version.
+        db.exec("BEGIN IMMEDIATE");
+        try {
+            version = current_version(db);
+            refuse_newer(version);
+            if (m.version > version) {
+                db.exec(std::string(m.sql));
+                db.exec(fmt::format("PRAGMA user_version = {}", m.version));
+                version = m.version;
+            }
+            db.exec("COMMIT");
+        } catch (...) {
+            rollback_quietly(db);
+            throw;
+        }
+    }
+}
+
+} // namespace tpmbot::schema

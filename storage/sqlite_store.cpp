@@ -1,0 +1,704 @@
+#include "sqlite_store.hpp"
+
+#include "schema.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+namespace tpmbot {
+
+namespace {
+
+// Lists are stored as text: elements joined by the ASCII unit separator; button records
+// joined by the record separator. Neither appears in text a person types in Slack.
+constexpr char unit_sep = '\x1f';
+constexpr char record_sep = '\x1e';
+
+std::vector<std::string> split(std::string_view s, char sep) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (;;) {
+        auto pos = s.find(sep, start);
+        if (pos == std::string_view::npos) {
+            out.emplace_back(s.substr(start));
+            return out;
+        }
+        out.emplace_back(s.substr(start, pos - start));
+        start = pos + 1;
+    }
+}
+
+/// NULL for an empty list, so that {} and {""} both round-trip.
+std::optional<std::string> encode_list(const std::vector<std::string>& v) {
+    if (v.empty()) {
+        return std::nullopt;
+    }
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) {
+            out += unit_sep;
+        }
+        out += v[i];
+    }
+    return out;
+}
+
+std::vector<std::string> decode_list(const SQLite::Column& c) {
+    if (c.isNull()) {
+        return {};
+    }
+    return split(c.getString(), unit_sep);
+}
+
+std::string encode_buttons(const std::vector<button>& buttons) {
+    std::string out;
+    for (std::size_t i = 0; i < buttons.size(); ++i) {
+        if (i > 0) {
+            out += record_sep;
+        }
+        out += buttons[i].text;
+        out += unit_sep;
+        out += buttons[i].action_id;
+        out += unit_sep;
+        out += buttons[i].value;
+    }
+    return out;
+}
+
+std::vector<button> decode_buttons(std::string_view s) {
+    std::vector<button> out;
+    if (s.empty()) {
+        return out;
+    }
+    for (const auto& record : split(s, record_sep)) {
+        auto fields = split(record, unit_sep);
+        fields.resize(3);
+        out.push_back({std::move(fields[0]), std::move(fields[1]), std::move(fields[2])});
+    }
+    return out;
+}
+
+std::string_view destination_text(destination d) {
+    switch (d) {
+    case destination::ephemeral:
+        return "ephemeral";
+    case destination::channel:
+        return "channel";
+    case destination::thread:
+        return "thread";
+    case destination::dm:
+        return "dm";
+    }
+    throw std::logic_error("unknown destination");
+}
+
+destination parse_destination(std::string_view s) {
+    if (s == "ephemeral") {
+        return destination::ephemeral;
+    }
+    if (s == "channel") {
+        return destination::channel;
+    }
+    if (s == "thread") {
+        return destination::thread;
+    }
+    if (s == "dm") {
+        return destination::dm;
+    }
+    throw std::runtime_error(fmt::format("outbox: unknown destination '{}'", s));
+}
+
+item_kind parse_kind(std::string_view s) {
+    for (auto k : {item_kind::blocker, item_kind::decision, item_kind::risk, item_kind::dep}) {
+        if (kind_prefix(k) == s) {
+            return k;
+        }
+    }
+    throw std::runtime_error(fmt::format("items: unknown kind '{}'", s));
+}
+
+// Binding: one overload per stored type, so every value goes through a placeholder.
+void bind_one(SQLite::Statement& s, int i, std::string_view v) {
+    s.bind(i, std::string(v));
+}
+void bind_one(SQLite::Statement& s, int i, const std::string& v) {
+    s.bind(i, v);
+}
+void bind_one(SQLite::Statement& s, int i, std::int64_t v) {
+    s.bind(i, v);
+}
+void bind_one(SQLite::Statement& s, int i, int v) {
+    s.bind(i, v);
+}
+void bind_one(SQLite::Statement& s, int i, item_kind k) {
+    s.bind(i, std::string(kind_prefix(k)));
+}
+void bind_one(SQLite::Statement& s, int i, const std::optional<std::string>& v) {
+    if (v) {
+        s.bind(i, *v);
+    } else {
+        s.bind(i);
+    }
+}
+
+template <class... Args>
+void bind_all(SQLite::Statement& s, const Args&... args) {
+    int i = 0;
+    (bind_one(s, ++i, args), ...);
+}
+
+std::string text(const SQLite::Statement& s, int i) {
+    auto c = s.getColumn(i);
+    return c.isNull() ? std::string() : c.getString();
+}
+
+std::int64_t integer(const SQLite::Statement& s, int i) {
+    return s.getColumn(i).getInt64();
+}
+
+/// Resets a cached statement when it leaves scope, so no read transaction stays open (in WAL
+/// an unfinished SELECT pins an old snapshot) and the next use starts clean.
+class statement_use {
+public:
+    explicit statement_use(SQLite::Statement& s) : s_(s) {
+        s_.tryReset();
+        s_.clearBindings();
+    }
+    ~statement_use() { s_.tryReset(); }
+    statement_use(const statement_use&) = delete;
+    statement_use& operator=(const statement_use&) = delete;
+    SQLite::Statement* operator->() { return &s_; }
+    SQLite::Statement& operator*() { return s_; }
+
+private:
+    SQLite::Statement& s_;
+};
+
+constexpr const char* item_columns =
+    "team_id, kind, num, channel_id, reporter, dri, status, title, severity, waiting_on, area, "
+    "due, consulted, options, outcome, rationale, note, probability, impact, mitigation, "
+    "from_who, for_item, supersedes, superseded_by, thread_channel, thread_ts, permalink, "
+    "created_at, updated_at, closed_at, escalated_at";
+
+item read_item(const SQLite::Statement& s) {
+    item it;
+    it.team_id = text(s, 0);
+    it.kind = parse_kind(text(s, 1));
+    it.num = integer(s, 2);
+    it.channel_id = text(s, 3);
+    it.reporter = text(s, 4);
+    it.dri = text(s, 5);
+    it.status = text(s, 6);
+    it.title = text(s, 7);
+    it.severity = text(s, 8);
+    it.waiting_on = text(s, 9);
+    it.area = text(s, 10);
+    it.due = text(s, 11);
+    it.consulted = decode_list(s.getColumn(12));
+    it.options = decode_list(s.getColumn(13));
+    it.outcome = text(s, 14);
+    it.rationale = text(s, 15);
+    it.note = text(s, 16);
+    it.probability = text(s, 17);
+    it.impact = text(s, 18);
+    it.mitigation = text(s, 19);
+    it.from_who = text(s, 20);
+    it.for_item = text(s, 21);
+    it.supersedes = text(s, 22);
+    it.superseded_by = text(s, 23);
+    it.thread_channel = text(s, 24);
+    it.thread_ts = text(s, 25);
+    it.permalink = text(s, 26);
+    it.created_at = integer(s, 27);
+    it.updated_at = integer(s, 28);
+    it.closed_at = integer(s, 29);
+    it.escalated_at = integer(s, 30);
+    return it;
+}
+
+constexpr const char* outbox_columns =
+    "id, team_id, destination, channel, user, thread_ts, item, is_card, text, buttons, "
+    "created_at, state, attempts, ts, error";
+
+outbox_row read_outbox(const SQLite::Statement& s) {
+    outbox_row r;
+    r.id = integer(s, 0);
+    r.team_id = text(s, 1);
+    r.e.to = parse_destination(text(s, 2));
+    r.e.channel = text(s, 3);
+    r.e.user = text(s, 4);
+    r.e.thread_ts = text(s, 5);
+    r.e.item = text(s, 6);
+    r.e.is_card = integer(s, 7) != 0;
+    r.e.text = text(s, 8);
+    r.e.buttons = decode_buttons(text(s, 9));
+    r.created_at = integer(s, 10);
+    r.state = text(s, 11);
+    r.attempts = static_cast<int>(integer(s, 12));
+    r.ts = text(s, 13);
+    r.error = text(s, 14);
+    return r;
+}
+
+/// SQLite treats a negative LIMIT as none.
+std::int64_t sql_limit(int limit) {
+    return limit > 0 ? limit : -1;
+}
+
+bool is_memory(const std::string& path) {
+    return path.empty() || path == ":memory:";
+}
+
+SQLite::Database open_database(const std::string& path) {
+    try {
+        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
+        db.exec("PRAGMA foreign_keys = ON");
+        if (!is_memory(path)) {
+            // The first statement that reads the file: a non-database fails here.
+            auto mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+            if (mode != "wal") {
+                throw std::runtime_error("cannot switch to WAL, journal_mode is " + mode);
+            }
+        }
+        // FULL, not NORMAL: in WAL, NORMAL may lose the last commits on power loss, and an
+        // acked command must survive (SPEC §8 "nothing acked is lost").
+        db.exec("PRAGMA synchronous = FULL");
+        return db;
+    } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("cannot open database {}: {}", path, e.what()));
+    }
+}
+
+/// Rolls back whatever transaction is open, ignoring errors (SQLite may already have rolled
+/// back on its own after SQLITE_FULL, SQLITE_IOERR, ...).
+void rollback_quietly(SQLite::Database& db) {
+    if (sqlite3_get_autocommit(db.getHandle()) == 0) {
+        db.tryExec("ROLLBACK");
+    }
+}
+
+} // namespace
+
+struct sqlite_store::impl {
+    std::string path;
+    SQLite::Database db;
+    /// Prepared statements by SQL text. Declared after `db`, so destroyed before it.
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
+    /// Open `transact` calls; 0 outside any.
+    int depth = 0;
+
+    explicit impl(const std::string& p) : path(p), db(open_database(p)) {
+        try {
+            schema::migrate(db, path);
+        } catch (const SQLite::Exception& e) {
+            throw std::runtime_error(fmt::format("cannot migrate database {}: {}", path, e.what()));
+        }
+    }
+
+    /// The cached prepared statement for `sql`, ready for binding.
+    statement_use prepare(const std::string& sql) {
+        auto& slot = statements[sql];
+        if (!slot) {
+            slot = std::make_unique<SQLite::Statement>(db, sql);
+        }
+        return statement_use(*slot);
+    }
+};
+
+sqlite_store::sqlite_store(const std::string& path) : impl_(std::make_unique<impl>(path)) {}
+
+sqlite_store::~sqlite_store() = default;
+
+int sqlite_store::schema_version() {
+    return schema::current_version(impl_->db);
+}
+
+int sqlite_store::latest_schema_version() {
+    return schema::latest_version();
+}
+
+void sqlite_store::transact(const std::function<void()>& body) {
+    auto& db = impl_->db;
+    auto& depth = impl_->depth;
+    struct depth_guard {
+        int& d;
+        ~depth_guard() { --d; }
+    };
+    if (depth == 0) {
+        // IMMEDIATE takes the write lock up front: a busy database waits here (busy timeout)
+        // instead of failing half-way through the body when it first writes.
+        db.exec("BEGIN IMMEDIATE");
+        ++depth;
+        depth_guard guard{depth};
+        try {
+            body();
+            db.exec("COMMIT");
+        } catch (...) {
+            rollback_quietly(db);
+            throw;
+        }
+        return;
+    }
+    // Nested: a savepoint inside the outer transaction, so a failing inner body that the
+    // outer one catches leaves none of its writes behind.
+    auto name = fmt::format("tpmbot_nested_{}", depth);
+    db.exec("SAVEPOINT " + name);
+    ++depth;
+    depth_guard guard{depth};
+    try {
+        body();
+    } catch (...) {
+        if (sqlite3_get_autocommit(db.getHandle()) == 0) {
+            db.tryExec("ROLLBACK TO " + name);
+            db.tryExec("RELEASE " + name);
+        }
+        throw;
+    }
+    db.exec("RELEASE " + name);
+}
+
+std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind) {
+    auto s = impl_->prepare("INSERT INTO counters (team_id, kind, next) VALUES (?, ?, 1) "
+                            "ON CONFLICT (team_id, kind) DO UPDATE SET next = next + 1 "
+                            "RETURNING next");
+    bind_all(*s, team_id, kind);
+    if (!s->executeStep()) {
+        throw std::runtime_error("next_number: the counter upsert returned no row");
+    }
+    auto n = integer(*s, 0);
+    while (s->executeStep()) {
+    }
+    return n;
+}
+
+void sqlite_store::insert_item(const item& it) {
+    auto s = impl_->prepare(fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                                        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                                        "?, ?, ?, ?, ?)",
+                                        item_columns));
+    bind_all(*s, it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
+             it.title, it.severity, it.waiting_on, it.area, it.due, encode_list(it.consulted),
+             encode_list(it.options), it.outcome, it.rationale, it.note, it.probability, it.impact,
+             it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
+             it.thread_channel, it.thread_ts, it.permalink, it.created_at, it.updated_at,
+             it.closed_at, it.escalated_at);
+    s->exec();
+}
+
+std::optional<item> sqlite_store::find_item(std::string_view team_id, item_id id) {
+    auto s = impl_->prepare(fmt::format(
+        "SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?", item_columns));
+    bind_all(*s, team_id, id.kind, id.num);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_item(*s);
+}
+
+void sqlite_store::update_item(const item& it) {
+    // thread_channel/thread_ts keep their stored value when the update carries none: the
+    // sender may have recorded the card's thread since the caller read the item.
+    auto s = impl_->prepare(
+        "UPDATE items SET channel_id = ?, reporter = ?, dri = ?, status = ?, title = ?, "
+        "severity = ?, waiting_on = ?, area = ?, due = ?, consulted = ?, options = ?, "
+        "outcome = ?, rationale = ?, note = ?, probability = ?, impact = ?, mitigation = ?, "
+        "from_who = ?, for_item = ?, supersedes = ?, superseded_by = ?, "
+        "thread_channel = CASE WHEN ? = '' THEN thread_channel ELSE ? END, "
+        "thread_ts = CASE WHEN ? = '' THEN thread_ts ELSE ? END, "
+        "permalink = ?, updated_at = ?, closed_at = ?, escalated_at = ? "
+        "WHERE team_id = ? AND kind = ? AND num = ?");
+    bind_all(*s, it.channel_id, it.reporter, it.dri, it.status, it.title, it.severity,
+             it.waiting_on, it.area, it.due, encode_list(it.consulted), encode_list(it.options),
+             it.outcome, it.rationale, it.note, it.probability, it.impact, it.mitigation,
+             it.from_who, it.for_item, it.supersedes, it.superseded_by, it.thread_channel,
+             it.thread_channel, it.thread_ts, it.thread_ts, it.permalink, it.updated_at,
+             it.closed_at, it.escalated_at, it.team_id, it.kind, it.num);
+    if (s->exec() == 0) {
+        throw std::runtime_error(
+            fmt::format("update_item: no item {} in team {}", it.id_str(), it.team_id));
+    }
+}
+
+std::vector<item> sqlite_store::list_items(const item_query& q) {
+    // Only fixed SQL fragments are pasted; every value is a placeholder bound below.
+    std::string sql = fmt::format("SELECT {} FROM items WHERE team_id = ?", item_columns);
+    if (q.kind) {
+        sql += " AND kind = ?";
+    }
+    if (!q.statuses.empty()) {
+        sql += " AND status IN (?";
+        for (std::size_t i = 1; i < q.statuses.size(); ++i) {
+            sql += ", ?";
+        }
+        sql += ")";
+    }
+    if (!q.channel_id.empty()) {
+        sql += " AND channel_id = ?";
+    }
+    bool either = q.mine_user_either && !q.dri.empty();
+    if (either) {
+        sql += " AND (dri = ? OR reporter = ?)";
+    } else if (!q.dri.empty()) {
+        sql += " AND dri = ?";
+    }
+    if (!q.reporter.empty()) {
+        sql += " AND reporter = ?";
+    }
+    if (q.unowned_only) {
+        sql += " AND dri = ''";
+    }
+    if (q.updated_before != 0) {
+        sql += " AND updated_at < ?";
+    }
+    sql += " ORDER BY created_at, num, kind LIMIT ?";
+
+    auto s = impl_->prepare(sql);
+    int i = 0;
+    bind_one(*s, ++i, q.team_id);
+    if (q.kind) {
+        bind_one(*s, ++i, *q.kind);
+    }
+    for (const auto& status : q.statuses) {
+        bind_one(*s, ++i, status);
+    }
+    if (!q.channel_id.empty()) {
+        bind_one(*s, ++i, q.channel_id);
+    }
+    if (either) {
+        bind_one(*s, ++i, q.dri);
+        bind_one(*s, ++i, q.dri);
+    } else if (!q.dri.empty()) {
+        bind_one(*s, ++i, q.dri);
+    }
+    if (!q.reporter.empty()) {
+        bind_one(*s, ++i, q.reporter);
+    }
+    if (q.updated_before != 0) {
+        bind_one(*s, ++i, q.updated_before);
+    }
+    bind_one(*s, ++i, sql_limit(q.limit));
+
+    std::vector<item> out;
+    while (s->executeStep()) {
+        out.push_back(read_item(*s));
+    }
+    return out;
+}
+
+void sqlite_store::append_history(const history_entry& h) {
+    auto s = impl_->prepare("INSERT INTO item_history (team_id, kind, num, at, actor, action, "
+                            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    bind_all(*s, h.team_id, h.kind, h.num, h.at, h.actor, h.action, h.detail);
+    s->exec();
+}
+
+std::vector<history_entry> sqlite_store::history(std::string_view team_id, item_id id) {
+    auto s = impl_->prepare("SELECT team_id, kind, num, at, actor, action, detail "
+                            "FROM item_history WHERE team_id = ? AND kind = ? AND num = ? "
+                            "ORDER BY id");
+    bind_all(*s, team_id, id.kind, id.num);
+    std::vector<history_entry> out;
+    while (s->executeStep()) {
+        history_entry h;
+        h.team_id = text(*s, 0);
+        h.kind = parse_kind(text(*s, 1));
+        h.num = integer(*s, 2);
+        h.at = integer(*s, 3);
+        h.actor = text(*s, 4);
+        h.action = text(*s, 5);
+        h.detail = text(*s, 6);
+        out.push_back(std::move(h));
+    }
+    return out;
+}
+
+void sqlite_store::set_area(const area& a) {
+    // The name column is COLLATE NOCASE, so "Payments API" replaces "payments api" (and the
+    // stored spelling becomes the latest one).
+    auto s = impl_->prepare("INSERT INTO areas (team_id, name, owner, updated_at) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, name) DO UPDATE SET "
+                            "name = excluded.name, owner = excluded.owner, "
+                            "updated_at = excluded.updated_at");
+    bind_all(*s, a.team_id, a.name, a.owner, a.updated_at);
+    s->exec();
+}
+
+namespace {
+
+area read_area(const SQLite::Statement& s) {
+    return {text(s, 0), text(s, 1), text(s, 2), integer(s, 3)};
+}
+
+} // namespace
+
+std::optional<area> sqlite_store::find_area(std::string_view team_id, std::string_view name) {
+    auto s = impl_->prepare("SELECT team_id, name, owner, updated_at FROM areas "
+                            "WHERE team_id = ? AND name = ?");
+    bind_all(*s, team_id, name);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_area(*s);
+}
+
+std::vector<area> sqlite_store::list_areas(std::string_view team_id) {
+    auto s = impl_->prepare("SELECT team_id, name, owner, updated_at FROM areas "
+                            "WHERE team_id = ? ORDER BY name");
+    bind_all(*s, team_id);
+    std::vector<area> out;
+    while (s->executeStep()) {
+        out.push_back(read_area(*s));
+    }
+    return out;
+}
+
+void sqlite_store::add_admin(std::string_view team_id, std::string_view user_id, unix_time at) {
+    // Adding an admin twice keeps the first added_at.
+    auto s = impl_->prepare("INSERT INTO admins (team_id, user_id, added_at) VALUES (?, ?, ?) "
+                            "ON CONFLICT (team_id, user_id) DO NOTHING");
+    bind_all(*s, team_id, user_id, at);
+    s->exec();
+}
+
+void sqlite_store::remove_admin(std::string_view team_id, std::string_view user_id) {
+    auto s = impl_->prepare("DELETE FROM admins WHERE team_id = ? AND user_id = ?");
+    bind_all(*s, team_id, user_id);
+    s->exec();
+}
+
+std::vector<std::string> sqlite_store::list_admins(std::string_view team_id) {
+    auto s = impl_->prepare("SELECT user_id FROM admins WHERE team_id = ? ORDER BY user_id");
+    bind_all(*s, team_id);
+    std::vector<std::string> out;
+    while (s->executeStep()) {
+        out.push_back(text(*s, 0));
+    }
+    return out;
+}
+
+std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, unix_time now) {
+    auto s = impl_->prepare(
+        "INSERT INTO outbox (team_id, destination, channel, user, thread_ts, item, is_card, "
+        "text, buttons, created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')");
+    bind_all(*s, team_id, destination_text(e.to), e.channel, e.user, e.thread_ts, e.item,
+             e.is_card ? 1 : 0, e.text, encode_buttons(e.buttons), now);
+    s->exec();
+    return impl_->db.getLastInsertRowid();
+}
+
+std::vector<outbox_row> sqlite_store::pending(int limit) {
+    auto s = impl_->prepare(fmt::format(
+        "SELECT {} FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?", outbox_columns));
+    bind_all(*s, sql_limit(limit));
+    std::vector<outbox_row> out;
+    while (s->executeStep()) {
+        out.push_back(read_outbox(*s));
+    }
+    return out;
+}
+
+std::optional<outbox_row> sqlite_store::outbox(std::int64_t id) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM outbox WHERE id = ?", outbox_columns));
+    bind_all(*s, id);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_outbox(*s);
+}
+
+void sqlite_store::mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
+                             unix_time at) {
+    transact([&] {
+        auto row = outbox(id);
+        if (!row) {
+            throw std::runtime_error(fmt::format("mark_sent: no outbox row {}", id));
+        }
+        {
+            auto s = impl_->prepare("UPDATE outbox SET state = 'sent', ts = ?, sent_at = ?, "
+                                    "last_attempt_at = ? WHERE id = ?");
+            bind_all(*s, ts, at, at, id);
+            s->exec();
+        }
+        if (!row->e.is_card) {
+            return;
+        }
+        auto target = parse_item_id(row->e.item);
+        if (!target) {
+            return;
+        }
+        // Only the first card post starts the thread; a re-posted card keeps the original.
+        auto s = impl_->prepare("UPDATE items SET thread_channel = ?, thread_ts = ? "
+                                "WHERE team_id = ? AND kind = ? AND num = ? AND thread_ts = ''");
+        bind_all(*s, channel.empty() ? std::string_view(row->e.channel) : channel, ts, row->team_id,
+                 target->kind, target->num);
+        s->exec();
+    });
+}
+
+void sqlite_store::mark_failed(std::int64_t id, std::string_view error, bool permanent,
+                               unix_time at) {
+    // A row already sent stays sent: a late failure report must not cause a second delivery.
+    auto s = impl_->prepare("UPDATE outbox SET attempts = attempts + 1, error = ?, "
+                            "last_attempt_at = ?, "
+                            "state = CASE WHEN ? THEN 'failed' ELSE 'pending' END "
+                            "WHERE id = ? AND state = 'pending'");
+    bind_all(*s, error, at, permanent ? 1 : 0, id);
+    s->exec();
+}
+
+bool sqlite_store::inbox_put(const inbox_row& r) {
+    auto s = impl_->prepare("INSERT INTO inbox (event_id, team_id, payload, received_at) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING");
+    bind_all(*s, r.event_id, r.team_id, r.payload, r.received_at);
+    return s->exec() == 1;
+}
+
+std::vector<inbox_row> sqlite_store::inbox_unprocessed(int limit) {
+    auto s = impl_->prepare("SELECT event_id, team_id, payload, received_at FROM inbox "
+                            "WHERE processed_at IS NULL ORDER BY received_at, rowid LIMIT ?");
+    bind_all(*s, sql_limit(limit));
+    std::vector<inbox_row> out;
+    while (s->executeStep()) {
+        out.push_back({text(*s, 0), text(*s, 1), text(*s, 2), integer(*s, 3)});
+    }
+    return out;
+}
+
+void sqlite_store::inbox_done(std::string_view event_id, unix_time at) {
+    auto s = impl_->prepare("UPDATE inbox SET processed_at = ? WHERE event_id = ?");
+    bind_all(*s, at, event_id);
+    s->exec();
+}
+
+bool sqlite_store::claim(std::string_view job, std::string_view period, unix_time at) {
+    auto s = impl_->prepare("INSERT INTO job_claims (job, period, claimed_at) VALUES (?, ?, ?) "
+                            "ON CONFLICT (job, period) DO NOTHING");
+    bind_all(*s, job, period, at);
+    return s->exec() == 1;
+}
+
+void sqlite_store::set_user_tz(std::string_view team_id, std::string_view user_id,
+                               std::string_view tz, unix_time at) {
+    auto s = impl_->prepare("INSERT INTO users (team_id, user_id, tz, updated_at) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
+                            "tz = excluded.tz, updated_at = excluded.updated_at");
+    bind_all(*s, team_id, user_id, tz, at);
+    s->exec();
+}
+
+std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
+                                                std::string_view user_id) {
+    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at FROM users "
+                            "WHERE team_id = ? AND user_id = ?");
+    bind_all(*s, team_id, user_id);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return user_row{text(*s, 0), text(*s, 1), text(*s, 2), integer(*s, 3)};
+}
+
+} // namespace tpmbot

@@ -1,0 +1,109 @@
+#pragma once
+/// The SQLite store: the handlers' `store` plus the durable outbox, inbox and job claims
+/// the transports use. One connection, WAL, every multi-row change in one transaction.
+
+#include "store.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tpmbot {
+
+/// One outgoing message waiting in (or delivered from) the outbox.
+struct outbox_row {
+    std::int64_t id = 0;
+    std::string team_id;
+    effect e;
+    unix_time created_at = 0;
+    std::string state; ///< "pending", "sent", "failed"
+    int attempts = 0;
+    std::string ts;    ///< Slack's ts of the delivered message
+    std::string error; ///< last error, if any
+};
+
+/// One event received from Slack, persisted before it is acked.
+struct inbox_row {
+    std::string event_id;
+    std::string team_id;
+    std::string payload; ///< the event JSON as received
+    unix_time received_at = 0;
+};
+
+/// A user's settings known to the bot.
+struct user_row {
+    std::string team_id;
+    std::string user_id;
+    std::string tz; ///< IANA zone, empty when unknown
+    unix_time updated_at = 0;
+};
+
+/// SQLite implementation of `store` and of the transport tables.
+class sqlite_store final : public store {
+public:
+    /// Opens (creating if needed) the database at `path` (":memory:" allowed), sets WAL,
+    /// foreign keys and a busy timeout, and migrates the schema to the latest version.
+    /// Throws std::runtime_error with the path and the reason when it cannot.
+    explicit sqlite_store(const std::string& path);
+    ~sqlite_store() override;
+    sqlite_store(const sqlite_store&) = delete;
+    sqlite_store& operator=(const sqlite_store&) = delete;
+
+    /// PRAGMA user_version after migration.
+    int schema_version();
+    /// The latest schema version this build knows.
+    static int latest_schema_version();
+
+    // store
+    void transact(const std::function<void()>& body) override;
+    std::int64_t next_number(std::string_view team_id, item_kind kind) override;
+    void insert_item(const item& it) override;
+    std::optional<item> find_item(std::string_view team_id, item_id id) override;
+    void update_item(const item& it) override;
+    std::vector<item> list_items(const item_query& q) override;
+    void append_history(const history_entry& h) override;
+    std::vector<history_entry> history(std::string_view team_id, item_id id) override;
+    void set_area(const area& a) override;
+    std::optional<area> find_area(std::string_view team_id, std::string_view name) override;
+    std::vector<area> list_areas(std::string_view team_id) override;
+    void add_admin(std::string_view team_id, std::string_view user_id, unix_time at) override;
+    void remove_admin(std::string_view team_id, std::string_view user_id) override;
+    std::vector<std::string> list_admins(std::string_view team_id) override;
+
+    // outbox: every post is a row before it is sent
+    /// Appends an effect to the outbox; returns its id. Call inside `transact`.
+    std::int64_t enqueue(std::string_view team_id, const effect& e, unix_time now);
+    /// Pending rows, oldest first.
+    std::vector<outbox_row> pending(int limit);
+    std::optional<outbox_row> outbox(std::int64_t id);
+    /// Records delivery; when the row is an item's card, the item's thread becomes
+    /// (channel, ts). One transaction.
+    void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts, unix_time at);
+    /// Records a failed attempt; a permanent failure leaves the row "failed", a transient one
+    /// leaves it "pending" with the attempt counted.
+    void mark_failed(std::int64_t id, std::string_view error, bool permanent, unix_time at);
+
+    // inbox: events persisted before they are acked, de-duplicated by event_id
+    /// False when the event id is already there (a redelivery).
+    bool inbox_put(const inbox_row& r);
+    /// Not yet processed, oldest first.
+    std::vector<inbox_row> inbox_unprocessed(int limit);
+    void inbox_done(std::string_view event_id, unix_time at);
+
+    // job claims: one row per (job, period), so a firing happens once
+    /// False when (job, period) was already claimed. Call inside `transact`.
+    bool claim(std::string_view job, std::string_view period, unix_time at);
+
+    // users
+    void set_user_tz(std::string_view team_id, std::string_view user_id, std::string_view tz,
+                     unix_time at);
+    std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace tpmbot

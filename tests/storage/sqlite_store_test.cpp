@@ -1,0 +1,791 @@
+#include "sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+using namespace tpmbot;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string db_path(const test::temp_dir& dir) {
+    return dir.file("tpmbot.db").string();
+}
+
+item make_item(std::string team, item_kind kind, std::int64_t num, unix_time created) {
+    item it;
+    it.team_id = std::move(team);
+    it.kind = kind;
+    it.num = num;
+    it.channel_id = "C1";
+    it.reporter = "U_REP";
+    it.status = "open";
+    it.title = "thing " + std::to_string(num);
+    it.created_at = created;
+    it.updated_at = created;
+    return it;
+}
+
+item full_item() {
+    item it;
+    it.team_id = "T1";
+    it.kind = item_kind::decision;
+    it.num = 7;
+    it.channel_id = "C42";
+    it.reporter = "U1";
+    it.dri = "U2";
+    it.status = "proposed";
+    it.title = "Use \"Postgres\", or 'MySQL'? — ünïcödé 🚀";
+    it.severity = "high";
+    it.waiting_on = "<@U3>, legal";
+    it.area = "payments api";
+    it.due = "2024-03-01";
+    it.consulted = {"<@U4>", "a, b", "say \"hi\"", "it's", "日本語"};
+    it.options = {"one", "", "three, with comma"};
+    it.outcome = "postgres";
+    it.rationale = "line 1\nline 2";
+    it.note = "note; DROP TABLE items; --";
+    it.probability = "h";
+    it.impact = "m";
+    it.mitigation = "backups";
+    it.from_who = "<!subteam^S1>";
+    it.for_item = "B-3";
+    it.supersedes = "D-2";
+    it.superseded_by = "D-9";
+    it.thread_channel = "C42";
+    it.thread_ts = "1700000000.000100";
+    it.permalink = "https://example.slack.com/archives/C42/p1700000000000100";
+    it.created_at = 1700000000;
+    it.updated_at = 1700000100;
+    it.closed_at = 1700000200;
+    it.escalated_at = 1700000300;
+    return it;
+}
+
+void require_same(const item& a, const item& b) {
+    CHECK(a.team_id == b.team_id);
+    CHECK(a.kind == b.kind);
+    CHECK(a.num == b.num);
+    CHECK(a.channel_id == b.channel_id);
+    CHECK(a.reporter == b.reporter);
+    CHECK(a.dri == b.dri);
+    CHECK(a.status == b.status);
+    CHECK(a.title == b.title);
+    CHECK(a.severity == b.severity);
+    CHECK(a.waiting_on == b.waiting_on);
+    CHECK(a.area == b.area);
+    CHECK(a.due == b.due);
+    CHECK(a.consulted == b.consulted);
+    CHECK(a.options == b.options);
+    CHECK(a.outcome == b.outcome);
+    CHECK(a.rationale == b.rationale);
+    CHECK(a.note == b.note);
+    CHECK(a.probability == b.probability);
+    CHECK(a.impact == b.impact);
+    CHECK(a.mitigation == b.mitigation);
+    CHECK(a.from_who == b.from_who);
+    CHECK(a.for_item == b.for_item);
+    CHECK(a.supersedes == b.supersedes);
+    CHECK(a.superseded_by == b.superseded_by);
+    CHECK(a.thread_channel == b.thread_channel);
+    CHECK(a.thread_ts == b.thread_ts);
+    CHECK(a.permalink == b.permalink);
+    CHECK(a.created_at == b.created_at);
+    CHECK(a.updated_at == b.updated_at);
+    CHECK(a.closed_at == b.closed_at);
+    CHECK(a.escalated_at == b.escalated_at);
+}
+
+item_query team_query(std::string team) {
+    item_query q;
+    q.team_id = std::move(team);
+    return q;
+}
+
+std::vector<std::string> ids(const std::vector<item>& items) {
+    std::vector<std::string> out;
+    for (const auto& it : items) {
+        out.push_back(it.team_id + ":" + it.id_str());
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("a new database file is created at the latest schema and data survives reopening",
+          "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    {
+        sqlite_store s(path);
+        REQUIRE(s.schema_version() == sqlite_store::latest_schema_version());
+        REQUIRE(sqlite_store::latest_schema_version() >= 1);
+        s.transact([&] {
+            auto n = s.next_number("T1", item_kind::blocker);
+            s.insert_item(make_item("T1", item_kind::blocker, n, 100));
+        });
+    }
+    {
+        sqlite_store s(path);
+        REQUIRE(s.schema_version() == sqlite_store::latest_schema_version());
+        auto it = s.find_item("T1", {item_kind::blocker, 1});
+        REQUIRE(it);
+        CHECK(it->title == "thing 1");
+        CHECK(s.next_number("T1", item_kind::blocker) == 2);
+    }
+    {
+        SQLite::Database raw(path);
+        CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
+        CHECK(raw.execAndGet("PRAGMA user_version").getInt() ==
+              sqlite_store::latest_schema_version());
+    }
+}
+
+TEST_CASE("an empty existing file is migrated", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    std::ofstream(path).close();
+    sqlite_store s(path);
+    CHECK(s.schema_version() == sqlite_store::latest_schema_version());
+}
+
+TEST_CASE("an in-memory database works", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK(s.schema_version() == sqlite_store::latest_schema_version());
+    auto n = s.next_number("T1", item_kind::risk);
+    s.insert_item(make_item("T1", item_kind::risk, n, 5));
+    REQUIRE(s.find_item("T1", {item_kind::risk, 1}));
+    s.transact([&] { s.add_admin("T1", "U1", 5); });
+    CHECK(s.list_admins("T1") == std::vector<std::string>{"U1"});
+}
+
+TEST_CASE("a database with a newer schema version is refused", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    auto newer = sqlite_store::latest_schema_version() + 1;
+    {
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        raw.exec("PRAGMA user_version = " + std::to_string(newer));
+    }
+    auto expected = "database " + path + " has schema version " + std::to_string(newer) +
+                    ", this tpmbot knows up to " +
+                    std::to_string(sqlite_store::latest_schema_version()) + "; upgrade tpmbot";
+    REQUIRE_THROWS_AS(sqlite_store(path), std::runtime_error);
+    REQUIRE_THROWS_WITH(sqlite_store(path), expected);
+    // Refusing changed nothing.
+    SQLite::Database raw(path);
+    CHECK(raw.execAndGet("PRAGMA user_version").getInt() == newer);
+    CHECK_FALSE(raw.tableExists("items"));
+}
+
+TEST_CASE("a file that is not a database is refused with a clear message", "[storage]") {
+    test::temp_dir dir;
+    auto path = dir.file("notes.txt").string();
+    {
+        std::ofstream f(path);
+        for (int i = 0; i < 100; ++i) {
+            f << "this is a text file, not an SQLite database\n";
+        }
+    }
+    REQUIRE_THROWS_AS(sqlite_store(path), std::runtime_error);
+    REQUIRE_THROWS_WITH(sqlite_store(path), Contains(path) && Contains("not a database"));
+}
+
+TEST_CASE("a database in a missing directory is refused", "[storage]") {
+    test::temp_dir dir;
+    auto path = (dir.path() / "no" / "such" / "dir" / "tpmbot.db").string();
+    REQUIRE_THROWS_AS(sqlite_store(path), std::runtime_error);
+    REQUIRE_THROWS_WITH(sqlite_store(path), Contains(path) && Contains("unable to open"));
+}
+
+TEST_CASE("numbers are allocated per team and kind, from 1", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    CHECK(s.next_number("T1", item_kind::blocker) == 1);
+    CHECK(s.next_number("T1", item_kind::blocker) == 2);
+    CHECK(s.next_number("T2", item_kind::blocker) == 1);
+    CHECK(s.next_number("T1", item_kind::decision) == 1);
+    CHECK(s.next_number("T1", item_kind::dep) == 1);
+    CHECK(s.next_number("T1", item_kind::risk) == 1);
+    s.transact([&] { CHECK(s.next_number("T1", item_kind::blocker) == 3); });
+    CHECK(s.next_number("T1", item_kind::decision) == 2);
+    CHECK(s.next_number("T2", item_kind::blocker) == 2);
+}
+
+TEST_CASE("items round-trip every field", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    auto original = full_item();
+    {
+        sqlite_store s(path);
+        s.transact([&] { s.insert_item(original); });
+        auto found = s.find_item("T1", {item_kind::decision, 7});
+        REQUIRE(found);
+        require_same(*found, original);
+    }
+    sqlite_store s(path);
+    auto found = s.find_item("T1", {item_kind::decision, 7});
+    REQUIRE(found);
+    require_same(*found, original);
+
+    SECTION("empty vectors and a vector of one empty string stay distinct") {
+        auto a = make_item("T1", item_kind::decision, 1, 1);
+        auto b = make_item("T1", item_kind::decision, 2, 2);
+        b.consulted = {""};
+        b.options = {"", ""};
+        s.insert_item(a);
+        s.insert_item(b);
+        auto fa = s.find_item("T1", a.id());
+        auto fb = s.find_item("T1", b.id());
+        REQUIRE(fa);
+        REQUIRE(fb);
+        CHECK(fa->consulted.empty());
+        CHECK(fa->options.empty());
+        CHECK(fb->consulted == std::vector<std::string>{""});
+        CHECK(fb->options == std::vector<std::string>{"", ""});
+    }
+
+    SECTION("update overwrites every mutable field") {
+        item u;
+        u.team_id = "T1";
+        u.kind = item_kind::decision;
+        u.num = 7;
+        u.channel_id = "C9";
+        u.reporter = "U9";
+        u.dri = "";
+        u.status = "decided";
+        u.title = "new title, \"quoted\"";
+        u.severity = "low";
+        u.waiting_on = "nobody";
+        u.area = "Billing";
+        u.due = "";
+        u.consulted = {};
+        u.options = {"x,y", "z"};
+        u.outcome = "mysql";
+        u.rationale = "cheaper";
+        u.note = "done";
+        u.probability = "l";
+        u.impact = "l";
+        u.mitigation = "";
+        u.from_who = "ops";
+        u.for_item = "B-9";
+        u.supersedes = "";
+        u.superseded_by = "";
+        u.thread_channel = "C9";
+        u.thread_ts = "1800000000.000200";
+        u.permalink = "";
+        u.created_at = original.created_at;
+        u.updated_at = 1800000000;
+        u.closed_at = 0;
+        u.escalated_at = 0;
+        s.update_item(u);
+        auto after = s.find_item("T1", u.id());
+        REQUIRE(after);
+        require_same(*after, u);
+    }
+
+    SECTION("update keeps a recorded thread when the update carries none") {
+        auto u = original;
+        u.thread_channel.clear();
+        u.thread_ts.clear();
+        u.status = "decided";
+        s.update_item(u);
+        auto after = s.find_item("T1", u.id());
+        REQUIRE(after);
+        CHECK(after->status == "decided");
+        CHECK(after->thread_channel == original.thread_channel);
+        CHECK(after->thread_ts == original.thread_ts);
+    }
+
+    SECTION("updating a missing item throws") {
+        auto u = original;
+        u.num = 99;
+        CHECK_THROWS_AS(s.update_item(u), std::runtime_error);
+    }
+
+    SECTION("inserting the same id twice throws") {
+        CHECK_THROWS(s.insert_item(original));
+    }
+}
+
+TEST_CASE("an item of another team is not found", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    s.insert_item(make_item("T1", item_kind::blocker, 1, 1));
+    CHECK(s.find_item("T1", {item_kind::blocker, 1}));
+    CHECK_FALSE(s.find_item("T2", {item_kind::blocker, 1}));
+    CHECK_FALSE(s.find_item("T1", {item_kind::decision, 1}));
+    CHECK_FALSE(s.find_item("T1", {item_kind::blocker, 2}));
+}
+
+TEST_CASE("list_items applies each filter", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    s.transact([&] {
+        auto b1 = make_item("T1", item_kind::blocker, 1, 300);
+        b1.dri = "U_A";
+        b1.updated_at = 1000;
+        auto b2 = make_item("T1", item_kind::blocker, 2, 100);
+        b2.status = "acked";
+        b2.channel_id = "C2";
+        b2.reporter = "U_A";
+        b2.updated_at = 500;
+        auto b3 = make_item("T1", item_kind::blocker, 3, 200);
+        b3.status = "resolved";
+        b3.dri = "U_B";
+        b3.updated_at = 200;
+        auto d1 = make_item("T1", item_kind::decision, 1, 200);
+        d1.status = "proposed";
+        d1.dri = "U_A";
+        d1.updated_at = 900;
+        auto other = make_item("T2", item_kind::blocker, 1, 50);
+        other.dri = "U_A";
+        for (const auto& it : {b1, b2, b3, d1, other}) {
+            s.insert_item(it);
+        }
+    });
+
+    item_query q;
+    q.team_id = "T1";
+
+    SECTION("team only, oldest first by created_at then num") {
+        CHECK(ids(s.list_items(q)) ==
+              std::vector<std::string>{"T1:B-2", "T1:D-1", "T1:B-3", "T1:B-1"});
+    }
+    SECTION("kind") {
+        q.kind = item_kind::blocker;
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2", "T1:B-3", "T1:B-1"});
+        q.kind = item_kind::risk;
+        CHECK(s.list_items(q).empty());
+    }
+    SECTION("statuses") {
+        q.statuses = {"open", "acked"};
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2", "T1:B-1"});
+        q.statuses = {"resolved"};
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-3"});
+        q.statuses = {"open' OR '1'='1"};
+        CHECK(s.list_items(q).empty());
+    }
+    SECTION("channel") {
+        q.channel_id = "C2";
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2"});
+    }
+    SECTION("dri") {
+        q.dri = "U_A";
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:D-1", "T1:B-1"});
+    }
+    SECTION("reporter") {
+        q.reporter = "U_A";
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2"});
+    }
+    SECTION("dri or reporter") {
+        q.dri = "U_A";
+        q.mine_user_either = true;
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2", "T1:D-1", "T1:B-1"});
+    }
+    SECTION("unowned only") {
+        q.unowned_only = true;
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2"});
+    }
+    SECTION("not updated since") {
+        q.updated_before = 900;
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2", "T1:B-3"});
+    }
+    SECTION("limit") {
+        q.limit = 2;
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2", "T1:D-1"});
+        q.limit = 0;
+        CHECK(s.list_items(q).size() == 4);
+    }
+    SECTION("filters combine") {
+        q.kind = item_kind::blocker;
+        q.statuses = {"open", "acked", "resolved"};
+        q.dri = "U_A";
+        q.mine_user_either = true;
+        q.updated_before = 800;
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T1:B-2"});
+    }
+    SECTION("another team") {
+        q.team_id = "T2";
+        CHECK(ids(s.list_items(q)) == std::vector<std::string>{"T2:B-1"});
+        q.team_id = "T3";
+        CHECK(s.list_items(q).empty());
+    }
+}
+
+TEST_CASE("history is appended and read back in order", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    s.transact([&] {
+        s.append_history({"T1", item_kind::blocker, 1, 100, "U1", "created", "B-1, \"x\""});
+        s.append_history({"T1", item_kind::blocker, 2, 101, "U1", "created", ""});
+        s.append_history({"T2", item_kind::blocker, 1, 102, "U9", "created", ""});
+    });
+    // Same time: insertion order decides.
+    s.append_history({"T1", item_kind::blocker, 1, 110, "U2", "acked", ""});
+    s.append_history({"T1", item_kind::blocker, 1, 110, "U2", "resolved", "fixed ✓"});
+
+    auto h = s.history("T1", {item_kind::blocker, 1});
+    REQUIRE(h.size() == 3);
+    CHECK(h[0].action == "created");
+    CHECK(h[0].detail == "B-1, \"x\"");
+    CHECK(h[0].actor == "U1");
+    CHECK(h[0].at == 100);
+    CHECK(h[0].team_id == "T1");
+    CHECK(h[0].kind == item_kind::blocker);
+    CHECK(h[0].num == 1);
+    CHECK(h[1].action == "acked");
+    CHECK(h[2].action == "resolved");
+    CHECK(h[2].detail == "fixed ✓");
+    CHECK(s.history("T2", {item_kind::blocker, 1}).size() == 1);
+    CHECK(s.history("T1", {item_kind::decision, 1}).empty());
+}
+
+TEST_CASE("areas are case-insensitive, replaced on set and listed by name", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    s.set_area({"T1", "payments api", "U1", 10});
+    s.set_area({"T1", "Auth", "U2", 11});
+    s.set_area({"T1", "billing", "U3", 12});
+    s.set_area({"T2", "payments api", "U9", 13});
+
+    auto found = s.find_area("T1", "PAYMENTS API");
+    REQUIRE(found);
+    CHECK(found->owner == "U1");
+    CHECK(found->name == "payments api");
+
+    s.set_area({"T1", "Payments API", "U4", 20});
+    found = s.find_area("T1", "payments api");
+    REQUIRE(found);
+    CHECK(found->owner == "U4");
+    CHECK(found->name == "Payments API");
+    CHECK(found->updated_at == 20);
+
+    auto all = s.list_areas("T1");
+    REQUIRE(all.size() == 3);
+    CHECK(all[0].name == "Auth");
+    CHECK(all[1].name == "billing");
+    CHECK(all[2].name == "Payments API");
+    CHECK(s.find_area("T2", "payments api")->owner == "U9");
+    CHECK_FALSE(s.find_area("T3", "payments api"));
+    CHECK_FALSE(s.find_area("T1", "x' OR '1'='1"));
+}
+
+TEST_CASE("admins are added, listed and removed", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    s.add_admin("T1", "U2", 10);
+    s.add_admin("T1", "U1", 11);
+    s.add_admin("T1", "U1", 12); // twice is fine
+    s.add_admin("T2", "U3", 13);
+    CHECK(s.list_admins("T1") == std::vector<std::string>{"U1", "U2"});
+    s.remove_admin("T1", "U2");
+    s.remove_admin("T1", "U_NOT_THERE");
+    CHECK(s.list_admins("T1") == std::vector<std::string>{"U1"});
+    CHECK(s.list_admins("T2") == std::vector<std::string>{"U3"});
+    CHECK(s.list_admins("T3").empty());
+}
+
+TEST_CASE("a transaction that throws leaves nothing behind", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    sqlite_store s(path);
+    REQUIRE_THROWS_WITH(s.transact([&] {
+        auto n = s.next_number("T1", item_kind::blocker);
+        s.insert_item(make_item("T1", item_kind::blocker, n, 1));
+        s.append_history({"T1", item_kind::blocker, n, 1, "U1", "created", ""});
+        throw std::runtime_error("boom");
+    }),
+                        "boom");
+    CHECK_FALSE(s.find_item("T1", {item_kind::blocker, 1}));
+    CHECK(s.history("T1", {item_kind::blocker, 1}).empty());
+    CHECK(s.next_number("T1", item_kind::blocker) == 1);
+
+    // The store is usable afterwards, and a user_error rolls back the same way.
+    CHECK_THROWS_AS(s.transact([&] {
+        s.add_admin("T1", "U1", 1);
+        throw user_error("nope");
+    }),
+                    user_error);
+    CHECK(s.list_admins("T1").empty());
+    s.transact([&] { s.add_admin("T1", "U1", 1); });
+    CHECK(s.list_admins("T1") == std::vector<std::string>{"U1"});
+}
+
+TEST_CASE("nested transactions run inside the outer one", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+
+    SECTION("both commit together") {
+        s.transact([&] {
+            s.insert_item(
+                make_item("T1", item_kind::blocker, s.next_number("T1", item_kind::blocker), 1));
+            s.transact([&] {
+                s.insert_item(make_item("T1", item_kind::blocker,
+                                        s.next_number("T1", item_kind::blocker), 2));
+            });
+        });
+        CHECK(s.list_items(team_query("T1")).size() == 2);
+    }
+    SECTION("an inner failure propagating out rolls back everything") {
+        CHECK_THROWS(s.transact([&] {
+            s.insert_item(make_item("T1", item_kind::blocker, 1, 1));
+            s.transact([&] {
+                s.insert_item(make_item("T1", item_kind::blocker, 2, 2));
+                throw std::runtime_error("inner");
+            });
+        }));
+        CHECK(s.list_items(team_query("T1")).empty());
+    }
+    SECTION("an inner failure caught by the outer body undoes only the inner writes") {
+        s.transact([&] {
+            s.insert_item(make_item("T1", item_kind::blocker, 1, 1));
+            try {
+                s.transact([&] {
+                    s.insert_item(make_item("T1", item_kind::blocker, 2, 2));
+                    throw std::runtime_error("inner");
+                });
+            } catch (const std::runtime_error&) {
+            }
+            s.insert_item(make_item("T1", item_kind::blocker, 3, 3));
+        });
+        CHECK(ids(s.list_items(team_query("T1"))) == std::vector<std::string>{"T1:B-1", "T1:B-3"});
+    }
+    // The depth is back to zero: a new top-level transaction commits.
+    s.transact([&] { s.add_admin("T1", "U1", 1); });
+    CHECK(s.list_admins("T1") == std::vector<std::string>{"U1"});
+}
+
+TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    sqlite_store s(path);
+    auto it = make_item("T1", item_kind::blocker, 12, 1);
+    s.insert_item(it);
+
+    effect card;
+    card.to = destination::channel;
+    card.channel = "C1";
+    card.item = "B-12";
+    card.is_card = true;
+    card.text = "*B-12* thing, \"quoted\" ✓";
+    card.buttons = {{"Ack", "ack", "/blocker ack B-12"},
+                    {"Resolve, now", "resolve", "/blocker resolve B-12 \"done, really\""},
+                    {"", "", ""}};
+
+    effect eph;
+    eph.to = destination::ephemeral;
+    eph.channel = "C1";
+    eph.user = "U1";
+    eph.thread_ts = "1.2";
+    eph.text = "only you";
+
+    effect dm;
+    dm.to = destination::dm;
+    dm.user = "U2";
+    dm.text = "hello";
+
+    effect thread;
+    thread.to = destination::thread;
+    thread.item = "B-12";
+    thread.text = "update";
+
+    std::int64_t card_id = 0, eph_id = 0, dm_id = 0, thread_id = 0;
+    s.transact([&] {
+        card_id = s.enqueue("T1", card, 100);
+        eph_id = s.enqueue("T1", eph, 101);
+        dm_id = s.enqueue("T1", dm, 102);
+        thread_id = s.enqueue("T1", thread, 103);
+    });
+    CHECK(card_id < eph_id);
+    CHECK(eph_id < dm_id);
+
+    auto p = s.pending(0);
+    REQUIRE(p.size() == 4);
+    CHECK(p[0].id == card_id);
+    CHECK(p[0].team_id == "T1");
+    CHECK(p[0].state == "pending");
+    CHECK(p[0].attempts == 0);
+    CHECK(p[0].created_at == 100);
+    CHECK(p[0].e.to == destination::channel);
+    CHECK(p[0].e.channel == "C1");
+    CHECK(p[0].e.item == "B-12");
+    CHECK(p[0].e.is_card);
+    CHECK(p[0].e.text == card.text);
+    REQUIRE(p[0].e.buttons.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(p[0].e.buttons[i].text == card.buttons[i].text);
+        CHECK(p[0].e.buttons[i].action_id == card.buttons[i].action_id);
+        CHECK(p[0].e.buttons[i].value == card.buttons[i].value);
+    }
+    CHECK(p[1].e.to == destination::ephemeral);
+    CHECK(p[1].e.user == "U1");
+    CHECK(p[1].e.thread_ts == "1.2");
+    CHECK(p[1].e.buttons.empty());
+    CHECK_FALSE(p[1].e.is_card);
+    CHECK(p[2].e.to == destination::dm);
+    CHECK(p[3].e.to == destination::thread);
+    CHECK(s.pending(2).size() == 2);
+
+    SECTION("a delivered card becomes its item's thread, once") {
+        s.mark_sent(card_id, "C1", "1700000000.000100", 200);
+        auto row = s.outbox(card_id);
+        REQUIRE(row);
+        CHECK(row->state == "sent");
+        CHECK(row->ts == "1700000000.000100");
+        auto after = s.find_item("T1", {item_kind::blocker, 12});
+        REQUIRE(after);
+        CHECK(after->thread_channel == "C1");
+        CHECK(after->thread_ts == "1700000000.000100");
+
+        auto again = s.enqueue("T1", card, 300);
+        s.mark_sent(again, "C1", "1700000999.000100", 301);
+        after = s.find_item("T1", {item_kind::blocker, 12});
+        CHECK(after->thread_ts == "1700000000.000100");
+
+        p = s.pending(0);
+        REQUIRE(p.size() == 3);
+        CHECK(p[0].id == eph_id);
+    }
+    SECTION("mark_sent joins an open transaction") {
+        CHECK_THROWS(s.transact([&] {
+            s.mark_sent(card_id, "C1", "1700000000.000100", 200);
+            throw std::runtime_error("abort");
+        }));
+        CHECK(s.outbox(card_id)->state == "pending");
+        CHECK(s.find_item("T1", {item_kind::blocker, 12})->thread_ts.empty());
+    }
+    SECTION("a delivered non-card message does not touch items") {
+        s.mark_sent(thread_id, "C1", "5.5", 200);
+        CHECK(s.outbox(thread_id)->state == "sent");
+        CHECK(s.find_item("T1", {item_kind::blocker, 12})->thread_ts.empty());
+    }
+    SECTION("a transient failure stays pending, a permanent one fails") {
+        s.mark_failed(dm_id, "ratelimited", false, 200);
+        auto row = s.outbox(dm_id);
+        REQUIRE(row);
+        CHECK(row->state == "pending");
+        CHECK(row->attempts == 1);
+        CHECK(row->error == "ratelimited");
+        s.mark_failed(dm_id, "timeout", false, 201);
+        CHECK(s.outbox(dm_id)->attempts == 2);
+        s.mark_failed(dm_id, "channel_not_found", true, 202);
+        row = s.outbox(dm_id);
+        CHECK(row->state == "failed");
+        CHECK(row->attempts == 3);
+        CHECK(row->error == "channel_not_found");
+        p = s.pending(0);
+        REQUIRE(p.size() == 3);
+        for (const auto& r : p) {
+            CHECK(r.id != dm_id);
+        }
+    }
+    SECTION("a late failure report does not un-send a sent row") {
+        s.mark_sent(eph_id, "C1", "", 200);
+        s.mark_failed(eph_id, "timeout", false, 201);
+        CHECK(s.outbox(eph_id)->state == "sent");
+    }
+    SECTION("rows survive reopening") {
+        sqlite_store reopened(path);
+        CHECK(reopened.pending(0).size() == 4);
+    }
+    CHECK_FALSE(s.outbox(999999));
+}
+
+TEST_CASE("the inbox de-duplicates events and tracks processing", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    {
+        sqlite_store s(path);
+        CHECK(s.inbox_put({"Ev1", "T1", R"({"type":"app_mention","text":"a, \"b\""})", 10}));
+        CHECK(s.inbox_put({"Ev2", "T1", "{}", 11}));
+        CHECK(s.inbox_put({"Ev0", "T1", "{}", 9}));
+        CHECK_FALSE(s.inbox_put({"Ev1", "T1", "{\"other\":1}", 12}));
+
+        auto u = s.inbox_unprocessed(0);
+        REQUIRE(u.size() == 3);
+        CHECK(u[0].event_id == "Ev0");
+        CHECK(u[1].event_id == "Ev1");
+        CHECK(u[1].payload == R"({"type":"app_mention","text":"a, \"b\""})");
+        CHECK(u[1].team_id == "T1");
+        CHECK(u[1].received_at == 10);
+        CHECK(u[2].event_id == "Ev2");
+        CHECK(s.inbox_unprocessed(1).size() == 1);
+
+        s.inbox_done("Ev1", 20);
+    }
+    sqlite_store s(path);
+    auto u = s.inbox_unprocessed(0);
+    REQUIRE(u.size() == 2);
+    CHECK(u[0].event_id == "Ev0");
+    CHECK(u[1].event_id == "Ev2");
+    CHECK_FALSE(s.inbox_put({"Ev1", "T1", "{}", 30})); // still a duplicate once processed
+}
+
+TEST_CASE("a job period is claimed once, across reopening", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    {
+        sqlite_store s(path);
+        bool first = false, second = true;
+        s.transact([&] { first = s.claim("standup:C1", "2024-03-01", 100); });
+        s.transact([&] { second = s.claim("standup:C1", "2024-03-01", 101); });
+        CHECK(first);
+        CHECK_FALSE(second);
+        CHECK(s.claim("standup:C1", "2024-03-02", 102));
+        CHECK(s.claim("weekly:T1", "2024-03-01", 103));
+    }
+    sqlite_store s(path);
+    CHECK_FALSE(s.claim("standup:C1", "2024-03-01", 200));
+    CHECK_FALSE(s.claim("weekly:T1", "2024-03-01", 200));
+    CHECK(s.claim("weekly:T1", "2024-03-08", 200));
+}
+
+TEST_CASE("users' time zones are stored and replaced", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    CHECK_FALSE(s.find_user("T1", "U1"));
+    s.set_user_tz("T1", "U1", "Europe/Paris", 10);
+    auto u = s.find_user("T1", "U1");
+    REQUIRE(u);
+    CHECK(u->team_id == "T1");
+    CHECK(u->user_id == "U1");
+    CHECK(u->tz == "Europe/Paris");
+    CHECK(u->updated_at == 10);
+    s.set_user_tz("T1", "U1", "America/New_York", 20);
+    u = s.find_user("T1", "U1");
+    REQUIRE(u);
+    CHECK(u->tz == "America/New_York");
+    CHECK(u->updated_at == 20);
+    CHECK_FALSE(s.find_user("T2", "U1"));
+}
+
+TEST_CASE("a second store on the same file sees committed data", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    sqlite_store writer(path);
+    sqlite_store reader(path);
+    CHECK_FALSE(reader.find_item("T1", {item_kind::blocker, 1}));
+
+    writer.transact([&] {
+        auto n = writer.next_number("T1", item_kind::blocker);
+        writer.insert_item(make_item("T1", item_kind::blocker, n, 1));
+    });
+    auto seen = reader.find_item("T1", {item_kind::blocker, 1});
+    REQUIRE(seen);
+    CHECK(seen->title == "thing 1");
+    // The counter is shared through the file, so the reader never reuses a number.
+    CHECK(reader.next_number("T1", item_kind::blocker) == 2);
+    CHECK(writer.next_number("T1", item_kind::blocker) == 3);
+
+    // Uncommitted writes stay invisible to the other connection.
+    writer.transact([&] {
+        writer.add_admin("T1", "U1", 1);
+        CHECK(reader.list_admins("T1").empty());
+    });
+    CHECK(reader.list_admins("T1") == std::vector<std::string>{"U1"});
+}
