@@ -127,6 +127,10 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     if (c.db_path.empty()) {
         throw config_error("TPMBOT_DB is empty; give a file path");
     }
+    if (c.db_path.starts_with("postgres://") || c.db_path.starts_with("postgresql://")) {
+        throw config_error("TPMBOT_DB is a PostgreSQL URL, but this build stores data only in "
+                           "SQLite; give a file path such as /var/lib/tpmbot/tpmbot.db");
+    }
     return c;
 }
 

@@ -25,6 +25,32 @@ std::size_t space_len(std::string_view s, std::size_t i) {
     return 0;
 }
 
+/// Whether c is a C0 control character other than \n and \t, or DEL (0x7F). Such bytes never
+/// occur inside a UTF-8 multi-byte sequence.
+bool is_control(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t') || u == 0x7F;
+}
+
+/// `s` with each control character (is_control) replaced by a space; the copy, when one is
+/// needed, is kept in `buffer`.
+std::string_view controls_to_spaces(std::string_view s, std::string& buffer) {
+    std::size_t k = 0;
+    while (k < s.size() && !is_control(s[k])) {
+        ++k;
+    }
+    if (k == s.size()) {
+        return s;
+    }
+    buffer.assign(s);
+    for (; k < buffer.size(); ++k) {
+        if (is_control(buffer[k])) {
+            buffer[k] = ' ';
+        }
+    }
+    return buffer;
+}
+
 /// `s` without leading and trailing whitespace.
 std::string_view trim(std::string_view s) {
     while (!s.empty() && space_len(s, 0) > 0) {
@@ -97,111 +123,21 @@ char ascii_lower(char c) {
 
 // ---- Slack references ---------------------------------------------------------------------
 
-/// A parsed well-formed `<...>` control sequence (same grammar as mrkdwn.cpp).
-struct slack_ref {
-    tok kind = tok::user;
-    std::size_t len = 0;    ///< bytes from '<' to '>' inclusive
-    std::string_view id;    ///< user/channel/usergroup id, special name, or the url
-    std::string_view label; ///< what follows '|', empty when absent
-};
-
-bool is_upper_alnum(std::string_view s) {
-    if (s.empty()) {
-        return false;
+/// The token kind of a parsed reference.
+tok kind_of(mrkdwn::ref_kind k) {
+    switch (k) {
+    case mrkdwn::ref_kind::user:
+        return tok::user;
+    case mrkdwn::ref_kind::channel:
+        return tok::channel;
+    case mrkdwn::ref_kind::usergroup:
+        return tok::usergroup;
+    case mrkdwn::ref_kind::special:
+        return tok::special;
+    case mrkdwn::ref_kind::link:
+        return tok::link;
     }
-    for (char c : s) {
-        if (!((c >= 'A' && c <= 'Z') || is_ascii_digit(c))) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-    if (s.size() < prefix.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < prefix.size(); ++i) {
-        if (ascii_lower(s[i]) != prefix[i]) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/// Parses a well-formed reference at s[pos] == '<'; nullopt when it is not one (then the
-/// '<' is just a character of a word).
-std::optional<slack_ref> parse_ref(std::string_view s, std::size_t pos) {
-    if (pos >= s.size() || s[pos] != '<') {
-        return std::nullopt;
-    }
-    const std::size_t close = s.find('>', pos + 1);
-    if (close == std::string_view::npos) {
-        return std::nullopt;
-    }
-    const std::string_view body = s.substr(pos + 1, close - pos - 1);
-    if (body.find_first_of("<\n") != std::string_view::npos) {
-        return std::nullopt;
-    }
-    slack_ref r;
-    r.len = close - pos + 1;
-    const std::size_t bar = body.find('|');
-    const std::string_view target = body.substr(0, bar);
-    if (bar != std::string_view::npos) {
-        r.label = body.substr(bar + 1);
-    }
-    if (target.size() < 2) {
-        return std::nullopt;
-    }
-    const std::string_view rest = target.substr(1);
-    switch (target[0]) {
-    case '@':
-        if ((rest[0] == 'U' || rest[0] == 'W') && is_upper_alnum(rest)) {
-            r.kind = tok::user;
-            r.id = rest;
-            return r;
-        }
-        return std::nullopt;
-    case '#':
-        if (rest[0] >= 'A' && rest[0] <= 'Z' && is_upper_alnum(rest)) {
-            r.kind = tok::channel;
-            r.id = rest;
-            return r;
-        }
-        return std::nullopt;
-    case '!':
-        if (rest == "here" || rest == "channel" || rest == "everyone") {
-            r.kind = tok::special;
-            r.id = rest;
-            return r;
-        }
-        if (rest == "group") { // Slack's old synonym of <!channel>
-            r.kind = tok::special;
-            r.id = "channel";
-            return r;
-        }
-        if (rest.starts_with("subteam^") && is_upper_alnum(rest.substr(8))) {
-            r.kind = tok::usergroup;
-            r.id = rest.substr(8);
-            return r;
-        }
-        return std::nullopt;
-    default:
-        break;
-    }
-    for (std::string_view scheme : {"https://", "http://", "mailto:"}) {
-        if (starts_with_ci(target, scheme) && target.size() > scheme.size()) {
-            for (std::size_t k = 0; k < target.size(); ++k) {
-                if (space_len(target, k) > 0) {
-                    return std::nullopt;
-                }
-            }
-            r.kind = tok::link;
-            r.id = target;
-            return r;
-        }
-    }
-    return std::nullopt;
+    return tok::word;
 }
 
 // ---- Errors -------------------------------------------------------------------------------
@@ -222,14 +158,16 @@ std::string snippet(std::string_view from_quote) {
 }
 
 /// Throws the user_error for a quote opened in `from_quote` and never closed. An empty
-/// `example` means: the user's own text with the quote closed.
+/// `example` means: the user's own text with the quote closed. The message is mrkdwn: the
+/// user's text in it is escaped, so a typed <!channel> cannot ping anyone when it is posted.
 [[noreturn]] void throw_unterminated(std::string_view from_quote, std::string example) {
     const std::string shown = snippet(from_quote);
     if (example.empty()) {
-        example = shown.ends_with("…") ? std::string("because:\"We need it\"") : shown + '"';
+        example = shown.ends_with("…") ? std::string("because:\"We need it\"")
+                                       : mrkdwn::escape(shown) + '"';
     }
     throw user_error(fmt::format("Unterminated quote in: {} — close it with a second \", e.g. {}",
-                                 shown, example));
+                                 mrkdwn::escape(shown), example));
 }
 
 // ---- Tokenizing ---------------------------------------------------------------------------
@@ -264,7 +202,8 @@ std::size_t value_end(std::string_view s, std::size_t token_start, std::size_t v
                 while (k < s.size() && space_len(s, k) > 0) {
                     k += space_len(s, k);
                 }
-                if (k < s.size() && (open_quote_len(s, k) > 0 || parse_ref(s, k) || s[k] == '@')) {
+                if (k < s.size() &&
+                    (open_quote_len(s, k) > 0 || mrkdwn::parse_reference(s, k) || s[k] == '@')) {
                     j = k;
                     part_start = true;
                     continue;
@@ -282,8 +221,8 @@ std::size_t value_end(std::string_view s, std::size_t token_start, std::size_t v
             continue;
         }
         if (s[j] == '<') {
-            if (const auto ref = parse_ref(s, j)) {
-                j += ref->len;
+            if (const auto ref = mrkdwn::parse_reference(s, j)) {
+                j += ref->source.size();
                 part_start = false;
                 continue;
             }
@@ -300,8 +239,8 @@ std::size_t run_end(std::string_view s, std::size_t i) {
     std::size_t j = i;
     while (j < s.size() && space_len(s, j) == 0) {
         if (s[j] == '<') {
-            if (const auto ref = parse_ref(s, j)) {
-                j += ref->len;
+            if (const auto ref = mrkdwn::parse_reference(s, j)) {
+                j += ref->source.size();
                 continue;
             }
         }
@@ -322,7 +261,9 @@ std::string_view unquote_whole(std::string_view value) {
 
 } // namespace
 
-std::vector<token> tokenize(std::string_view s) {
+std::vector<token> tokenize(std::string_view text) {
+    std::string cleaned;
+    const std::string_view s = controls_to_spaces(text, cleaned);
     std::vector<token> out;
     std::size_t i = 0;
     while (i < s.size()) {
@@ -367,9 +308,9 @@ std::vector<token> tokenize(std::string_view s) {
 
         const std::size_t end = run_end(s, i);
         t.raw = std::string(s.substr(start, end - start));
-        const auto ref = parse_ref(s, start);
-        if (ref && ref->len == end - start) {
-            t.kind = ref->kind;
+        const auto ref = mrkdwn::parse_reference(s, start);
+        if (ref && ref->source.size() == end - start) {
+            t.kind = kind_of(ref->kind);
             t.text = std::string(ref->id);
             std::string_view label = ref->label;
             if (!label.empty() && (label.front() == '@' || label.front() == '#') &&
@@ -387,7 +328,9 @@ std::vector<token> tokenize(std::string_view s) {
     return out;
 }
 
-std::vector<std::string> split_values(std::string_view value) {
+std::vector<std::string> split_values(std::string_view typed) {
+    std::string cleaned;
+    const std::string_view value = controls_to_spaces(typed, cleaned);
     std::vector<std::string> parts;
     std::string current;
     bool part_start = true;
@@ -417,9 +360,9 @@ std::vector<std::string> split_values(std::string_view value) {
             continue;
         }
         if (value[j] == '<') {
-            if (const auto ref = parse_ref(value, j)) {
-                current.append(value.substr(j, ref->len));
-                j += ref->len;
+            if (const auto ref = mrkdwn::parse_reference(value, j)) {
+                current.append(ref->source);
+                j += ref->source.size();
                 part_start = false;
                 continue;
             }

@@ -40,13 +40,17 @@ struct token {
 /// a word). A value that ends in ',' continues over whitespace when the next part starts with
 /// a quote, a reference or '@' (`consult:<@U1>, <@U2>`). Quotes (" “ ” „) open only at the
 /// start of a token or of a value part; elsewhere they are characters ("5\"", "don't").
-/// A reference glued to other text ("<@U1>'s") is part of a word. Throws user_error on an
-/// unterminated quote; its message is plain text (escape it before posting).
+/// A reference glued to other text ("<@U1>'s") is part of a word. References are read with
+/// mrkdwn::parse_reference. C0 control characters other than \n and \t, and DEL (0x7F), are
+/// read as spaces: they separate tokens, and inside quotes, references and values they become
+/// spaces (in `raw` too), so none reaches storage. Throws user_error on an unterminated quote;
+/// its message is mrkdwn, with the user's text in it escaped (mrkdwn::escape), ready to post.
 std::vector<token> tokenize(std::string_view text);
 
 /// Splits a key:value value into its parts: `"A"|"B"` -> {A, B}; `<@U1>,<@U2>` ->
 /// {<@U1>, <@U2>}; `a, b` -> {a, b}; anything else -> {value}. Quotes are removed; parts stay
-/// Slack-encoded (references are not resolved). Throws user_error on an unterminated quote.
+/// Slack-encoded (references are not resolved). Control characters are read as spaces, as in
+/// tokenize. Throws user_error on an unterminated quote (the same mrkdwn message).
 std::vector<std::string> split_values(std::string_view value);
 
 /// The token rendered as safe Slack mrkdwn for a bot post: user and channel references stay

@@ -7,19 +7,6 @@ namespace tpmbot::mrkdwn {
 
 namespace {
 
-/// What a well-formed Slack control sequence `<...>` refers to.
-enum class ref_kind { user, channel, usergroup, special, link };
-
-/// A parsed `<...>` control sequence. The same grammar as the tokenizer's (args.cpp).
-struct slack_ref {
-    ref_kind kind = ref_kind::user;
-    std::size_t len = 0;     ///< bytes from '<' to '>' inclusive
-    std::string_view target; ///< what precedes '|': "@U1", "#C1", "!here", "https://x"
-    std::string_view id;     ///< user/channel/usergroup id, special name, or the url
-    std::string_view label;  ///< what follows '|', empty when absent
-    bool has_label = false;
-};
-
 bool is_upper_alnum(std::string_view s) {
     if (s.empty()) {
         return false;
@@ -32,8 +19,18 @@ bool is_upper_alnum(std::string_view s) {
     return true;
 }
 
-bool is_ascii_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+/// Whether `s` contains ASCII whitespace or U+00A0 NO-BREAK SPACE.
+bool has_space(std::string_view s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+            return true;
+        }
+        if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
@@ -50,76 +47,6 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
         }
     }
     return true;
-}
-
-/// Parses a well-formed reference starting at s[pos] == '<'; nullopt when it is not one.
-std::optional<slack_ref> parse_ref(std::string_view s, std::size_t pos) {
-    if (pos >= s.size() || s[pos] != '<') {
-        return std::nullopt;
-    }
-    const std::size_t close = s.find('>', pos + 1);
-    if (close == std::string_view::npos) {
-        return std::nullopt;
-    }
-    const std::string_view body = s.substr(pos + 1, close - pos - 1);
-    if (body.find_first_of("<\n") != std::string_view::npos) {
-        return std::nullopt;
-    }
-    slack_ref r;
-    r.len = close - pos + 1;
-    const std::size_t bar = body.find('|');
-    r.target = body.substr(0, bar);
-    if (bar != std::string_view::npos) {
-        r.label = body.substr(bar + 1);
-        r.has_label = !r.label.empty();
-    }
-    if (r.target.size() < 2) {
-        return std::nullopt;
-    }
-    const std::string_view rest = r.target.substr(1);
-    switch (r.target[0]) {
-    case '@':
-        if ((rest[0] == 'U' || rest[0] == 'W') && is_upper_alnum(rest)) {
-            r.kind = ref_kind::user;
-            r.id = rest;
-            return r;
-        }
-        return std::nullopt;
-    case '#':
-        if (rest[0] >= 'A' && rest[0] <= 'Z' && is_upper_alnum(rest)) {
-            r.kind = ref_kind::channel;
-            r.id = rest;
-            return r;
-        }
-        return std::nullopt;
-    case '!':
-        if (rest == "here" || rest == "channel" || rest == "everyone" || rest == "group") {
-            r.kind = ref_kind::special;
-            r.id = rest;
-            return r;
-        }
-        if (rest.starts_with("subteam^") && is_upper_alnum(rest.substr(8))) {
-            r.kind = ref_kind::usergroup;
-            r.id = rest.substr(8);
-            return r;
-        }
-        return std::nullopt;
-    default:
-        break;
-    }
-    for (std::string_view scheme : {"https://", "http://", "mailto:"}) {
-        if (starts_with_ci(r.target, scheme) && r.target.size() > scheme.size()) {
-            for (char c : r.target) {
-                if (is_ascii_space(c)) {
-                    return std::nullopt;
-                }
-            }
-            r.kind = ref_kind::link;
-            r.id = r.target;
-            return r;
-        }
-    }
-    return std::nullopt;
 }
 
 /// Appends `text` with stray &, <, > escaped and existing &amp; &lt; &gt; kept.
@@ -152,6 +79,77 @@ std::string_view strip_sigil(std::string_view label, char sigil) {
 }
 
 } // namespace
+
+std::optional<reference> parse_reference(std::string_view s, std::size_t pos) {
+    if (pos >= s.size() || s[pos] != '<') {
+        return std::nullopt;
+    }
+    const std::size_t close = s.find('>', pos + 1);
+    if (close == std::string_view::npos) {
+        return std::nullopt;
+    }
+    const std::string_view body = s.substr(pos + 1, close - pos - 1);
+    if (body.find_first_of("<\n") != std::string_view::npos) {
+        return std::nullopt;
+    }
+    reference r;
+    r.source = s.substr(pos, close - pos + 1);
+    const std::size_t bar = body.find('|');
+    r.target = body.substr(0, bar);
+    if (bar != std::string_view::npos) {
+        r.label = body.substr(bar + 1);
+    }
+    if (r.target.size() < 2) {
+        return std::nullopt;
+    }
+    const std::string_view rest = r.target.substr(1);
+    switch (r.target[0]) {
+    case '@':
+        if ((rest[0] == 'U' || rest[0] == 'W') && is_upper_alnum(rest)) {
+            r.kind = ref_kind::user;
+            r.id = rest;
+            return r;
+        }
+        return std::nullopt;
+    case '#':
+        if (rest[0] >= 'A' && rest[0] <= 'Z' && is_upper_alnum(rest)) {
+            r.kind = ref_kind::channel;
+            r.id = rest;
+            return r;
+        }
+        return std::nullopt;
+    case '!':
+        if (rest == "here" || rest == "channel" || rest == "everyone") {
+            r.kind = ref_kind::special;
+            r.id = rest;
+            return r;
+        }
+        if (rest == "group") { // Slack's old synonym of <!channel>
+            r.kind = ref_kind::special;
+            r.id = "channel";
+            return r;
+        }
+        if (rest.starts_with("subteam^") && is_upper_alnum(rest.substr(8))) {
+            r.kind = ref_kind::usergroup;
+            r.id = rest.substr(8);
+            return r;
+        }
+        return std::nullopt;
+    default:
+        break;
+    }
+    for (std::string_view scheme : {"https://", "http://", "mailto:"}) {
+        if (starts_with_ci(r.target, scheme) && r.target.size() > scheme.size()) {
+            if (has_space(r.target)) {
+                return std::nullopt;
+            }
+            r.kind = ref_kind::link;
+            r.id = r.target;
+            return r;
+        }
+    }
+    return std::nullopt;
+}
 
 std::string escape(std::string_view plain) {
     std::string out;
@@ -213,7 +211,7 @@ std::string safe(std::string_view slack_text) {
             ++i;
             continue;
         }
-        const auto ref = parse_ref(slack_text, i);
+        const auto ref = parse_reference(slack_text, i);
         if (!ref) {
             ++i;
             continue;
@@ -225,27 +223,26 @@ std::string safe(std::string_view slack_text) {
         case ref_kind::link:
             out += '<';
             append_escaped_keep_entities(out, ref->target);
-            if (ref->has_label) {
+            if (!ref->label.empty()) {
                 out += '|';
                 append_escaped_keep_entities(out, ref->label);
             }
             out += '>';
             break;
         case ref_kind::special:
-            // <!group> is Slack's old synonym of <!channel>.
             out += '@';
-            out += ref->id == "group" ? std::string_view("channel") : ref->id;
+            out += ref->id; // <!group> reads "channel"
             break;
         case ref_kind::usergroup:
             out += '@';
-            if (ref->has_label && !strip_sigil(ref->label, '@').empty()) {
+            if (!strip_sigil(ref->label, '@').empty()) {
                 append_escaped_keep_entities(out, strip_sigil(ref->label, '@'));
             } else {
                 out += "group";
             }
             break;
         }
-        i += ref->len;
+        i += ref->source.size();
         plain_from = i;
     }
     append_escaped_keep_entities(out, slack_text.substr(plain_from));
@@ -262,7 +259,7 @@ std::string to_plain(std::string_view mrkdwn) {
             ++i;
             continue;
         }
-        const auto ref = parse_ref(mrkdwn, i);
+        const auto ref = parse_reference(mrkdwn, i);
         if (!ref) {
             ++i;
             continue;
@@ -271,24 +268,24 @@ std::string to_plain(std::string_view mrkdwn) {
         switch (ref->kind) {
         case ref_kind::user:
             out += '@';
-            out += decode(ref->has_label ? strip_sigil(ref->label, '@') : ref->id);
+            out += decode(ref->label.empty() ? ref->id : strip_sigil(ref->label, '@'));
             break;
         case ref_kind::channel:
             out += '#';
-            out += decode(ref->has_label ? strip_sigil(ref->label, '#') : ref->id);
+            out += decode(ref->label.empty() ? ref->id : strip_sigil(ref->label, '#'));
             break;
         case ref_kind::special:
             out += '@';
-            out += ref->id == "group" ? std::string_view("channel") : ref->id;
+            out += ref->id;
             break;
         case ref_kind::usergroup:
             out += '@';
-            out += ref->has_label ? decode(strip_sigil(ref->label, '@')) : std::string("group");
+            out += ref->label.empty() ? std::string("group") : decode(strip_sigil(ref->label, '@'));
             break;
         case ref_kind::link: {
             const std::string url = decode(ref->id);
             const std::string label = decode(ref->label);
-            if (!ref->has_label || label == url) {
+            if (ref->label.empty() || label == url) {
                 out += url;
             } else if (url == "mailto:" + label) {
                 out += label;
@@ -301,7 +298,7 @@ std::string to_plain(std::string_view mrkdwn) {
             break;
         }
         }
-        i += ref->len;
+        i += ref->source.size();
         plain_from = i;
     }
     out += decode(mrkdwn.substr(plain_from));

@@ -1,6 +1,8 @@
 #pragma once
 /// Slack mrkdwn text: escaping for posts, decoding of received text, plain text for exports.
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,5 +21,31 @@ std::string safe(std::string_view slack_text);
 /// Turns bot mrkdwn back into plain text for exports: <@U1|dana> -> @dana, <@U1> -> @U1,
 /// <#C1|general> -> #general, <url|label> -> label (url), <url> -> url, entities decoded.
 std::string to_plain(std::string_view mrkdwn);
+
+/// What a Slack control sequence `<...>` refers to.
+enum class ref_kind {
+    user,      ///< <@U123> or <@W123>, optionally |label
+    channel,   ///< <#C123>, optionally |label
+    usergroup, ///< <!subteam^S123>, optionally |@handle
+    special,   ///< <!here>, <!channel>, <!everyone>, <!group> (Slack's old synonym of channel)
+    link,      ///< <https://...>, <http://...>, <mailto:...>, optionally |label
+};
+
+/// A well-formed Slack control sequence; every view points into the parsed text.
+struct reference {
+    ref_kind kind = ref_kind::user;
+    std::string_view source; ///< the whole sequence, from '<' to '>' inclusive
+    std::string_view target; ///< what precedes '|', as typed: "@U1", "#C1", "!group", "https://x"
+    /// user/channel/usergroup: the id ("U1", "C1", "S1"); special: "here", "channel" (also for
+    /// <!group>) or "everyone"; link: the url (still Slack-encoded).
+    std::string_view id;
+    std::string_view label; ///< what follows '|', as typed (sigil kept); empty when none
+};
+
+/// Parses the control sequence starting at s[pos] == '<'; nullopt when there is no
+/// well-formed one there (then that '<' is just text). Ids are upper-case ASCII letters and
+/// digits; a body containing '<' or a newline, a link target containing whitespace (ASCII
+/// or U+00A0), and any other `<!...>` or `<scheme:...>` are not references.
+std::optional<reference> parse_reference(std::string_view s, std::size_t pos = 0);
 
 } // namespace tpmbot::mrkdwn

@@ -106,9 +106,9 @@ TEST_CASE("an unterminated quote is a user_error that shows the text and a fix",
     CHECK(tokenize_error("decision \u201Cship it") ==
           "Unterminated quote in: \u201Cship it — close it with a second \", e.g. /tpm "
           "decision \"Ship it?\"");
-    // The snippet is shown as plain text (entities decoded, references readable).
+    // The snippet is shown readable (references as @name), then escaped for mrkdwn.
     CHECK(tokenize_error("\"a &amp; b <@U1|dana>") ==
-          "Unterminated quote in: \"a & b @dana — close it with a second \", e.g. /tpm "
+          "Unterminated quote in: \"a &amp; b @dana — close it with a second \", e.g. /tpm "
           "decision \"Ship it?\"");
     // In a key's value the example is the user's own text, closed.
     CHECK(tokenize_error("decide \"Yes\" because:\"we need it") ==
@@ -124,6 +124,93 @@ TEST_CASE("an unterminated quote is a user_error that shows the text and a fix",
     CHECK(msg.size() < 150);
     CHECK_THROWS_AS(args::tokenize("\""), user_error);
     CHECK(tokenize_error("\"closed\"").empty());
+}
+
+TEST_CASE("the unterminated-quote message escapes the user's text for mrkdwn", "[args]") {
+    // A user who types "<!channel>" literally: Slack sends it as &lt;!channel&gt;.
+    std::string msg = tokenize_error("decision \"tell &lt;!channel&gt; Q&amp;A & <!here| go");
+    CHECK(msg.find("&lt;!channel&gt;") != std::string::npos);
+    CHECK(msg.find("<!channel>") == std::string::npos);
+    CHECK(msg.find("<!") == std::string::npos);
+    CHECK(msg.find("Q&amp;A &amp; &lt;!here| go") != std::string::npos);
+    // A real <!channel> reference is shown as the plain text "@channel", which cannot ping.
+    msg = tokenize_error("decision \"tell <!channel> now");
+    CHECK(msg.find("\"tell @channel now") != std::string::npos);
+    CHECK(msg.find("<!") == std::string::npos);
+    // The example built from the user's own text is escaped too.
+    msg = tokenize_error("because:\"a <b> & c");
+    CHECK(msg == "Unterminated quote in: because:\"a &lt;b&gt; &amp; c — close it with a second "
+                 "\", e.g. because:\"a &lt;b&gt; &amp; c\"");
+    try {
+        (void)args::split_values("\"<!here>\"|\"&lt;!everyone&gt;");
+        FAIL("no error");
+    } catch (const user_error& e) {
+        const std::string what = e.what();
+        CHECK(what.find("<!") == std::string::npos);
+        CHECK(what.find("&lt;!everyone&gt;") != std::string::npos);
+    }
+}
+
+TEST_CASE("control characters are read as spaces and never reach a token", "[args]") {
+    const auto has_control = [](const std::string& s) {
+        for (char c : s) {
+            const auto u = static_cast<unsigned char>(c);
+            if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7F) {
+                return true;
+            }
+        }
+        return false;
+    };
+    const auto clean = [&](const std::vector<args::token>& ts) {
+        for (const auto& t : ts) {
+            if (has_control(t.raw) || has_control(t.text) || has_control(t.label) ||
+                has_control(t.key) || has_control(t.value)) {
+                return false;
+            }
+        }
+        return true;
+    };
+
+    // Between words they separate tokens.
+    auto ts = args::tokenize(std::string("ship\x1eit now"));
+    CHECK(raws(ts) == strings{"ship", "it", "now"});
+    CHECK(raws(args::tokenize(std::string("a\x00"
+                                          "b\x7f"
+                                          "c\x01",
+                                          6))) == strings{"a", "b", "c"});
+    CHECK(raws(args::tokenize("a\rb\x1b[31mc")) == strings{"a", "b", "[31mc"});
+
+    // Inside a quoted value they become spaces.
+    ts = args::tokenize("options:\"A\x1f"
+                        "B\"|\"C\"");
+    REQUIRE(ts.size() == 1);
+    CHECK(ts[0].kind == tok::key_value);
+    CHECK(ts[0].value == "\"A B\"|\"C\"");
+    CHECK(clean(ts));
+    CHECK(args::split_values(ts[0].value) == strings{"A B", "C"});
+    CHECK(args::split_values("\"A\x1f"
+                             "B\"|\"C\"") == strings{"A B", "C"});
+
+    ts = args::tokenize("decision \"Ship\x1eit?\" because:x\x1fy");
+    REQUIRE(ts.size() == 4);
+    CHECK(ts[1].text == "Ship it?");
+    CHECK(ts[2].value == "x");
+    CHECK(ts[3].raw == "y");
+    CHECK(clean(ts));
+
+    // Inside a reference's label too; a link target with one is not a link.
+    ts = args::tokenize("<https://x.y|a\x1e"
+                        "b> <https://x\x1fy>");
+    CHECK(clean(ts));
+    REQUIRE(ts.size() == 3);
+    CHECK(ts[0].kind == tok::link);
+    CHECK(ts[0].label == "a b");
+    CHECK(ts[1].kind == tok::word);
+
+    // \n and \t stay what they were: whitespace between tokens, kept inside quotes.
+    ts = args::tokenize("\"a\tb\nc\"");
+    REQUIRE(ts.size() == 1);
+    CHECK(ts[0].text == "a\tb\nc");
 }
 
 TEST_CASE("user references with and without labels, U and W ids", "[args]") {

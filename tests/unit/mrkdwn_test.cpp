@@ -134,3 +134,65 @@ TEST_CASE("to_plain of safe output reads like what was typed", "[mrkdwn]") {
     const std::string typed = "Q&amp;A &lt;b&gt; with <@U1|dana> in <#C1|general> <!here>";
     CHECK(mrkdwn::to_plain(mrkdwn::safe(typed)) == "Q&A <b> with @dana in #general @here");
 }
+
+TEST_CASE("parse_reference reads each kind of control sequence", "[mrkdwn]") {
+    const std::string text = "ask <@U1|dana> in <#C2> cc <!subteam^S3|@eng> <!group> "
+                             "<https://x.y/z?a=1&amp;b=2|the doc>";
+    auto r = mrkdwn::parse_reference(text, text.find('<'));
+    REQUIRE(r);
+    CHECK(r->kind == mrkdwn::ref_kind::user);
+    CHECK(r->source == "<@U1|dana>");
+    CHECK(r->target == "@U1");
+    CHECK(r->id == "U1");
+    CHECK(r->label == "dana");
+
+    r = mrkdwn::parse_reference(text, text.find("<#"));
+    REQUIRE(r);
+    CHECK(r->kind == mrkdwn::ref_kind::channel);
+    CHECK(r->id == "C2");
+    CHECK(r->label.empty());
+
+    r = mrkdwn::parse_reference(text, text.find("<!sub"));
+    REQUIRE(r);
+    CHECK(r->kind == mrkdwn::ref_kind::usergroup);
+    CHECK(r->id == "S3");
+    CHECK(r->label == "@eng");
+
+    r = mrkdwn::parse_reference(text, text.find("<!group"));
+    REQUIRE(r);
+    CHECK(r->kind == mrkdwn::ref_kind::special);
+    CHECK(r->id == "channel");
+    CHECK(r->target == "!group");
+
+    r = mrkdwn::parse_reference(text, text.find("<http"));
+    REQUIRE(r);
+    CHECK(r->kind == mrkdwn::ref_kind::link);
+    CHECK(r->id == "https://x.y/z?a=1&amp;b=2");
+    CHECK(r->label == "the doc");
+    CHECK(r->source.size() == text.size() - text.find("<http"));
+
+    CHECK(mrkdwn::parse_reference("<mailto:a@b.c>")->kind == mrkdwn::ref_kind::link);
+    CHECK(mrkdwn::parse_reference("<HTTPS://X.Y>")->kind == mrkdwn::ref_kind::link);
+    CHECK(mrkdwn::parse_reference("<@W1|>")->label.empty());
+}
+
+TEST_CASE("parse_reference rejects what is not a well-formed reference", "[mrkdwn]") {
+    CHECK_FALSE(mrkdwn::parse_reference("x<@U1>"));   // pos is not at '<'
+    CHECK_FALSE(mrkdwn::parse_reference("<@U1>", 5)); // past the end
+    CHECK_FALSE(mrkdwn::parse_reference("<@U1"));     // unclosed
+    CHECK_FALSE(mrkdwn::parse_reference("<@u1>"));    // lower case
+    CHECK_FALSE(mrkdwn::parse_reference("<@C1>"));    // not a user id
+    CHECK_FALSE(mrkdwn::parse_reference("<#c1>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<@>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<!nobody>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<!subteam^>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<!date^1392734382^{date}|Feb 18>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<ftp://x.y>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<https://>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<https://a b>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<https://a\u00A0b>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<https://x.y|a\nb>"));
+    CHECK_FALSE(mrkdwn::parse_reference("<foo <@U1>"));
+    CHECK(mrkdwn::parse_reference("<foo <@U1>", 5));
+}

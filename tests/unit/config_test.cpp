@@ -1,0 +1,88 @@
+#include "config.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+using namespace tpmbot;
+
+namespace {
+
+struct fake_env {
+    std::map<std::string, std::string> vars;
+    env_fn fn() const {
+        return [this](const char* name) -> const char* {
+            auto it = vars.find(name);
+            return it == vars.end() ? nullptr : it->second.c_str();
+        };
+    }
+};
+
+config parse(std::vector<std::string> args, const fake_env& env) {
+    args.insert(args.begin(), "tpmbot");
+    return parse_config(args, env.fn());
+}
+
+} // namespace
+
+TEST_CASE("the database path comes from --db, then TPMBOT_DB, then XDG or HOME", "[config]") {
+    fake_env env;
+    env.vars["HOME"] = "/home/ana";
+    CHECK(parse({}, env).db_path == "/home/ana/.local/share/tpmbot/tpmbot.db");
+    env.vars["XDG_DATA_HOME"] = "/data";
+    CHECK(parse({}, env).db_path == "/data/tpmbot/tpmbot.db");
+    env.vars["TPMBOT_DB"] = "/var/lib/tpmbot/t.db";
+    CHECK(parse({}, env).db_path == "/var/lib/tpmbot/t.db");
+    CHECK(parse({"--db", "/tmp/x.db"}, env).db_path == "/tmp/x.db");
+    fake_env bare;
+    CHECK(parse({}, bare).db_path == "tpmbot.db");
+}
+
+TEST_CASE("a PostgreSQL URL is refused with a clear message", "[config]") {
+    fake_env env;
+    env.vars["TPMBOT_DB"] = "postgresql://db.internal/tpmbot";
+    CHECK_THROWS_WITH(parse({}, env), Catch::Contains("PostgreSQL") && Catch::Contains("SQLite"));
+}
+
+TEST_CASE("admins and Slack tokens come from the environment", "[config]") {
+    fake_env env;
+    env.vars["TPMBOT_ADMINS"] = "U1, U2,,W3";
+    auto c = parse({}, env);
+    CHECK(c.admins == std::vector<std::string>{"U1", "U2", "W3"});
+    CHECK_FALSE(c.slack_tokens);
+    env.vars["SLACK_APP_TOKEN"] = "xapp-1";
+    CHECK_FALSE(parse({}, env).slack_tokens);
+    env.vars["SLACK_BOT_TOKEN_FILE"] = "/run/secrets/bot";
+    CHECK(parse({}, env).slack_tokens);
+}
+
+TEST_CASE("console flags are parsed and checked", "[config]") {
+    fake_env env;
+    auto c = parse({"--user", "dana", "--channel", "design", "--team", "T9", "--tz", "Asia/Kolkata",
+                    "--clock", "2026-11-25T09:00:00Z", "--script", "s.txt"},
+                   env);
+    CHECK(c.user == "dana");
+    CHECK(c.channel == "design");
+    CHECK(c.team == "T9");
+    CHECK(c.tz == "Asia/Kolkata");
+    REQUIRE(c.clock);
+    CHECK(*c.clock == 1795597200);
+    CHECK(c.script == "s.txt");
+}
+
+TEST_CASE("bad flags are clear errors", "[config]") {
+    fake_env env;
+    CHECK_THROWS_WITH(parse({"--bogus"}, env), Catch::Contains("unknown option --bogus"));
+    CHECK_THROWS_WITH(parse({"--db"}, env), Catch::Contains("--db needs a value"));
+    CHECK_THROWS_WITH(parse({"--tz", "Mars/Base"}, env), Catch::Contains("Mars/Base"));
+    CHECK_THROWS_WITH(parse({"--clock", "yesterday"}, env), Catch::Contains("not a UTC time"));
+    env.vars["TPMBOT_TZ"] = "Nowhere/Town";
+    CHECK_THROWS_WITH(parse({}, env), Catch::Contains("Nowhere/Town"));
+}
+
+TEST_CASE("UTC times parse in the documented forms", "[config]") {
+    CHECK(parse_utc("2026-11-25T09:00:00Z") == 1795597200);
+    CHECK(parse_utc("2026-11-25T09:00") == 1795597200);
+    CHECK(parse_utc("2026-11-25") == 1795564800);
+    CHECK_FALSE(parse_utc("2026-11-25T09:00:00Zjunk"));
+    CHECK_FALSE(parse_utc("next week"));
+}

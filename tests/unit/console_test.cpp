@@ -1,0 +1,119 @@
+#include "config.hpp"
+#include "console.hpp"
+#include "dispatcher.hpp"
+#include "router.hpp"
+#include "sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+
+using namespace tpmbot;
+
+namespace {
+
+/// A console over a fresh database, printing into a string.
+struct console_fixture {
+    test::temp_dir dir;
+    sqlite_store db{dir.file("c.db").string()};
+    router routes = make_router();
+    dispatcher d{db, routes, {}, [](const std::string&) {
+                 }};
+    config cfg = [] {
+        config fixed;
+        fixed.tz = "Europe/Berlin";
+        fixed.clock = 1795597200; // 2026-11-25T09:00:00Z
+        return fixed;
+    }();
+    std::ostringstream out;
+    console c{db, d, cfg, out};
+
+    std::string say(const std::string& line) {
+        out.str("");
+        c.line(line);
+        return out.str();
+    }
+};
+
+} // namespace
+
+TEST_CASE("the console encodes typed text the way Slack sends it", "[console]") {
+    console_fixture f;
+    CHECK(f.c.encode("waiting on @dana & #infra <now>") ==
+          "waiting on <@UDANA|dana> &amp; <#CINFRA|infra> &lt;now&gt;");
+    CHECK(f.c.encode("@here and @channel, @everyone") == "<!here> and <!channel>, <!everyone>");
+    CHECK(f.c.encode("consult:@ana,@raj dri:@lee") ==
+          "consult:<@UANA|ana>,<@URAJ|raj> dri:<@ULEE|lee>");
+    CHECK(f.c.encode("mail a@b.com about #1") == "mail a@b.com about #1");
+    CHECK(f.c.encode("ping <!subteam^S1|@eng> and <@W2>") == "ping <!subteam^S1|@eng> and <@W2>");
+    CHECK(f.c.encode("thanks @dana.") == "thanks <@UDANA|dana>.");
+}
+
+TEST_CASE("console ids are derived from names", "[console]") {
+    CHECK(console::user_id_for("dana") == "UDANA");
+    CHECK(console::user_id_for("qa-lead") == "UQALEAD");
+    CHECK(console::channel_id_for("design-review") == "CDESIGNREVIEW");
+}
+
+TEST_CASE("the console prints where each post went and delivers it once", "[console]") {
+    console_fixture f;
+    auto out = f.say("/tpm blocker waiting on the cert @dana sev:high");
+    CHECK_THAT(out, Catch::Contains("[#general · card of B-1 · ts 1795597200."));
+    CHECK_THAT(out, Catch::Contains("[DM to @dana]"));
+    CHECK_THAT(out, Catch::Contains("[1: Ack] [2: Resolve] [3: Take ownership]"));
+    CHECK(f.db.pending(10).empty());
+    auto it = f.db.find_item("T0CONSOLE", {item_kind::blocker, 1});
+    REQUIRE(it);
+    CHECK(it->thread_channel == "CGENERAL");
+    CHECK_FALSE(it->thread_ts.empty());
+
+    out = f.say("/tpm blocker B-1 ack");
+    CHECK_THAT(out, Catch::Contains("[#general · thread of B-1]"));
+    out = f.say("/tpm blocker list");
+    CHECK_THAT(out, Catch::Contains("[#general · only @me sees this]"));
+}
+
+TEST_CASE("console buttons run their command as the person who presses them", "[console]") {
+    console_fixture f;
+    f.say("/tpm blocker vendor sandbox down");
+    f.say(":as sam");
+    auto out = f.say(":click 3");
+    CHECK_THAT(out, Catch::Contains("(@sam pressed [Take ownership])"));
+    CHECK(f.db.find_item("T0CONSOLE", {item_kind::blocker, 1})->dri == "USAM");
+    out = f.say(":click 99");
+    CHECK_THAT(out, Catch::Contains("there is no button 99"));
+}
+
+TEST_CASE("console mentions answer in their thread", "[console]") {
+    console_fixture f;
+    auto out = f.say("@tpmbot waiting on design review from @lee");
+    CHECK_THAT(out, Catch::Contains("[#general · in thread 1795597200."));
+    CHECK_THAT(out, Catch::Contains("[4: Undo]"));
+    auto it = f.db.find_item("T0CONSOLE", {item_kind::blocker, 1});
+    REQUIRE(it);
+    f.say(":thread B-1");
+    out = f.say("@tpmbot blocker: second one in the same thread");
+    CHECK_THAT(out, Catch::Contains("in thread " + it->thread_ts));
+}
+
+TEST_CASE("the console has its own meta commands and tells what it ignores", "[console]") {
+    console_fixture f;
+    CHECK_THAT(f.say("hello team"), Catch::Contains("a plain message"));
+    CHECK_THAT(f.say("/giphy cats"), Catch::Contains("not a command of this app"));
+    CHECK_THAT(f.say(":advance 2d"), Catch::Contains("Fri 2026-11-27"));
+    CHECK(f.c.now() == 1795597200 + 2 * 86400);
+    CHECK_THAT(f.say(":advance soon"), Catch::Contains("use :advance"));
+    CHECK_THAT(f.say(":frobnicate"), Catch::Contains("unknown console command"));
+    CHECK_THAT(f.say(":thread B-9"), Catch::Contains("B-9 has no thread"));
+    CHECK(f.say("# a comment").empty());
+    CHECK_FALSE(f.c.line(":quit"));
+}
+
+TEST_CASE("only the console's own person is an admin", "[console]") {
+    console_fixture f;
+    CHECK_THAT(f.say("/tpm config admins @ana"), Catch::Contains("are now tpmbot admins"));
+    f.say(":as lee");
+    CHECK_THAT(f.say("/tpm config admins @lee"), Catch::Contains("Only an admin"));
+    f.say(":as ana");
+    CHECK_THAT(f.say("/tpm config admins @lee"), Catch::Contains("are now tpmbot admins"));
+}
