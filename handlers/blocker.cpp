@@ -27,7 +27,7 @@ std::string parse_severity(const args::token& t) {
     }
     throw user_error(fmt::format("`sev:{}` is not a severity. Use sev:high, sev:med or sev:low, "
                                  "e.g. `{}`",
-                                 mrkdwn::escape(t.value), create_example));
+                                 mrkdwn::safe(t.value), create_example));
 }
 
 /// Seconds without an update after which an open blocker is stale: its severity's first
@@ -83,7 +83,7 @@ void list_blockers(context& ctx, std::span<const args::token> rest) {
             throw user_error(fmt::format("`{}` is not a blocker list filter. Use mine, @user, "
                                          "#channel, unowned, stale or all, e.g. `/tpm blocker "
                                          "list unowned`",
-                                         mrkdwn::escape(f.raw)));
+                                         mrkdwn::safe(f.raw)));
         }
     }
     auto items = ctx.db.list_items(q);
@@ -187,12 +187,11 @@ void blocker_noun(context& ctx, std::vector<args::token>& rest) {
             escalate(ctx, it, args);
         } else if (verb == "undo") {
             undo(ctx, it);
-        } else if (verb == "owner" && args.size() == 1) {
-            set_owner(ctx, it,
-                      require_user(args[0].raw, ctx.cmd, "owner", "/tpm owner B-12 @dana"));
+        } else if (verb == "owner") {
+            set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
         } else {
             throw user_error(fmt::format("`{}` is not something a blocker can do. {}",
-                                         mrkdwn::escape(rest[1].raw),
+                                         mrkdwn::safe(rest[1].raw),
                                          ctx.routes->did_you_mean(verb, "blocker")));
         }
         return;
@@ -200,7 +199,7 @@ void blocker_noun(context& ctx, std::vector<args::token>& rest) {
     if (rest.size() == 1 && !word.empty() && edit_distance(word, "list") == 1) {
         throw user_error(fmt::format("Did you mean `/tpm blocker list`? To record a one-word "
                                      "blocker, quote it: `/tpm blocker \"{}\"`",
-                                     mrkdwn::escape(first.raw)));
+                                     mrkdwn::safe(first.raw)));
     }
     create_blocker(ctx, rest, false);
 }

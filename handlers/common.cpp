@@ -96,7 +96,8 @@ std::size_t char_count(std::string_view utf8) {
 }
 
 void check_length(std::string_view what, std::string_view text, std::size_t limit) {
-    auto n = char_count(text);
+    // Count what the person typed, not the encoding: `&amp;` is one character, <@U1|dana> five.
+    auto n = char_count(mrkdwn::to_plain(text));
     if (n > limit) {
         throw user_error(fmt::format("The {} is {} characters long; the limit is {}. Shorten it, "
                                      "and put details in the item's thread.",
@@ -105,19 +106,24 @@ void check_length(std::string_view what, std::string_view text, std::size_t limi
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+    // Optimal string alignment: a swap of two adjacent letters ("lsit") counts as one edit.
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) {
+        d[i][0] = i;
+    }
     for (std::size_t j = 0; j <= b.size(); ++j) {
-        prev[j] = j;
+        d[0][j] = j;
     }
     for (std::size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
-            auto sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+            std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
         }
-        std::swap(prev, cur);
     }
-    return prev[b.size()];
+    return d[a.size()][b.size()];
 }
 
 std::string user_of(const args::token& t, const command& cmd) {
@@ -189,6 +195,45 @@ std::string require_date(std::string_view text, const command& cmd, std::string_
                                      mrkdwn::escape(text), example));
     }
     return *d;
+}
+
+std::string require_future_date(std::string_view text, const command& cmd,
+                                std::string_view example) {
+    auto d = require_date(text, cmd, example);
+    auto today = dates::today(cmd.now, cmd.user_tz);
+    if (d < today) {
+        throw user_error(fmt::format("{} is in the past (today is {}). Pick a later date, e.g. "
+                                     "`{}`",
+                                     d, today, example));
+    }
+    return d;
+}
+
+std::optional<std::string> take_date(std::vector<args::token>& ts, std::string_view key) {
+    for (auto it = ts.begin(); it != ts.end(); ++it) {
+        if (it->kind != args::tok::key_value || it->key != key) {
+            continue;
+        }
+        auto text = it->text;
+        it = ts.erase(it);
+        // `by:next week` arrives as two tokens: the word right after belongs to the date.
+        if (lower(text) == "next" && it != ts.end() && it->kind == args::tok::word) {
+            text += " " + it->text;
+            ts.erase(it);
+        }
+        return text;
+    }
+    return std::nullopt;
+}
+
+std::string owner_arg(const item& it, std::span<const args::token> args, const command& cmd) {
+    auto id = it.id_str();
+    if (args.size() != 1) {
+        throw user_error(fmt::format("Who should own {}? Name one person, e.g. `/tpm owner {} "
+                                     "@dana` or `/tpm owner {} me`",
+                                     id, id, id));
+    }
+    return require_user(args[0].raw, cmd, "owner", fmt::format("/tpm owner {} @dana", id));
 }
 
 item load_item(context& ctx, item_id id) {

@@ -90,6 +90,14 @@ void check_keys(const std::vector<args::token>& ts, std::span<const std::string_
 /// not a date.
 std::string require_date(std::string_view text, const command& cmd, std::string_view example);
 
+/// `require_date`, refusing a day before today in the caller's zone.
+std::string require_future_date(std::string_view text, const command& cmd,
+                                std::string_view example);
+/// Removes `key:<date>` from the tokens and returns its text (`key:next week` included);
+/// nullopt when absent.
+std::optional<std::string> take_date(std::vector<args::token>& ts, std::string_view key);
+/// The one person after an `owner` verb; throws user_error otherwise.
+std::string owner_arg(const item& it, std::span<const args::token> args, const command& cmd);
 /// Loads an item by id in the caller's workspace; throws user_error when there is none.
 item load_item(context& ctx, item_id id);
 /// Whether the caller may resolve or reassign: the DRI, the reporter or an admin.

@@ -16,39 +16,13 @@ constexpr std::string_view create_example =
 constexpr std::array<std::string_view, 6> decision_keys = {"by",      "dri",  "consult",
                                                            "options", "area", "because"};
 
-/// The date text of a `by:` value, joining `by:next` with the following word.
-std::string date_text(const args::token& by, std::vector<args::token>& rest) {
-    auto text = by.text;
-    if (lower(text) == "next") {
-        for (auto i = rest.begin(); i != rest.end(); ++i) {
-            if (i->kind == args::tok::word) {
-                text += " " + i->text;
-                rest.erase(i);
-                break;
-            }
-        }
-    }
-    return text;
-}
-
-std::string future_date(std::string_view text, const command& cmd, std::string_view example) {
-    auto d = require_date(text, cmd, example);
-    auto today = dates::today(cmd.now, cmd.user_tz);
-    if (d < today) {
-        throw user_error(fmt::format("{} is in the past (today is {}). Pick a later date, e.g. "
-                                     "`{}`",
-                                     d, today, example));
-    }
-    return d;
-}
-
 void create(context& ctx, std::vector<args::token>& rest) {
     check_keys(rest, decision_keys, create_example);
     item it;
     it.kind = item_kind::decision;
     it.status = "proposed";
-    if (auto by = take_key(rest, "by")) {
-        it.due = future_date(date_text(*by, rest), ctx.cmd, create_example);
+    if (auto by = take_date(rest, "by")) {
+        it.due = require_future_date(*by, ctx.cmd, create_example);
     }
     if (auto dri = take_key(rest, "dri")) {
         it.dri = require_user(dri->value, ctx.cmd, "dri:", create_example);
@@ -122,7 +96,7 @@ void extend(context& ctx, item& it, std::span<const args::token> rest) {
     if (text.empty()) {
         throw user_error(fmt::format("Extend to when? e.g. `{}`", example));
     }
-    auto d = future_date(text, ctx.cmd, example);
+    auto d = require_future_date(text, ctx.cmd, example);
     auto old = it.due;
     it.due = d;
     it.updated_at = ctx.cmd.now;
@@ -146,11 +120,17 @@ void supersede(context& ctx, item& it, std::span<const args::token> rest) {
         throw user_error(fmt::format("{} cannot supersede itself.", it.id_str()));
     }
     require_status(it, {"proposed", "decided"}, "used to supersede another decision");
+    if (!it.supersedes.empty()) {
+        throw user_error(fmt::format("{} already supersedes {}; one decision replaces one other. "
+                                     "Propose a new decision to replace {}.",
+                                     it.id_str(), it.supersedes, old_id->str()));
+    }
     auto old = load_item(ctx, *old_id);
     if (old.status != "decided") {
         throw user_error(fmt::format("{} is {}; only a decided decision can be superseded.",
                                      old.id_str(), old.status));
     }
+    require_modify(old, ctx.cmd, "mark " + old.id_str() + " superseded");
     old.status = "superseded";
     old.superseded_by = it.id_str();
     old.updated_at = ctx.cmd.now;
@@ -196,7 +176,7 @@ void list_decisions(context& ctx, std::span<const args::token> rest) {
     } else {
         throw user_error(fmt::format("`{}` is not a decision list filter. Use pending, overdue, "
                                      "decided, mine or all, e.g. `/tpm decision list overdue`",
-                                     mrkdwn::escape(rest[0].raw)));
+                                     mrkdwn::safe(rest[0].raw)));
     }
     auto items = ctx.db.list_items(q);
     if (filter == "overdue") {
@@ -269,11 +249,11 @@ void decision_noun(context& ctx, std::vector<args::token>& rest) {
         supersede(ctx, it, args);
     } else if (verb == "update") {
         add_update(ctx, it, args);
-    } else if (verb == "owner" && args.size() == 1) {
-        set_owner(ctx, it, require_user(args[0].raw, ctx.cmd, "owner", "/tpm owner D-7 @lee"));
+    } else if (verb == "owner") {
+        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
     } else {
         throw user_error(fmt::format("`{}` is not something a decision can do. {}",
-                                     mrkdwn::escape(rest[1].raw),
+                                     mrkdwn::safe(rest[1].raw),
                                      ctx.routes->did_you_mean(verb, "decision")));
     }
 }

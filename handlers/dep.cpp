@@ -26,21 +26,15 @@ void create(context& ctx, std::vector<args::token>& rest) {
     }
     it.from_who = value_text(*from);
     check_length("from text", it.from_who, max_option_chars);
-    if (auto by = take_key(rest, "by")) {
-        auto text = by->text;
-        if (lower(text) == "next" && !rest.empty() && rest.back().kind == args::tok::word) {
-            // `by:next week` arrives as two tokens; only the trailing word can belong to it.
-            text += " " + rest.back().text;
-            rest.pop_back();
-        }
-        it.due = require_date(text, ctx.cmd, create_example);
+    if (auto by = take_date(rest, "by")) {
+        it.due = require_future_date(*by, ctx.cmd, create_example);
     }
     if (auto f = take_key(rest, "for")) {
         auto id = parse_item_id(f->text);
         if (!id) {
             throw user_error(fmt::format("`for:{}` is not an item id. Name what it unblocks, e.g. "
                                          "`{}`",
-                                         mrkdwn::escape(f->value), create_example));
+                                         mrkdwn::safe(f->value), create_example));
         }
         it.for_item = load_item(ctx, *id).id_str();
     }
@@ -80,7 +74,7 @@ void list_deps(context& ctx, std::span<const args::token> rest) {
     } else {
         throw user_error(fmt::format("`{}` is not a dependency list filter. Use open, at-risk, "
                                      "mine or all, e.g. `/tpm dep list at-risk`",
-                                     mrkdwn::escape(rest[0].raw)));
+                                     mrkdwn::safe(rest[0].raw)));
     }
     auto items = ctx.db.list_items(q);
     if (filter == "at-risk") {
@@ -140,11 +134,11 @@ void dep_noun(context& ctx, std::vector<args::token>& rest) {
         reopen_item(ctx, it, "open");
     } else if (verb == "update") {
         add_update(ctx, it, args);
-    } else if (verb == "owner" && args.size() == 1) {
-        set_owner(ctx, it, require_user(args[0].raw, ctx.cmd, "owner", "/tpm owner DEP-4 @lee"));
+    } else if (verb == "owner") {
+        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
     } else {
         throw user_error(fmt::format("`{}` is not something a dependency can do. {}",
-                                     mrkdwn::escape(rest[1].raw),
+                                     mrkdwn::safe(rest[1].raw),
                                      ctx.routes->did_you_mean(verb, "dep")));
     }
 }

@@ -18,7 +18,11 @@ std::string iso_time(unix_time t) {
     return date::format("%Y-%m-%dT%H:%M:%SZ", date::sys_seconds{std::chrono::seconds{t}});
 }
 
-std::string csv_field(const std::string& s) {
+std::string csv_field(const std::string& text) {
+    // A cell starting with = + - @ is a formula to a spreadsheet; a leading ' keeps it text.
+    auto s = !text.empty() && std::string_view("=+-@").find(text[0]) != std::string_view::npos
+                 ? "'" + text
+                 : text;
     if (s.find_first_of(",\"\n\r") == std::string::npos) {
         return s;
     }
@@ -182,7 +186,7 @@ void export_noun(context& ctx, std::vector<args::token>& rest) {
             throw user_error(fmt::format("`{}` is not an export option. Use `/tpm export "
                                          "[blockers|decisions|risks|deps|all] [csv|json|md]`, "
                                          "e.g. `/tpm export blockers csv`",
-                                         mrkdwn::escape(t.raw)));
+                                         mrkdwn::safe(t.raw)));
         }
     }
     item_query q;

@@ -256,9 +256,7 @@ void reopen_item(context& ctx, item& it, std::string_view to) {
 }
 
 std::string value_text(const args::token& t) {
-    if (!t.value.empty() && (t.value[0] == '"' || t.value.rfind("\xE2\x80\x9C", 0) == 0)) {
-        return mrkdwn::escape(t.text);
-    }
+    // A quoted value renders without its quotes, and keeps references as references.
     return args::render(args::tokenize(t.value));
 }
 

@@ -166,16 +166,11 @@ void owner_noun(context& ctx, std::vector<args::token>& rest) {
     auto id = parse_item_id(rest[0].text);
     if (!id || rest[0].kind != args::tok::word) {
         throw user_error(fmt::format("`{}` is not an item id or an owner command. {}",
-                                     mrkdwn::escape(rest[0].raw),
+                                     mrkdwn::safe(rest[0].raw),
                                      ctx.routes->did_you_mean(word, "owner")));
     }
     auto it = load_item(ctx, *id);
-    if (args.size() != 1) {
-        throw user_error(fmt::format("Who should own {}? Name one person, e.g. `/tpm owner {} "
-                                     "@dana` or `/tpm owner {} me`",
-                                     id->str(), id->str(), id->str()));
-    }
-    set_owner(ctx, it, require_user(args[0].raw, ctx.cmd, "owner", example));
+    set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
 }
 
 } // namespace

@@ -27,8 +27,8 @@ std::string level(const std::optional<args::token>& t, std::string_view what) {
     if (v == "l" || v == "low") {
         return "l";
     }
-    throw user_error(fmt::format("`{}:{}` is not a {}. Use {}:h, {}:m or {}:l, e.g. `{}`", t->key,
-                                 mrkdwn::escape(t->value), what, t->key, t->key, t->key,
+    throw user_error(fmt::format("`{}:{}` is not a level of {}. Use {}:h, {}:m or {}:l, e.g. `{}`",
+                                 t->key, mrkdwn::safe(t->value), what, t->key, t->key, t->key,
                                  create_example));
 }
 
@@ -78,7 +78,7 @@ void list_risks(context& ctx, std::span<const args::token> rest) {
     } else {
         throw user_error(fmt::format("`{}` is not a risk list filter. Use open, mine or all, e.g. "
                                      "`/tpm risk list mine`",
-                                     mrkdwn::escape(rest[0].raw)));
+                                     mrkdwn::safe(rest[0].raw)));
     }
     auto items = ctx.db.list_items(q);
     std::stable_sort(items.begin(), items.end(), [](const item& a, const item& b) {
@@ -135,11 +135,11 @@ void risk_noun(context& ctx, std::vector<args::token>& rest) {
         reopen_item(ctx, it, "open");
     } else if (verb == "update") {
         add_update(ctx, it, args);
-    } else if (verb == "owner" && args.size() == 1) {
-        set_owner(ctx, it, require_user(args[0].raw, ctx.cmd, "owner", "/tpm owner R-3 @lee"));
+    } else if (verb == "owner") {
+        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
     } else {
         throw user_error(fmt::format("`{}` is not something a risk can do. {}",
-                                     mrkdwn::escape(rest[1].raw),
+                                     mrkdwn::safe(rest[1].raw),
                                      ctx.routes->did_you_mean(verb, "risk")));
     }
 }

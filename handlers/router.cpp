@@ -164,9 +164,14 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
             flag_blocker(ctx, tokens);
             return ctx.out;
         }
-        auto shown = word.empty() ? tokens[0].raw : word;
-        throw user_error(fmt::format("I don't know the command `{}`. {}", mrkdwn::escape(shown),
-                                     did_you_mean(word)));
+        auto shown = word.empty() ? mrkdwn::safe(tokens[0].raw) : mrkdwn::escape(word);
+        throw user_error(
+            fmt::format("I don't know the command `{}`. {}", shown, did_you_mean(word)));
+    }
+    if (tokens.size() == 1 && tokens[0].kind == args::tok::word &&
+        lower(tokens[0].text) == "help") {
+        ctx.reply(help(def->name)); // `/blocker help` is help, not a blocker called "help"
+        return ctx.out;
     }
     def->fn(ctx, tokens);
     return ctx.out;

@@ -38,9 +38,47 @@ struct opts {
     std::string tz;         ///< "" = Europe/Berlin
 };
 
+/// Shorthands for one option each.
+inline opts in_channel(std::string channel) {
+    opts o;
+    o.channel = std::move(channel);
+    return o;
+}
+inline opts in_team(std::string team) {
+    opts o;
+    o.team = std::move(team);
+    return o;
+}
+inline opts at_time(unix_time now) {
+    opts o;
+    o.now = now;
+    return o;
+}
+inline opts as_admin() {
+    opts o;
+    o.admin = true;
+    return o;
+}
+inline opts via(std::string command_name) {
+    opts o;
+    o.command_name = std::move(command_name);
+    return o;
+}
+
 /// Whether `haystack` contains `needle`.
 inline bool has(std::string_view haystack, std::string_view needle) {
     return haystack.find(needle) != std::string_view::npos;
+}
+
+/// The "did you mean" suggestions of an error message: the usages, closest first.
+inline std::vector<std::string> suggestions(const std::string& msg) {
+    std::vector<std::string> out;
+    const std::string bullet = "\n• `";
+    for (auto at = msg.find(bullet); at != std::string::npos; at = msg.find(bullet, at + 1)) {
+        auto from = at + bullet.size();
+        out.push_back(msg.substr(from, msg.find('`', from) - from));
+    }
+    return out;
 }
 
 /// The effects of `h` going to `to`.
