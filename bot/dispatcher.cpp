@@ -43,14 +43,10 @@ handled dispatcher::handle(command cmd) {
 handled dispatcher::refuse(const command& cmd, std::string text) {
     handled out;
     out.ok = false;
-    effect e;
-    e.to = destination::ephemeral;
-    e.channel = cmd.channel_id;
-    e.user = cmd.user_id;
-    e.thread_ts = mention_thread(cmd);
-    e.text = std::move(text);
-    db_.transact([&] { db_.enqueue(cmd.team_id, e, cmd.now); });
-    out.effects.push_back(std::move(e));
+    context ctx(db_, cmd);
+    ctx.reply(std::move(text));
+    db_.transact([&] { db_.enqueue(cmd.team_id, ctx.out.front(), cmd.now); });
+    out.effects = std::move(ctx.out);
     return out;
 }
 

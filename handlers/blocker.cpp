@@ -91,19 +91,7 @@ void list_blockers(context& ctx, std::span<const args::token> rest) {
         std::erase_if(items,
                       [&](const item& it) { return cmd.now - it.updated_at <= stale_after(it); });
     }
-    if (items.empty()) {
-        ctx.reply(fmt::format("{}: none. :tada:", title));
-        return;
-    }
-    std::string out = fmt::format("*{}* ({})", title, items.size());
-    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
-        out += "\n" + list_line(items[i], cmd.now);
-    }
-    if (items.size() > max_list_lines) {
-        out += fmt::format("\n…and {} more: `/tpm export blockers csv` has them all.",
-                           items.size() - max_list_lines);
-    }
-    ctx.reply(out);
+    reply_list(ctx, title, items, "blockers");
 }
 
 void ack(context& ctx, item& it) {
@@ -153,55 +141,36 @@ void undo(context& ctx, item& it) {
 }
 
 void blocker_noun(context& ctx, std::vector<args::token>& rest) {
-    if (rest.empty()) {
-        throw user_error(
-            fmt::format("What is blocked? Say it after `blocker`, e.g. `{}`", create_example));
-    }
-    const auto& first = rest[0];
-    auto word = first.kind == args::tok::word ? lower(first.text) : std::string();
-    if (word == "list") {
-        list_blockers(ctx, std::span(rest).subspan(1));
-        return;
-    }
-    if (auto id = parse_item_id(first.text); id && first.kind == args::tok::word) {
-        if (id->kind != item_kind::blocker) {
-            throw user_error(fmt::format("{} is not a blocker. Try `/tpm {} {}`.", id->str(),
-                                         kind_name(id->kind), id->str()));
-        }
-        auto it = load_item(ctx, *id);
-        if (rest.size() == 1) {
-            show_item(ctx, it);
-            return;
-        }
-        auto verb = lower(rest[1].text);
-        auto args = std::span(rest).subspan(2);
-        if (verb == "ack") {
-            ack(ctx, it);
-        } else if (verb == "update") {
-            add_update(ctx, it, args);
-        } else if (verb == "resolve") {
-            change_status(ctx, it, "resolved", {"open", "acked"}, ":white_check_mark:", args, true);
-        } else if (verb == "reopen") {
-            reopen_item(ctx, it, "open");
-        } else if (verb == "escalate") {
-            escalate(ctx, it, args);
-        } else if (verb == "undo") {
-            undo(ctx, it);
-        } else if (verb == "owner") {
-            set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
-        } else {
-            throw user_error(fmt::format("`{}` is not something a blocker can do. {}",
-                                         mrkdwn::safe(rest[1].raw),
-                                         ctx.routes->did_you_mean(verb, "blocker")));
-        }
-        return;
-    }
-    if (rest.size() == 1 && !word.empty() && edit_distance(word, "list") == 1) {
-        throw user_error(fmt::format("Did you mean `/tpm blocker list`? To record a one-word "
-                                     "blocker, quote it: `/tpm blocker \"{}\"`",
-                                     mrkdwn::safe(first.raw)));
-    }
-    create_blocker(ctx, rest, false);
+    using args_t = std::vector<args::token>;
+    static const item_noun noun{
+        item_kind::blocker,
+        fmt::format("What is blocked? Say it after `blocker`, e.g. `{}`", create_example),
+        [](context& c, args_t& r) { create_blocker(c, r, false); },
+        list_blockers,
+        {
+            {{"ack"},
+             [](context& c, item& it, args_t&) {
+                 ack(c, it);
+             }},
+            {{"resolve"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "resolved", {"open", "acked"}, ":white_check_mark:", a, true);
+             }},
+            {{"reopen"},
+             [](context& c, item& it, args_t&) {
+                 reopen_item(c, it, "open");
+             }},
+            {{"escalate"},
+             [](context& c, item& it, args_t& a) {
+                 escalate(c, it, a);
+             }},
+            {{"undo"},
+             [](context& c, item& it, args_t&) {
+                 undo(c, it);
+             }},
+        },
+    };
+    route_item_noun(ctx, rest, noun);
 }
 
 } // namespace

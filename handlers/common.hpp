@@ -6,6 +6,7 @@
 #include "model.hpp"
 #include "store.hpp"
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -139,6 +140,31 @@ void change_status(context& ctx, item& it, std::string_view to,
                    std::span<const args::token> rest, bool closing);
 /// Reopens a closed item (DRI, reporter or admin) into `to`.
 void reopen_item(context& ctx, item& it, std::string_view to);
+/// A verb of an item noun: its names and what it does with the words after it.
+struct item_verb {
+    std::vector<std::string_view> names;
+    std::function<void(context&, item&, std::vector<args::token>&)> fn;
+};
+
+/// A noun over one kind of item: how it creates, lists, and what its verbs do.
+struct item_noun {
+    item_kind kind = item_kind::blocker;
+    std::string missing; ///< the answer when nothing follows the noun
+    std::function<void(context&, std::vector<args::token>&)> create;
+    std::function<void(context&, std::span<const args::token>)> list;
+    std::vector<item_verb> verbs; ///< besides `update` and `owner`, which every item has
+};
+
+/// Routes `<noun> list ...`, `<noun> <id>` (show), `<noun> <id> <verb> ...` and
+/// `<noun> <text>` (create), with "did you mean" for an unknown verb or a typo of `list`.
+void route_item_noun(context& ctx, std::vector<args::token>& rest, const item_noun& noun);
+
+/// Replies with a titled list, one `list_line` per item plus `suffix`, cut at
+/// max_list_lines with a pointer to `/tpm export <export_what> csv`.
+void reply_list(context& ctx, const std::string& title, const std::vector<item>& items,
+                std::string_view export_what,
+                const std::function<std::string(const item&)>& suffix = {});
+
 /// Throws user_error for a verb the item's status does not allow.
 void require_status(const item& it, std::initializer_list<std::string_view> allowed,
                     std::string_view verb);

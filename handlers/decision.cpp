@@ -191,71 +191,45 @@ void list_decisions(context& ctx, std::span<const args::token> rest) {
             return a.due < b.due;
         });
     }
-    if (items.empty()) {
-        ctx.reply(fmt::format("{}: none.", title));
-        return;
-    }
-    std::string out = fmt::format("*{}* ({})", title, items.size());
-    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
-        const auto& it = items[i];
-        out += "\n" + list_line(it, cmd.now);
+    reply_list(ctx, title, items, "decisions", [&](const item& it) {
+        std::string extra;
         if (it.status == "proposed" && !it.due.empty() && it.due < today) {
-            out += fmt::format(" · *overdue {}d*", dates::days_between(it.due, today));
+            extra = fmt::format(" · *overdue {}d*", dates::days_between(it.due, today));
         }
         if (it.status == "decided") {
-            out += " · " + it.outcome;
+            extra = " · " + it.outcome;
         }
-    }
-    if (items.size() > max_list_lines) {
-        out += fmt::format("\n…and {} more: `/tpm export decisions csv` has them all.",
-                           items.size() - max_list_lines);
-    }
-    ctx.reply(out);
+        return extra;
+    });
 }
 
 void decision_noun(context& ctx, std::vector<args::token>& rest) {
-    if (rest.empty()) {
-        throw user_error(fmt::format("What needs deciding? e.g. `{}`", create_example));
-    }
-    const auto& first = rest[0];
-    auto word = first.kind == args::tok::word ? lower(first.text) : std::string();
-    if (word == "list") {
-        list_decisions(ctx, std::span(rest).subspan(1));
-        return;
-    }
-    auto id = first.kind == args::tok::word ? parse_item_id(first.text) : std::nullopt;
-    if (!id) {
-        create(ctx, rest);
-        return;
-    }
-    if (id->kind != item_kind::decision) {
-        throw user_error(fmt::format("{} is not a decision. Try `/tpm {} {}`.", id->str(),
-                                     kind_name(id->kind), id->str()));
-    }
-    auto it = load_item(ctx, *id);
-    if (rest.size() == 1) {
-        show_item(ctx, it);
-        return;
-    }
-    auto verb = lower(rest[1].text);
-    std::vector<args::token> args(rest.begin() + 2, rest.end());
-    if (verb == "decide") {
-        decide(ctx, it, args);
-    } else if (verb == "reject") {
-        change_status(ctx, it, "rejected", {"proposed"}, ":x:", args, true);
-    } else if (verb == "extend") {
-        extend(ctx, it, args);
-    } else if (verb == "supersede") {
-        supersede(ctx, it, args);
-    } else if (verb == "update") {
-        add_update(ctx, it, args);
-    } else if (verb == "owner") {
-        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
-    } else {
-        throw user_error(fmt::format("`{}` is not something a decision can do. {}",
-                                     mrkdwn::safe(rest[1].raw),
-                                     ctx.routes->did_you_mean(verb, "decision")));
-    }
+    using args_t = std::vector<args::token>;
+    static const item_noun noun{
+        item_kind::decision,
+        fmt::format("What needs deciding? e.g. `{}`", create_example),
+        create,
+        list_decisions,
+        {
+            {{"decide"},
+             [](context& c, item& it, args_t& a) {
+                 decide(c, it, a);
+             }},
+            {{"reject"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "rejected", {"proposed"}, ":x:", a, true);
+             }},
+            {{"extend"},
+             [](context& c, item& it, args_t& a) {
+                 extend(c, it, a);
+             }},
+            {{"supersede"},
+             [](context& c, item& it, args_t& a) {
+                 supersede(c, it, a);
+             }},
+        },
+    };
+    route_item_noun(ctx, rest, noun);
 }
 
 } // namespace

@@ -82,65 +82,34 @@ void list_deps(context& ctx, std::span<const args::token> rest) {
             return it.due.empty() || dates::days_between(today, it.due) > 7;
         });
     }
-    if (items.empty()) {
-        ctx.reply(fmt::format("{}: none.", title));
-        return;
-    }
-    std::string out = fmt::format("*{}* ({})", title, items.size());
-    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
-        out += "\n" + list_line(items[i], cmd.now);
-        if (items[i].status == "open" && !items[i].due.empty() && items[i].due < today) {
-            out += " · *late*";
-        }
-    }
-    if (items.size() > max_list_lines) {
-        out += fmt::format("\n…and {} more: `/tpm export all csv` has them all.",
-                           items.size() - max_list_lines);
-    }
-    ctx.reply(out);
+    reply_list(ctx, title, items, "deps", [&](const item& it) {
+        return it.status == "open" && !it.due.empty() && it.due < today ? " · *late*" : "";
+    });
 }
 
 void dep_noun(context& ctx, std::vector<args::token>& rest) {
-    if (rest.empty()) {
-        throw user_error(fmt::format("What is needed, and from whom? e.g. `{}`", create_example));
-    }
-    const auto& first = rest[0];
-    auto word = first.kind == args::tok::word ? lower(first.text) : std::string();
-    if (word == "list") {
-        list_deps(ctx, std::span(rest).subspan(1));
-        return;
-    }
-    auto id = first.kind == args::tok::word ? parse_item_id(first.text) : std::nullopt;
-    if (!id) {
-        create(ctx, rest);
-        return;
-    }
-    if (id->kind != item_kind::dep) {
-        throw user_error(fmt::format("{} is not a dependency. Try `/tpm {} {}`.", id->str(),
-                                     kind_name(id->kind), id->str()));
-    }
-    auto it = load_item(ctx, *id);
-    if (rest.size() == 1) {
-        show_item(ctx, it);
-        return;
-    }
-    auto verb = lower(rest[1].text);
-    auto args = std::span(rest).subspan(2);
-    if (verb == "delivered" || verb == "deliver") {
-        change_status(ctx, it, "delivered", {"open"}, ":package:", args, true);
-    } else if (verb == "drop") {
-        change_status(ctx, it, "dropped", {"open"}, ":x:", args, true);
-    } else if (verb == "reopen") {
-        reopen_item(ctx, it, "open");
-    } else if (verb == "update") {
-        add_update(ctx, it, args);
-    } else if (verb == "owner") {
-        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
-    } else {
-        throw user_error(fmt::format("`{}` is not something a dependency can do. {}",
-                                     mrkdwn::safe(rest[1].raw),
-                                     ctx.routes->did_you_mean(verb, "dep")));
-    }
+    using args_t = std::vector<args::token>;
+    static const item_noun noun{
+        item_kind::dep,
+        fmt::format("What is needed, and from whom? e.g. `{}`", create_example),
+        create,
+        list_deps,
+        {
+            {{"delivered", "deliver"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "delivered", {"open"}, ":package:", a, true);
+             }},
+            {{"drop"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "dropped", {"open"}, ":x:", a, true);
+             }},
+            {{"reopen"},
+             [](context& c, item& it, args_t&) {
+                 reopen_item(c, it, "open");
+             }},
+        },
+    };
+    route_item_noun(ctx, rest, noun);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "common.hpp"
 #include "dates.hpp"
 #include "mrkdwn.hpp"
+#include "router.hpp"
 
 #include <algorithm>
 #include <date/date.h>
@@ -253,6 +254,78 @@ void reopen_item(context& ctx, item& it, std::string_view to) {
     ctx.log(it, "reopened");
     ctx.thread(it, fmt::format(":leftwards_arrow_with_hook: *{}* reopened by {}.", it.id_str(),
                                who(ctx.cmd.user_id)));
+}
+
+void route_item_noun(context& ctx, std::vector<args::token>& rest, const item_noun& noun) {
+    auto name = std::string(kind_name(noun.kind));
+    auto word_for = noun.kind == item_kind::dep ? std::string("dependency") : name;
+    if (rest.empty()) {
+        throw user_error(noun.missing);
+    }
+    const auto& first = rest[0];
+    auto word = first.kind == args::tok::word ? lower(first.text) : std::string();
+    if (word == "list") {
+        noun.list(ctx, std::span(rest).subspan(1));
+        return;
+    }
+    auto id = first.kind == args::tok::word ? parse_item_id(first.text) : std::nullopt;
+    if (!id) {
+        if (rest.size() == 1 && !word.empty() && edit_distance(word, "list") == 1) {
+            throw user_error(fmt::format("Did you mean `/tpm {} list`? To record a one-word {}, "
+                                         "quote it: `/tpm {} \"{}\"`",
+                                         name, word_for, name, mrkdwn::safe(first.raw)));
+        }
+        noun.create(ctx, rest);
+        return;
+    }
+    if (id->kind != noun.kind) {
+        throw user_error(fmt::format("{} is not a {}. Try `/tpm {} {}`.", id->str(), word_for,
+                                     kind_name(id->kind), id->str()));
+    }
+    auto it = load_item(ctx, *id);
+    if (rest.size() == 1) {
+        show_item(ctx, it);
+        return;
+    }
+    auto verb = lower(rest[1].text);
+    std::vector<args::token> args(rest.begin() + 2, rest.end());
+    if (verb == "update") {
+        add_update(ctx, it, args);
+        return;
+    }
+    if (verb == "owner") {
+        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
+        return;
+    }
+    for (const auto& v : noun.verbs) {
+        if (std::find(v.names.begin(), v.names.end(), verb) != v.names.end()) {
+            v.fn(ctx, it, args);
+            return;
+        }
+    }
+    throw user_error(fmt::format("`{}` is not something a {} can do. {}", mrkdwn::safe(rest[1].raw),
+                                 word_for, ctx.routes->did_you_mean(verb, name)));
+}
+
+void reply_list(context& ctx, const std::string& title, const std::vector<item>& items,
+                std::string_view export_what,
+                const std::function<std::string(const item&)>& suffix) {
+    if (items.empty()) {
+        ctx.reply(fmt::format("{}: none.", title));
+        return;
+    }
+    std::string out = fmt::format("*{}* ({})", title, items.size());
+    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
+        out += "\n" + list_line(items[i], ctx.cmd.now);
+        if (suffix) {
+            out += suffix(items[i]);
+        }
+    }
+    if (items.size() > max_list_lines) {
+        out += fmt::format("\n…and {} more: `/tpm export {} csv` has them all.",
+                           items.size() - max_list_lines, export_what);
+    }
+    ctx.reply(out);
 }
 
 std::string value_text(const args::token& t) {

@@ -126,16 +126,8 @@ void list_unowned(context& ctx) {
         ctx.reply("Every open item has a DRI. :tada:");
         return;
     }
-    std::string out = fmt::format("*Open items with no DRI* ({})", items.size());
-    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
-        out += "\n" + list_line(items[i], ctx.cmd.now);
-    }
-    if (items.size() > max_list_lines) {
-        out += fmt::format("\n…and {} more: `/tpm export all csv` has them all.",
-                           items.size() - max_list_lines);
-    }
-    out += "\nTake one with `/tpm owner <id> me`.";
-    ctx.reply(out);
+    reply_list(ctx, "Open items with no DRI", items, "all");
+    ctx.out.back().text += "\nTake one with `/tpm owner <id> me`.";
 }
 
 void owner_noun(context& ctx, std::vector<args::token>& rest) {

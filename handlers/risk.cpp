@@ -84,64 +84,36 @@ void list_risks(context& ctx, std::span<const args::token> rest) {
     std::stable_sort(items.begin(), items.end(), [](const item& a, const item& b) {
         return weight(a.probability) * weight(a.impact) > weight(b.probability) * weight(b.impact);
     });
-    if (items.empty()) {
-        ctx.reply(fmt::format("{}: none.", title));
-        return;
-    }
-    std::string out = fmt::format("*{}* ({})", title, items.size());
-    for (std::size_t i = 0; i < items.size() && i < max_list_lines; ++i) {
-        out += "\n" + list_line(items[i], ctx.cmd.now);
-    }
-    if (items.size() > max_list_lines) {
-        out += fmt::format("\n…and {} more: `/tpm export all csv` has them all.",
-                           items.size() - max_list_lines);
-    }
-    ctx.reply(out);
+    reply_list(ctx, title, items, "risks");
 }
 
 void risk_noun(context& ctx, std::vector<args::token>& rest) {
-    if (rest.empty()) {
-        throw user_error(fmt::format("What is the risk? e.g. `{}`", create_example));
-    }
-    const auto& first = rest[0];
-    auto word = first.kind == args::tok::word ? lower(first.text) : std::string();
-    if (word == "list") {
-        list_risks(ctx, std::span(rest).subspan(1));
-        return;
-    }
-    auto id = first.kind == args::tok::word ? parse_item_id(first.text) : std::nullopt;
-    if (!id) {
-        create(ctx, rest);
-        return;
-    }
-    if (id->kind != item_kind::risk) {
-        throw user_error(fmt::format("{} is not a risk. Try `/tpm {} {}`.", id->str(),
-                                     kind_name(id->kind), id->str()));
-    }
-    auto it = load_item(ctx, *id);
-    if (rest.size() == 1) {
-        show_item(ctx, it);
-        return;
-    }
-    auto verb = lower(rest[1].text);
-    auto args = std::span(rest).subspan(2);
-    if (verb == "mitigate" || verb == "mitigated") {
-        change_status(ctx, it, "mitigated", {"open"}, ":shield:", args, true);
-    } else if (verb == "occurred") {
-        change_status(ctx, it, "occurred", {"open"}, ":boom:", args, true);
-    } else if (verb == "close") {
-        change_status(ctx, it, "closed", {"open"}, ":white_check_mark:", args, true);
-    } else if (verb == "reopen") {
-        reopen_item(ctx, it, "open");
-    } else if (verb == "update") {
-        add_update(ctx, it, args);
-    } else if (verb == "owner") {
-        set_owner(ctx, it, owner_arg(it, args, ctx.cmd));
-    } else {
-        throw user_error(fmt::format("`{}` is not something a risk can do. {}",
-                                     mrkdwn::safe(rest[1].raw),
-                                     ctx.routes->did_you_mean(verb, "risk")));
-    }
+    using args_t = std::vector<args::token>;
+    static const item_noun noun{
+        item_kind::risk,
+        fmt::format("What is the risk? e.g. `{}`", create_example),
+        create,
+        list_risks,
+        {
+            {{"mitigate", "mitigated"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "mitigated", {"open"}, ":shield:", a, true);
+             }},
+            {{"occurred"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "occurred", {"open"}, ":boom:", a, true);
+             }},
+            {{"close"},
+             [](context& c, item& it, args_t& a) {
+                 change_status(c, it, "closed", {"open"}, ":white_check_mark:", a, true);
+             }},
+            {{"reopen"},
+             [](context& c, item& it, args_t&) {
+                 reopen_item(c, it, "open");
+             }},
+        },
+    };
+    route_item_noun(ctx, rest, noun);
 }
 
 } // namespace
