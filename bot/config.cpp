@@ -2,9 +2,11 @@
 
 #include "dates.hpp"
 
+#include <cctype>
 #include <date/date.h>
 #include <date/tz.h>
 #include <fmt/format.h>
+#include <fstream>
 #include <sstream>
 
 namespace tpmbot {
@@ -33,6 +35,31 @@ std::vector<std::string> split_list(const std::string& s) {
         out.push_back(cur);
     }
     return out;
+}
+
+/// A token from NAME, or from the file named by NAME_FILE (trailing whitespace removed).
+/// The token itself never appears in a message.
+std::string token(const env_fn& env, const std::string& name) {
+    if (set(env, name.c_str())) {
+        return env(name.c_str());
+    }
+    auto file_var = name + "_FILE";
+    if (!set(env, file_var.c_str())) {
+        return {};
+    }
+    std::string path = env(file_var.c_str());
+    std::ifstream in(path);
+    if (!in) {
+        throw config_error(fmt::format("{}: cannot read {}", file_var, path));
+    }
+    std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) {
+        value.pop_back();
+    }
+    if (value.empty()) {
+        throw config_error(fmt::format("{}: {} is empty", file_var, path));
+    }
+    return value;
 }
 
 std::string system_zone() {
@@ -74,8 +101,34 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     if (set(env, "TPMBOT_ADMINS")) {
         c.admins = split_list(env("TPMBOT_ADMINS"));
     }
-    c.slack_tokens = (set(env, "SLACK_APP_TOKEN") || set(env, "SLACK_APP_TOKEN_FILE")) &&
-                     (set(env, "SLACK_BOT_TOKEN") || set(env, "SLACK_BOT_TOKEN_FILE"));
+    c.app_token = token(env, "SLACK_APP_TOKEN");
+    c.bot_token = token(env, "SLACK_BOT_TOKEN");
+    if (c.app_token.empty() != c.bot_token.empty()) {
+        throw config_error(
+            fmt::format("{} is set but {} is not: set both to connect to Slack, or "
+                        "neither for the console",
+                        c.app_token.empty() ? "SLACK_BOT_TOKEN" : "SLACK_APP_TOKEN",
+                        c.app_token.empty() ? "SLACK_APP_TOKEN" : "SLACK_BOT_TOKEN"));
+    }
+    c.slack_tokens = !c.app_token.empty();
+    if (c.slack_tokens && !c.app_token.starts_with("xapp-")) {
+        throw config_error("SLACK_APP_TOKEN must be the app-level token, starting with xapp- "
+                           "(Basic Information → App-Level Tokens, scope connections:write)");
+    }
+    if (c.slack_tokens && !c.bot_token.starts_with("xoxb-")) {
+        throw config_error("SLACK_BOT_TOKEN must be the bot token, starting with xoxb- (OAuth & "
+                           "Permissions → Bot User OAuth Token)");
+    }
+    if (set(env, "SLACK_API_URL")) {
+        c.api_url = env("SLACK_API_URL");
+        if (!c.api_url.starts_with("https://") && !c.api_url.starts_with("http://")) {
+            throw config_error("SLACK_API_URL must start with https:// (or http:// for a local "
+                               "test server)");
+        }
+    }
+    if (set(env, "TPMBOT_CA_FILE")) {
+        c.ca_file = env("TPMBOT_CA_FILE");
+    }
     c.tz = set(env, "TPMBOT_TZ") ? env("TPMBOT_TZ") : "";
 
     for (std::size_t i = 1; i < argv.size(); ++i) {

@@ -22,13 +22,17 @@ struct config {
     std::string db_path;             ///< --db, TPMBOT_DB, or the default
     std::vector<std::string> admins; ///< TPMBOT_ADMINS, user ids
     bool slack_tokens = false;       ///< SLACK_APP_TOKEN and SLACK_BOT_TOKEN (or *_FILE) set
-    bool force_console = false;      ///< --console
-    std::string script;              ///< --script FILE: run these lines, then exit
-    std::string user = "me";         ///< --user: the console's person
-    std::string channel = "general"; ///< --channel: the console's channel
-    std::string team = "T0CONSOLE";  ///< --team: the console's workspace
-    std::string tz;                  ///< --tz / TPMBOT_TZ: the console person's zone
-    std::optional<unix_time> clock;  ///< --clock: the console's start time (UTC)
+    std::string app_token;           ///< SLACK_APP_TOKEN, or the contents of SLACK_APP_TOKEN_FILE
+    std::string bot_token;           ///< SLACK_BOT_TOKEN, or the contents of SLACK_BOT_TOKEN_FILE
+    std::string api_url = "https://slack.com/api/"; ///< SLACK_API_URL
+    std::string ca_file;                            ///< TPMBOT_CA_FILE: an extra CA bundle to trust
+    bool force_console = false;                     ///< --console
+    std::string script;                             ///< --script FILE: run these lines, then exit
+    std::string user = "me";                        ///< --user: the console's person
+    std::string channel = "general";                ///< --channel: the console's channel
+    std::string team = "T0CONSOLE";                 ///< --team: the console's workspace
+    std::string tz;                                 ///< --tz / TPMBOT_TZ: the console person's zone
+    std::optional<unix_time> clock;                 ///< --clock: the console's start time (UTC)
     bool show_help = false;
     bool show_version = false;
 };

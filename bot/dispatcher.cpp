@@ -17,35 +17,62 @@ bool dispatcher::is_admin(const std::string& team_id, const std::string& user_id
     return std::find(added.begin(), added.end(), user_id) != added.end();
 }
 
-handled dispatcher::handle(command cmd) {
+namespace {
+
+/// Whether an effect is an answer only the caller sees, where they typed the command.
+bool is_caller_reply(const effect& e, const command& cmd) {
+    return e.to == destination::ephemeral && e.user == cmd.user_id && e.channel == cmd.channel_id;
+}
+
+} // namespace
+
+handled dispatcher::handle(command cmd, const handle_options& opts) {
     handled out;
     try {
         db_.transact([&] {
             cmd.is_admin = cmd.is_admin || is_admin(cmd.team_id, cmd.user_id);
             out.effects = routes_.run(db_, cmd);
             for (const auto& e : out.effects) {
-                db_.enqueue(cmd.team_id, e, cmd.now);
+                if (opts.reply_in_ack && is_caller_reply(e, cmd)) {
+                    out.reply += (out.reply.empty() ? "" : "\n\n") + e.text;
+                } else {
+                    db_.enqueue(cmd.team_id, e, cmd.now);
+                }
+            }
+            if (opts.in_transaction) {
+                opts.in_transaction();
             }
         });
         return out;
     } catch (const user_error& e) {
-        return refuse(cmd, e.what());
+        return refuse(cmd, e.what(), opts);
     } catch (const std::exception& e) {
         log_(fmt::format("command failed and was rolled back: team={} user={} command={} "
                          "error={}",
                          cmd.team_id, cmd.user_id, cmd.command_name, e.what()));
-        return refuse(cmd, ":warning: Something went wrong on tpmbot's side, so nothing was "
-                           "changed. Please try again; if it keeps happening, tell whoever runs "
-                           "tpmbot.");
+        return refuse(cmd,
+                      ":warning: Something went wrong on tpmbot's side, so nothing was "
+                      "changed. Please try again; if it keeps happening, tell whoever runs "
+                      "tpmbot.",
+                      opts);
     }
 }
 
-handled dispatcher::refuse(const command& cmd, std::string text) {
+handled dispatcher::refuse(const command& cmd, std::string text, const handle_options& opts) {
     handled out;
     out.ok = false;
     context ctx(db_, cmd);
     ctx.reply(std::move(text));
-    db_.transact([&] { db_.enqueue(cmd.team_id, ctx.out.front(), cmd.now); });
+    db_.transact([&] {
+        if (opts.reply_in_ack) {
+            out.reply = ctx.out.front().text;
+        } else {
+            db_.enqueue(cmd.team_id, ctx.out.front(), cmd.now);
+        }
+        if (opts.in_transaction) {
+            opts.in_transaction();
+        }
+    });
     out.effects = std::move(ctx.out);
     return out;
 }

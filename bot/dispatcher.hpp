@@ -14,7 +14,18 @@ namespace tpmbot {
 /// The outcome of one command.
 struct handled {
     bool ok = true;              ///< false when the command was refused or failed
-    std::vector<effect> effects; ///< what was committed to the outbox
+    std::vector<effect> effects; ///< what the handler produced (all but `reply` are in the outbox)
+    std::string reply;           ///< with `reply_in_ack`: the caller's ephemeral answer
+};
+
+/// How a transport wants a command handled.
+struct handle_options {
+    /// Slack shows a slash command's ack payload to the caller (reference §3.2): ephemeral
+    /// answers to the caller go there instead of into the outbox.
+    bool reply_in_ack = false;
+    /// Runs inside the command's transaction (e.g. marking its inbox row processed), so the
+    /// command's effects and that mark commit together or not at all.
+    std::function<void()> in_transaction;
 };
 
 /// Command in, committed effects out.
@@ -30,13 +41,13 @@ public:
     /// Runs `cmd` in one transaction: handler, effects into the outbox, commit. A user error
     /// rolls everything back and commits only its ephemeral answer; an unexpected error does
     /// the same with a generic answer and a log line. Nothing half-written is ever committed.
-    handled handle(command cmd);
+    handled handle(command cmd, const handle_options& opts = {});
 
     /// Whether `user_id` is an admin of `team_id` (TPMBOT_ADMINS or `/tpm config admins`).
     bool is_admin(const std::string& team_id, const std::string& user_id);
 
 private:
-    handled refuse(const command& cmd, std::string text);
+    handled refuse(const command& cmd, std::string text, const handle_options& opts);
 
     sqlite_store& db_;
     const router& routes_;

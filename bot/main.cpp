@@ -2,6 +2,7 @@
 #include "console.hpp"
 #include "dispatcher.hpp"
 #include "router.hpp"
+#include "slack_app.hpp"
 #include "sqlite_store.hpp"
 
 #include <cstdlib>
@@ -23,11 +24,6 @@ int main(int argc, char** argv) {
         std::cout << (cfg.show_help ? usage() : "tpmbot 0.1.0\n");
         return 0;
     }
-    if (cfg.slack_tokens && !cfg.force_console) {
-        std::cerr << "tpmbot: SLACK_APP_TOKEN and SLACK_BOT_TOKEN are set, but this build has "
-                     "only the console transport. Unset them, or pass --console.\n";
-        return 2;
-    }
     try {
         auto parent = std::filesystem::path(cfg.db_path).parent_path();
         if (!parent.empty()) {
@@ -35,7 +31,20 @@ int main(int argc, char** argv) {
         }
         sqlite_store db(cfg.db_path);
         auto routes = make_router();
-        dispatcher d(db, routes, cfg.admins, [](const std::string& l) { std::cerr << l << "\n"; });
+        auto log = [](const std::string& l) {
+            std::cerr << l << std::endl;
+        };
+        dispatcher d(db, routes, cfg.admins, log);
+        if (cfg.slack_tokens && !cfg.force_console) {
+            slack_settings s;
+            s.api_url = cfg.api_url;
+            s.app_token = cfg.app_token;
+            s.bot_token = cfg.bot_token;
+            s.ca_file = cfg.ca_file;
+            log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + cfg.db_path + ")");
+            slack_app app(db, d, s, log);
+            return app.run();
+        }
         console c(db, d, cfg, std::cout);
         if (!cfg.script.empty()) {
             std::ifstream in(cfg.script);

@@ -12,6 +12,8 @@ TPMBOT_PACKAGES=(
   libfmt-dev libhowardhinnant-date-dev tzdata
   libsqlite3-dev libsqlitecpp-dev sqlite3
   catch2
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev openssl ca-certificates libsimdjson-dev
 )
 
 tpmbot_install_deps() {

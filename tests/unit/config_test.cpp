@@ -1,6 +1,8 @@
 #include "config.hpp"
+#include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <map>
 
 using namespace tpmbot;
@@ -49,10 +51,52 @@ TEST_CASE("admins and Slack tokens come from the environment", "[config]") {
     auto c = parse({}, env);
     CHECK(c.admins == std::vector<std::string>{"U1", "U2", "W3"});
     CHECK_FALSE(c.slack_tokens);
-    env.vars["SLACK_APP_TOKEN"] = "xapp-1";
-    CHECK_FALSE(parse({}, env).slack_tokens);
-    env.vars["SLACK_BOT_TOKEN_FILE"] = "/run/secrets/bot";
-    CHECK(parse({}, env).slack_tokens);
+    CHECK(c.api_url == "https://slack.com/api/");
+    env.vars["SLACK_APP_TOKEN"] = "xapp-1-A1-secret";
+    env.vars["SLACK_BOT_TOKEN"] = "xoxb-2-secret";
+    env.vars["SLACK_API_URL"] = "http://127.0.0.1:9/api/";
+    env.vars["TPMBOT_CA_FILE"] = "/tmp/ca.pem";
+    c = parse({}, env);
+    CHECK(c.slack_tokens);
+    CHECK(c.app_token == "xapp-1-A1-secret");
+    CHECK(c.bot_token == "xoxb-2-secret");
+    CHECK(c.api_url == "http://127.0.0.1:9/api/");
+    CHECK(c.ca_file == "/tmp/ca.pem");
+}
+
+TEST_CASE("tokens can come from files, and never appear in errors", "[config]") {
+    test::temp_dir dir;
+    auto app = dir.file("app");
+    auto bot = dir.file("bot");
+    std::ofstream(app) << "xapp-1-from-file\n";
+    std::ofstream(bot) << "xoxb-from-file  \n";
+    fake_env env;
+    env.vars["SLACK_APP_TOKEN_FILE"] = app.string();
+    env.vars["SLACK_BOT_TOKEN_FILE"] = bot.string();
+    auto c = parse({}, env);
+    CHECK(c.app_token == "xapp-1-from-file");
+    CHECK(c.bot_token == "xoxb-from-file");
+
+    env.vars["SLACK_BOT_TOKEN_FILE"] = dir.file("missing").string();
+    CHECK_THROWS_WITH(parse({}, env), Catch::Contains("SLACK_BOT_TOKEN_FILE: cannot read"));
+
+    fake_env swapped;
+    swapped.vars["SLACK_APP_TOKEN"] = "xoxb-secret-in-the-wrong-place";
+    swapped.vars["SLACK_BOT_TOKEN"] = "xoxb-2";
+    CHECK_THROWS_WITH(parse({}, swapped),
+                      Catch::Contains("must be the app-level token") && !Catch::Contains("secret"));
+    swapped.vars["SLACK_APP_TOKEN"] = "xapp-1";
+    swapped.vars["SLACK_BOT_TOKEN"] = "xoxp-user-secret";
+    CHECK_THROWS_WITH(parse({}, swapped),
+                      Catch::Contains("must be the bot token") && !Catch::Contains("secret"));
+
+    fake_env half;
+    half.vars["SLACK_APP_TOKEN"] = "xapp-1";
+    CHECK_THROWS_WITH(parse({}, half), Catch::Contains("SLACK_APP_TOKEN is set but "
+                                                       "SLACK_BOT_TOKEN is not"));
+    fake_env bad_url;
+    bad_url.vars["SLACK_API_URL"] = "slack.com/api";
+    CHECK_THROWS_WITH(parse({}, bad_url), Catch::Contains("SLACK_API_URL must start with"));
 }
 
 TEST_CASE("console flags are parsed and checked", "[config]") {

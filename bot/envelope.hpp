@@ -1,0 +1,138 @@
+#pragma once
+/// Slack's Socket Mode frames and Web API bodies as values: parsing what Slack sends
+/// (simdjson) and building what we send (Boost.JSON), with no I/O and no Boost in this header.
+/// Shapes: ../shared/reference/slack-protocol.md §2.2-§2.5, §3, §4, §5, §6.
+
+#include "model.hpp"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tpmbot::slack {
+
+/// What a Socket Mode text frame is.
+enum class frame_kind {
+    hello,
+    disconnect,
+    events_api,
+    slash_commands,
+    interactive,
+    other, ///< valid JSON with an unknown `type` (acked when it has an envelope_id, §2.1)
+    /// Not one JSON object (bad JSON, an array, trailing bytes), no string `type`, or an
+    /// events_api/slash_commands/interactive envelope without an envelope_id or a payload
+    /// object (§2.4).
+    malformed,
+};
+
+/// One parsed Socket Mode frame. Strings are copies: safe after the parser moves on.
+struct frame {
+    frame_kind kind = frame_kind::malformed;
+    std::string type; ///< the `type` field as sent
+    /// Empty for hello/disconnect. Kept on a frame that is valid JSON but malformed (e.g. no
+    /// `type`), so the caller can still ack it rather than have Slack redeliver it (§2.7).
+    std::string envelope_id;
+    /// disconnect: warning, refresh_requested, too_many_websockets, link_disabled, ...; may be
+    /// empty (the frame is still a disconnect).
+    std::string reason;
+    bool accepts_response_payload = false;
+    int retry_attempt = 0;    ///< events_api redeliveries count up from 0
+    std::string retry_reason; ///< "" on first delivery, e.g. "timeout"
+    int num_connections = 0;  ///< hello
+    std::string payload;      ///< the `payload` object as minified JSON text; empty if none
+    std::string error;        ///< malformed: why
+};
+
+/// Parses one text frame (binary frames are dropped before this, §2.1). Never throws; a bad
+/// frame comes back as `malformed` with `error`. Fields of unexpected JSON types are left at
+/// their defaults, except a non-integral retry_attempt/num_connections, which is malformed.
+frame parse_frame(std::string_view text);
+
+/// The parts of an `events_api` payload (an `event_callback`) the bot uses.
+struct event {
+    std::string event_id;
+    std::string team_id;
+    unix_time event_time = 0;
+    std::string type;    ///< event.type: app_mention, message, ...
+    std::string subtype; ///< event.subtype (message_changed, bot_message, ...), empty if none
+    std::string user;
+    std::string bot_id;
+    std::string channel;
+    std::string channel_type; ///< "im" for DMs
+    std::string text;
+    std::string ts;
+    std::string thread_ts;
+};
+
+/// Parses an events_api payload; nullopt when it is not an event_callback with an event_id
+/// and an event object, or not JSON. Event fields that are not strings (user_change sends
+/// `user` as an object) are left empty; nested objects (a message_changed's `message`) are
+/// not read.
+std::optional<event> parse_event(std::string_view payload);
+
+/// The command an event asks for, or nullopt when the bot must ignore it (acked anyway,
+/// §4.5): any bot_id, any subtype, no user, or user == bot_user_id; a message outside a DM;
+/// any other event type. app_mention -> source::mention, text without the first
+/// `<@bot_user_id>` / `<@bot_user_id|label>` (usually leading; a ':' or ',' right after it
+/// goes too, and the rest is trimmed); message with channel_type "im" -> source::dm, text
+/// as is. Both keep message_ts = ts and thread_ts (empty at top level); the text stays
+/// Slack-encoded (&amp; etc.), as in slash commands. `now`/`user_tz`/`is_admin` are left for
+/// the caller to fill.
+std::optional<command> command_of_event(const event& e, std::string_view bot_user_id);
+
+/// The command of a slash_commands payload (§3.1); nullopt when team_id, user_id or
+/// command is missing or empty, or the payload is not JSON.
+std::optional<command> command_of_slash(std::string_view payload);
+
+/// The command of an interactive payload (§5): a block_actions button press runs the value of
+/// the first action that has one as "/tpm <value>" of the presser (user.id; team.id, else
+/// user.team_id) in the message's channel (channel.id, else container.channel_id), with
+/// message_ts = container.message_ts. nullopt for other kinds, no valued action, no user or
+/// no team.
+std::optional<command> command_of_action(std::string_view payload);
+
+/// A plain ack: {"envelope_id":"..."}.
+std::string ack(std::string_view envelope_id);
+/// An ack carrying a slash command's reply, visible only to the caller:
+/// {"envelope_id":"...","payload":{"text":"..."}} (response_type ephemeral is the default,
+/// §3.2). The text is cut at 40,000 characters (§7.3).
+std::string ack_with_text(std::string_view envelope_id, std::string_view text);
+
+/// The JSON body of chat.postMessage for an effect, in this order: channel, text (the
+/// notification and screen-reader fallback, cut at 40,000 characters), thread_ts when
+/// non-empty, blocks, "unfurl_links":false. Blocks (§7.4): the text as mrkdwn sections of at
+/// most 3,000 characters each, split at the last newline that fits, else the last space, else
+/// between characters (the newline or space split on is dropped; blank pieces are skipped),
+/// then one actions block with the effect's first 25 buttons (text cut at 75 characters with
+/// "…", action_ids made unique with "-2", "-3", ...; values kept whole). At most 50 blocks:
+/// text that would need more sections is only in the `text` fallback, which itself holds at
+/// most the first 40,000 characters, so keep longer reports in several messages. No blocks
+/// key when there is neither text nor a button. Characters are counted as UTF-16 code units
+/// (an emoji counts 2), so the limits hold whether Slack counts code points or UTF-16 units;
+/// cuts fall on UTF-8 boundaries.
+std::string post_message_body(const effect& e, std::string_view channel,
+                              std::string_view thread_ts);
+/// The JSON body of chat.postEphemeral: channel = e.channel, user = e.user, then text,
+/// thread_ts (e.thread_ts, when non-empty) and blocks as above; no unfurl field.
+std::string post_ephemeral_body(const effect& e);
+
+/// What a Web API call answered.
+struct api_reply {
+    bool ok = false;
+    std::string error;   ///< e.g. "ratelimited", "channel_not_found"; "invalid_json" if unparseable
+    std::string ts;      ///< chat.postMessage / chat.update: `ts`; chat.postEphemeral: `message_ts`
+    std::string channel; ///< chat.postMessage: `channel`; conversations.open: `channel.id`
+    std::string url;     ///< apps.connections.open
+    std::string user_id; ///< auth.test
+    std::string team_id; ///< auth.test
+    std::string bot_id;  ///< auth.test
+    std::string tz;      ///< users.info: user.tz (empty when null)
+    bool is_admin = false; ///< users.info: user.is_admin || user.is_owner
+    bool deleted = false;  ///< users.info: user.deleted
+};
+
+/// Parses a Web API JSON response body (§6.2). Never throws: a body that is not one JSON
+/// object gives ok=false, error="invalid_json"; an `ok` that is not a boolean is false.
+api_reply parse_api_reply(std::string_view body);
+
+} // namespace tpmbot::slack

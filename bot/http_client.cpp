@@ -1,0 +1,188 @@
+#include "http_client.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <optional>
+#include <stdexcept>
+
+namespace tpmbot {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+std::optional<url_parts> parse_url(std::string_view url) {
+    auto r = boost::urls::parse_absolute_uri(url);
+    if (!r) {
+        return std::nullopt;
+    }
+    url_parts p;
+    p.scheme = std::string(r->scheme());
+    if (p.scheme == "https" || p.scheme == "wss") {
+        p.tls = true;
+    } else if (p.scheme != "http" && p.scheme != "ws") {
+        return std::nullopt;
+    }
+    p.host = std::string(r->encoded_host());
+    if (p.host.empty()) {
+        return std::nullopt;
+    }
+    p.port = r->has_port() ? std::string(r->port()) : (p.tls ? "443" : "80");
+    p.target = std::string(r->encoded_path());
+    if (p.target.empty()) {
+        p.target = "/";
+    }
+    if (r->has_query()) {
+        p.target += "?" + std::string(r->encoded_query());
+    }
+    return p;
+}
+
+std::shared_ptr<ssl::context> make_tls_context(const std::string& extra_ca_file) {
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    ctx->set_default_verify_paths();
+    if (!extra_ca_file.empty()) {
+        boost::system::error_code ec;
+        ctx->load_verify_file(extra_ca_file, ec);
+        if (ec) {
+            throw std::runtime_error("cannot load CA file " + extra_ca_file + ": " + ec.message());
+        }
+    }
+    ctx->set_verify_mode(ssl::verify_peer);
+    return ctx;
+}
+
+struct http_client::impl {
+    net::any_io_executor ex;
+    std::shared_ptr<ssl::context> tls;
+    std::chrono::milliseconds timeout;
+    std::optional<beast::tcp_stream> plain;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+    std::string key; ///< scheme://host:port of the open connection
+    beast::flat_buffer buffer;
+
+    void close() {
+        boost::system::error_code ec;
+        if (secure) {
+            beast::get_lowest_layer(*secure).socket().close(ec);
+        }
+        if (plain) {
+            plain->socket().close(ec);
+        }
+        secure.reset();
+        plain.reset();
+        key.clear();
+        buffer.clear();
+    }
+
+    net::awaitable<void> connect(const url_parts& u) {
+        close();
+        tcp::resolver resolver(ex);
+        auto results = co_await resolver.async_resolve(u.host, u.port, net::use_awaitable);
+        if (u.tls) {
+            secure.emplace(ex, *tls);
+            // SNI, and a certificate that must name the host we asked for.
+            if (SSL_set_tlsext_host_name(secure->native_handle(), u.host.c_str()) != 1) {
+                throw std::runtime_error("cannot set TLS server name " + u.host);
+            }
+            secure->set_verify_mode(ssl::verify_peer);
+            secure->set_verify_callback(ssl::host_name_verification(u.host));
+            beast::get_lowest_layer(*secure).expires_after(timeout);
+            co_await beast::get_lowest_layer(*secure).async_connect(results, net::use_awaitable);
+            co_await secure->async_handshake(ssl::stream_base::client, net::use_awaitable);
+        } else {
+            plain.emplace(ex);
+            plain->expires_after(timeout);
+            co_await plain->async_connect(results, net::use_awaitable);
+        }
+        key = u.scheme + "://" + u.host + ":" + u.port;
+    }
+
+    template <class Stream>
+    net::awaitable<http_response> exchange(Stream& s, http::request<http::string_body>& req) {
+        beast::get_lowest_layer(s).expires_after(timeout);
+        co_await http::async_write(s, req, net::use_awaitable);
+        http::response<http::string_body> res;
+        co_await http::async_read(s, buffer, res, net::use_awaitable);
+        http_response out;
+        out.status = static_cast<int>(res.result_int());
+        out.body = std::move(res.body());
+        if (auto it = res.find(http::field::retry_after); it != res.end()) {
+            out.retry_after = std::string(it->value());
+        }
+        if (!res.keep_alive()) {
+            close();
+        }
+        co_return out;
+    }
+};
+
+http_client::http_client(net::any_io_executor ex, std::shared_ptr<ssl::context> tls,
+                         std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<impl>()) {
+    impl_->ex = std::move(ex);
+    impl_->tls = std::move(tls);
+    impl_->timeout = timeout;
+}
+
+http_client::~http_client() {
+    impl_->close();
+}
+
+void http_client::close() {
+    impl_->close();
+}
+
+net::awaitable<http_response> http_client::request(std::string url, std::string content_type,
+                                                   std::string authorization, std::string body) {
+    auto u = parse_url(url);
+    if (!u) {
+        throw std::invalid_argument("not an http(s) URL: " + url);
+    }
+    auto& d = *impl_;
+    bool post = !body.empty() || !content_type.empty();
+    http::request<http::string_body> req{post ? http::verb::post : http::verb::get, u->target, 11};
+    req.set(http::field::host, u->host);
+    req.set(http::field::user_agent, "tpmbot/0.1");
+    if (!authorization.empty()) {
+        req.set(http::field::authorization, authorization);
+    }
+    if (!content_type.empty()) {
+        req.set(http::field::content_type, content_type);
+    }
+    req.body() = std::move(body);
+    req.keep_alive(true);
+    req.prepare_payload();
+
+    auto key = u->scheme + "://" + u->host + ":" + u->port;
+    bool reused = d.key == key;
+    for (int attempt = 0;; ++attempt) {
+        if (d.key != key) {
+            co_await d.connect(*u);
+        }
+        try {
+            if (d.secure) {
+                co_return co_await d.exchange(*d.secure, req);
+            }
+            co_return co_await d.exchange(*d.plain, req);
+        } catch (const boost::system::system_error& e) {
+            d.close();
+            // A kept-alive connection the server closed while idle fails on first use; one
+            // fresh connection is worth a try. A fresh connection that fails is a real error.
+            bool stale = e.code() == http::error::end_of_stream || e.code() == net::error::eof ||
+                         e.code() == net::error::connection_reset ||
+                         e.code() == net::error::broken_pipe;
+            if (!(reused && stale && attempt == 0)) {
+                throw;
+            }
+        }
+    }
+}
+
+} // namespace tpmbot

@@ -1,0 +1,827 @@
+#include "slack_app.hpp"
+
+#include "envelope.hpp"
+#include "http_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json.hpp>
+#include <deque>
+#include <fmt/format.h>
+#include <map>
+#include <random>
+#include <set>
+
+namespace tpmbot {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr auto nothrow = net::as_tuple(net::use_awaitable);
+
+/// Errors that no retry will fix: a token that is wrong, revoked or for a disabled workspace
+/// (reference §1.3). The bot stops with a message instead of looping.
+bool is_auth_error(const std::string& e) {
+    static const std::set<std::string> errors = {"not_authed",
+                                                 "invalid_auth",
+                                                 "account_inactive",
+                                                 "user_removed_from_team",
+                                                 "team_disabled",
+                                                 "token_revoked",
+                                                 "token_expired",
+                                                 "forbidden_team",
+                                                 "not_allowed_token_type",
+                                                 "missing_scope",
+                                                 "invalid_token"};
+    return errors.count(e) != 0;
+}
+
+/// ok:false answers worth retrying; everything else is the request's fault and is recorded.
+bool is_transient_error(const std::string& e) {
+    static const std::set<std::string> errors = {
+        "internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
+        "invalid_json",   "timeout"};
+    return errors.count(e) != 0;
+}
+
+/// The outcome of one Web API call.
+struct call_result {
+    int status = 0;
+    slack::api_reply reply;
+    milliseconds retry_after{0};
+    bool network_error = false;
+    std::string detail;
+
+    bool ok() const { return !network_error && status == 200 && reply.ok; }
+    bool rate_limited() const { return status == 429 || reply.error == "ratelimited"; }
+    bool transient() const {
+        return network_error || status >= 500 || rate_limited() ||
+               (status == 200 && is_transient_error(reply.error));
+    }
+    std::string what() const {
+        if (network_error) {
+            return detail;
+        }
+        if (status != 200) {
+            return fmt::format("HTTP {} {}", status, reply.error);
+        }
+        return reply.error;
+    }
+};
+
+/// One Socket Mode connection, shared between its own coroutine and the supervisor.
+struct connection {
+    int id = 0;
+    bool hello = false;   ///< Slack said hello: it may be used
+    bool ended = false;   ///< the socket is gone
+    bool replace = false; ///< Slack asked for a replacement (disconnect)
+    std::string reason;   ///< the disconnect reason
+    int closes_in_flight = 0;
+    std::function<void(bool graceful)> close; ///< set while the socket is open
+};
+
+std::string dm_key(const effect& e) {
+    switch (e.to) {
+    case destination::dm:
+        return "dm:" + e.user;
+    case destination::ephemeral:
+        return "eph:" + e.channel;
+    default:
+        return e.channel;
+    }
+}
+
+} // namespace
+
+struct slack_app::impl {
+    impl(sqlite_store& store, dispatcher& disp, slack_settings settings, log_fn logger)
+        : db(store), d(disp), s(std::move(settings)), log(std::move(logger)) {
+        if (s.api_url.empty() || s.api_url.back() != '/') {
+            s.api_url += '/';
+        }
+        tls = make_tls_context(s.ca_file);
+        conn_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
+        send_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
+        lookup_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
+    }
+
+    sqlite_store& db;
+    dispatcher& d;
+    slack_settings s;
+    log_fn log;
+
+    net::io_context ioc{1};
+    std::shared_ptr<ssl::context> tls;
+    std::unique_ptr<http_client> conn_http;   ///< apps.connections.open and auth.test
+    std::unique_ptr<http_client> send_http;   ///< the sender's deliveries
+    std::unique_ptr<http_client> lookup_http; ///< users.info
+    net::steady_timer supervisor_wake{ioc};
+    net::steady_timer sender_wake{ioc};
+    net::steady_timer lookup_wake{ioc};
+    std::mt19937 rng{std::random_device{}()};
+    int exit_code = 0;
+    bool stopping = false;
+
+    std::string bot_user_id;
+    std::vector<std::shared_ptr<connection>> conns;
+    int next_conn_id = 1;
+    int failures = 0;           ///< consecutive failed connection attempts
+    bool link_disabled = false; ///< Slack said Socket Mode is off for the app
+
+    std::map<std::string, std::string> dm_channels;            ///< user id -> D… channel
+    std::map<std::string, clock_type::time_point> not_before;  ///< per delivery key
+    std::map<std::string, clock_type::time_point> paced_until; ///< after a 429: 1 msg/s
+    std::map<std::int64_t, clock_type::time_point> retry_at;   ///< transient failures
+    std::deque<std::pair<std::string, std::string>> lookups;   ///< (team, user) for users.info
+    std::set<std::string> looked_up;
+
+    // --- small helpers -------------------------------------------------------------------
+
+    static unix_time now_unix() {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+
+    milliseconds backoff(int n, milliseconds base, milliseconds cap) {
+        auto exp = base * (1LL << std::min(n > 0 ? n - 1 : 0, 20));
+        auto capped = std::min<milliseconds>(exp, cap);
+        std::uniform_real_distribution<double> jitter(0.5, 1.0);
+        return milliseconds(
+            static_cast<long long>(static_cast<double>(capped.count()) * jitter(rng)));
+    }
+
+    static void wake(net::steady_timer& t) { t.cancel(); }
+
+    /// Waits until woken or until `until`.
+    static net::awaitable<void> wait(net::steady_timer& t, clock_type::time_point until) {
+        t.expires_at(until);
+        co_await t.async_wait(nothrow);
+    }
+
+    net::awaitable<void> sleep(milliseconds duration) {
+        net::steady_timer t(ioc);
+        t.expires_after(duration);
+        co_await t.async_wait(nothrow);
+    }
+
+    /// Runs a long-lived loop; if it ever throws, the bot stops with the reason (better than
+    /// a bot that looks alive but no longer delivers).
+    void spawn(net::awaitable<void> task, std::string name) {
+        net::co_spawn(ioc, std::move(task), [this, name](std::exception_ptr e) {
+            if (!e) {
+                return;
+            }
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                fatal(fmt::format("{} failed: {}", name, ex.what()));
+            }
+        });
+    }
+
+    void fatal(const std::string& message) {
+        log("tpmbot: " + message);
+        exit_code = 1;
+        stop_now();
+    }
+
+    void stop_now() {
+        stopping = true;
+        for (auto& c : conns) {
+            if (c->close && !c->ended) {
+                c->close(false);
+            }
+        }
+        ioc.stop();
+    }
+
+    net::awaitable<call_result> call(http_client& http, std::string method, std::string token,
+                                     std::string content_type, std::string body) {
+        call_result r;
+        try {
+            auto resp = co_await http.request(s.api_url + method, std::move(content_type),
+                                              "Bearer " + token, std::move(body));
+            r.status = resp.status;
+            r.reply = slack::parse_api_reply(resp.body);
+            if (r.rate_limited()) {
+                // Retry-After is in seconds (reference §6.1); without one, wait a second.
+                long secs = 1;
+                try {
+                    secs = resp.retry_after.empty() ? 1 : std::stol(resp.retry_after);
+                } catch (const std::exception&) {
+                }
+                r.retry_after = std::chrono::seconds(std::max(1L, secs));
+            }
+        } catch (const std::exception& e) {
+            r.network_error = true;
+            r.detail = e.what();
+        }
+        co_return r;
+    }
+
+    net::awaitable<call_result> call_json(http_client& http, std::string method, std::string body) {
+        co_return co_await call(http, std::move(method), s.bot_token,
+                                "application/json; charset=utf-8", std::move(body));
+    }
+
+    // --- commands in -------------------------------------------------------------------
+
+    /// Completes a command from Slack with the time and the caller's zone.
+    void fill(command& cmd) {
+        cmd.now = now_unix();
+        cmd.user_tz = "UTC";
+        if (auto u = db.find_user(cmd.team_id, cmd.user_id); u && !u->tz.empty()) {
+            cmd.user_tz = u->tz;
+        }
+        auto key = cmd.team_id + "/" + cmd.user_id;
+        if (!looked_up.count(key)) {
+            looked_up.insert(key);
+            lookups.emplace_back(cmd.team_id, cmd.user_id);
+            wake(lookup_wake);
+        }
+    }
+
+    /// Runs an event's command; its inbox row is marked processed in the same transaction.
+    void process_event(const slack::event& ev) {
+        auto done = [&] {
+            db.inbox_done(ev.event_id, now_unix());
+        };
+        auto cmd = slack::command_of_event(ev, bot_user_id);
+        if (!cmd) {
+            db.transact(done);
+            return;
+        }
+        fill(*cmd);
+        handle_options opts;
+        opts.in_transaction = done;
+        d.handle(std::move(*cmd), opts);
+        wake(sender_wake);
+    }
+
+    /// Events persisted by an earlier run but not processed (a crash between ack and work).
+    void recover_inbox() {
+        for (;;) {
+            auto rows = db.inbox_unprocessed(500);
+            if (rows.empty()) {
+                return;
+            }
+            for (const auto& row : rows) {
+                auto ev = slack::parse_event(row.payload);
+                if (!ev) {
+                    log("tpmbot: dropping an unreadable stored event " + row.event_id);
+                    db.transact([&] { db.inbox_done(row.event_id, now_unix()); });
+                    continue;
+                }
+                log("tpmbot: processing event " + row.event_id + " left from an earlier run");
+                process_event(*ev);
+            }
+        }
+    }
+
+    template <class WS>
+    net::awaitable<void> write_ack(WS& ws, std::string text) {
+        ws.text(true);
+        auto [ec, n] = co_await ws.async_write(net::buffer(text), nothrow);
+        if (ec) {
+            log(fmt::format("tpmbot: could not send an ack: {}", ec.message()));
+        }
+    }
+
+    template <class WS>
+    net::awaitable<void> on_frame(std::shared_ptr<connection> c, WS& ws, std::string text) {
+        auto f = slack::parse_frame(text);
+        switch (f.kind) {
+        case slack::frame_kind::hello:
+            c->hello = true;
+            failures = 0;
+            link_disabled = false;
+            log(fmt::format("tpmbot: connected to Slack (connection {})", c->id));
+            wake(supervisor_wake);
+            break;
+        case slack::frame_kind::disconnect:
+            log(fmt::format("tpmbot: Slack asked connection {} to disconnect: {}", c->id,
+                            f.reason));
+            c->reason = f.reason;
+            c->replace = true;
+            if (f.reason == "too_many_websockets" || f.reason == "link_disabled") {
+                // Close this one now; for link_disabled retry only rarely (§2.3).
+                link_disabled = f.reason == "link_disabled";
+                if (c->close) {
+                    c->close(true);
+                }
+            }
+            wake(supervisor_wake);
+            break;
+        case slack::frame_kind::slash_commands: {
+            // Ack after the command is committed, with its answer as the payload (§2.5, §3.2).
+            std::string reply;
+            if (auto cmd = slack::command_of_slash(f.payload)) {
+                fill(*cmd);
+                handle_options opts;
+                opts.reply_in_ack = true;
+                reply = d.handle(std::move(*cmd), opts).reply;
+            } else {
+                log("tpmbot: a slash command without user, team or command was acked and "
+                    "ignored");
+            }
+            auto frame = reply.empty() ? slack::ack(f.envelope_id)
+                                       : slack::ack_with_text(f.envelope_id, reply);
+            co_await write_ack(ws, std::move(frame));
+            wake(sender_wake);
+            break;
+        }
+        case slack::frame_kind::interactive: {
+            if (auto cmd = slack::command_of_action(f.payload)) {
+                fill(*cmd);
+                d.handle(std::move(*cmd));
+            }
+            co_await write_ack(ws, slack::ack(f.envelope_id));
+            wake(sender_wake);
+            break;
+        }
+        case slack::frame_kind::events_api: {
+            auto ev = slack::parse_event(f.payload);
+            if (!ev) {
+                log("tpmbot: an events_api envelope without a readable event was acked");
+                co_await write_ack(ws, slack::ack(f.envelope_id));
+                break;
+            }
+            // Persist before the ack, so an acked event survives a crash; the event_id
+            // de-duplicates Slack's retries and overlapping connections (§2.7, §4.6).
+            bool fresh = false;
+            try {
+                inbox_row row{ev->event_id, ev->team_id, f.payload, now_unix()};
+                db.transact([&] { fresh = db.inbox_put(row); });
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: could not store event {} ({}); not acking it so Slack "
+                                "retries",
+                                ev->event_id, e.what()));
+                break;
+            }
+            co_await write_ack(ws, slack::ack(f.envelope_id));
+            if (fresh) {
+                process_event(*ev);
+            }
+            break;
+        }
+        case slack::frame_kind::other:
+            if (!f.envelope_id.empty()) {
+                co_await write_ack(ws, slack::ack(f.envelope_id));
+            }
+            log(fmt::format("tpmbot: ignored a frame of unknown type '{}'", f.type));
+            break;
+        case slack::frame_kind::malformed:
+            log(fmt::format("tpmbot: ignored a malformed frame: {}", f.error));
+            break;
+        }
+    }
+
+    // --- Socket Mode ---------------------------------------------------------------------
+
+    template <class WS>
+    static net::awaitable<void> close_socket(WS& ws, std::shared_ptr<connection> c,
+                                             net::steady_timer* done) {
+        co_await ws.async_close(websocket::close_code::normal, nothrow);
+        --c->closes_in_flight;
+        done->cancel();
+    }
+
+    template <class WS>
+    net::awaitable<void> session(std::shared_ptr<connection> c, WS& ws, const url_parts& u) {
+        ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
+            req.set(beast::http::field::user_agent, "tpmbot/0.1");
+        }));
+        // A named local, not a temporary inside the co_await expression: GCC 12 destroys such
+        // temporaries wrongly across the suspension.
+        std::string host = u.host;
+        if (u.port != (u.tls ? "443" : "80")) {
+            host += ":" + u.port;
+        }
+        co_await ws.async_handshake(host, u.target, net::use_awaitable);
+        beast::get_lowest_layer(ws).expires_never();
+        // Beast's client defaults have no idle timeout and no pings (model-codebases §2):
+        // ours pings at half of idle_timeout and drops a connection silent for idle_timeout.
+        websocket::stream_base::timeout t;
+        t.handshake_timeout = s.hello_timeout;
+        t.idle_timeout = s.idle_timeout;
+        t.keep_alive_pings = true;
+        ws.set_option(t);
+
+        net::steady_timer closes_done(ioc, clock_type::time_point::max());
+        bool closing = false;
+        c->close = [&, c](bool graceful) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            if (graceful) {
+                ++c->closes_in_flight;
+                net::co_spawn(ioc, close_socket(ws, c, &closes_done), net::detached);
+            } else {
+                boost::system::error_code ec;
+                beast::get_lowest_layer(ws).socket().close(ec);
+            }
+        };
+        net::co_spawn(ioc, hello_watch(c), net::detached);
+
+        beast::flat_buffer buffer;
+        for (;;) {
+            auto [ec, n] = co_await ws.async_read(buffer, nothrow);
+            if (ec) {
+                if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
+                    log(fmt::format("tpmbot: connection {} ended: {}", c->id, ec.message()));
+                } else {
+                    log(fmt::format("tpmbot: connection {} closed", c->id));
+                }
+                break;
+            }
+            if (!ws.got_text()) {
+                log("tpmbot: ignored a binary frame");
+                buffer.consume(buffer.size());
+                continue;
+            }
+            auto text = beast::buffers_to_string(buffer.data());
+            buffer.consume(buffer.size());
+            co_await on_frame(c, ws, std::move(text));
+        }
+        c->close = nullptr;
+        // A close in flight refers to this stream: let it finish (bounded by the handshake
+        // timeout) before the stream goes away.
+        while (c->closes_in_flight > 0) {
+            co_await wait(closes_done, clock_type::now() + s.hello_timeout);
+        }
+    }
+
+    net::awaitable<void> hello_watch(std::shared_ptr<connection> c) {
+        co_await sleep(s.hello_timeout);
+        if (!c->hello && !c->ended && c->close) {
+            log(fmt::format("tpmbot: connection {} sent no hello in time", c->id));
+            c->close(false);
+        }
+    }
+
+    net::awaitable<void> run_connection(std::shared_ptr<connection> c, url_parts u) {
+        try {
+            tcp::resolver resolver(ioc);
+            auto results = co_await resolver.async_resolve(u.host, u.port, net::use_awaitable);
+            if (u.tls) {
+                websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(ioc, *tls);
+                auto& tls_stream = ws.next_layer();
+                if (SSL_set_tlsext_host_name(tls_stream.native_handle(), u.host.c_str()) != 1) {
+                    throw std::runtime_error("cannot set TLS server name " + u.host);
+                }
+                tls_stream.set_verify_mode(ssl::verify_peer);
+                tls_stream.set_verify_callback(ssl::host_name_verification(u.host));
+                beast::get_lowest_layer(ws).expires_after(s.hello_timeout);
+                co_await beast::get_lowest_layer(ws).async_connect(results, net::use_awaitable);
+                co_await tls_stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
+                co_await session(c, ws, u);
+            } else {
+                websocket::stream<beast::tcp_stream> ws(ioc);
+                beast::get_lowest_layer(ws).expires_after(s.hello_timeout);
+                co_await beast::get_lowest_layer(ws).async_connect(results, net::use_awaitable);
+                co_await session(c, ws, u);
+            }
+        } catch (const std::exception& e) {
+            log(fmt::format("tpmbot: connection {} failed: {}", c->id, e.what()));
+        }
+        c->ended = true;
+        if (!c->hello) {
+            ++failures;
+        }
+        wake(supervisor_wake);
+    }
+
+    net::awaitable<void> close_later(std::shared_ptr<connection> old) {
+        co_await sleep(s.old_connection_grace);
+        if (!old->ended && old->close) {
+            log(fmt::format("tpmbot: closing replaced connection {}", old->id));
+            old->close(true);
+        }
+    }
+
+    /// Keeps one usable connection: opens a replacement before the old one goes (§2.3),
+    /// reconnects with capped backoff and jitter after failures (§2.10), and stops on
+    /// permanent auth errors (§1.3).
+    net::awaitable<void> supervisor() {
+        std::shared_ptr<connection> primary;
+        while (!stopping) {
+            std::erase_if(conns, [](const auto& c) { return c->ended; });
+            std::shared_ptr<connection> usable, pending;
+            for (const auto& c : conns) {
+                if (c->hello && !c->replace) {
+                    usable = c;
+                } else if (!c->hello) {
+                    pending = c;
+                }
+            }
+            if (usable && usable != primary) {
+                // A new primary: connections it replaces stay open (and acking) until Slack
+                // closes them, or until the grace period ends.
+                for (const auto& c : conns) {
+                    if (c != usable) {
+                        net::co_spawn(ioc, close_later(c), net::detached);
+                    }
+                }
+                primary = usable;
+            }
+            if (usable || pending) {
+                co_await wait(supervisor_wake, clock_type::time_point::max());
+                continue;
+            }
+            if (link_disabled) {
+                log("tpmbot: Socket Mode is disabled for this app in its settings; retrying "
+                    "rarely");
+                co_await sleep(s.link_disabled_backoff);
+            } else if (failures > 0) {
+                co_await sleep(backoff(failures, s.backoff_base, s.backoff_cap));
+            }
+            if (stopping) {
+                break;
+            }
+            auto r = co_await call(*conn_http, "apps.connections.open", s.app_token,
+                                   "application/x-www-form-urlencoded", "");
+            if (!r.ok()) {
+                if (!r.network_error && is_auth_error(r.reply.error)) {
+                    fatal(fmt::format("Slack refused SLACK_APP_TOKEN ({}). Check that it is the "
+                                      "app-level token (xapp-…) with the connections:write "
+                                      "scope.",
+                                      r.reply.error));
+                    co_return;
+                }
+                ++failures;
+                log(fmt::format("tpmbot: apps.connections.open failed: {}", r.what()));
+                if (r.rate_limited()) {
+                    co_await sleep(r.retry_after);
+                }
+                continue;
+            }
+            auto u = parse_url(r.reply.url);
+            if (!u) {
+                ++failures;
+                log("tpmbot: apps.connections.open returned an unusable URL");
+                continue;
+            }
+            auto c = std::make_shared<connection>();
+            c->id = next_conn_id++;
+            conns.push_back(c);
+            net::co_spawn(ioc, run_connection(c, *u), net::detached);
+        }
+    }
+
+    // --- the outbox ----------------------------------------------------------------------
+
+    enum class outcome { sent, transient, permanent, rate_limited };
+
+    struct delivery {
+        outcome result = outcome::sent;
+        std::string channel;
+        std::string ts;
+        milliseconds retry_after{0};
+        std::string error;
+    };
+
+    delivery judge(const call_result& r) {
+        delivery out;
+        if (r.ok()) {
+            out.channel = r.reply.channel;
+            out.ts = r.reply.ts;
+            return out;
+        }
+        out.error = r.what();
+        if (r.rate_limited()) {
+            out.result = outcome::rate_limited;
+            out.retry_after = r.retry_after;
+        } else if (r.transient()) {
+            out.result = outcome::transient;
+        } else {
+            out.result = outcome::permanent;
+            if (is_auth_error(r.reply.error)) {
+                log("tpmbot: Slack refused SLACK_BOT_TOKEN (" + r.reply.error + ")");
+            }
+        }
+        return out;
+    }
+
+    net::awaitable<delivery> post(const effect& e, std::string channel, std::string thread_ts) {
+        auto r = co_await call_json(*send_http, "chat.postMessage",
+                                    slack::post_message_body(e, channel, thread_ts));
+        auto out = judge(r);
+        if (out.result == outcome::sent && out.channel.empty()) {
+            out.channel = channel;
+        }
+        co_return out;
+    }
+
+    net::awaitable<delivery> deliver(const outbox_row& row) {
+        const auto& e = row.e;
+        switch (e.to) {
+        case destination::ephemeral:
+            if (!e.channel.empty() && e.channel[0] == 'D') {
+                // In a DM with the bot only the person sees it anyway, and a normal message
+                // persists where an ephemeral one would vanish on reload.
+                co_return co_await post(e, e.channel, e.thread_ts);
+            } else {
+                auto r = co_await call_json(*send_http, "chat.postEphemeral",
+                                            slack::post_ephemeral_body(e));
+                co_return judge(r);
+            }
+        case destination::channel:
+            co_return co_await post(e, e.channel, e.thread_ts);
+        case destination::thread: {
+            std::string channel = e.channel;
+            std::string thread = e.thread_ts;
+            if (auto id = parse_item_id(e.item)) {
+                if (auto it = db.find_item(row.team_id, *id); it && !it->thread_ts.empty()) {
+                    channel = it->thread_channel;
+                    thread = it->thread_ts;
+                }
+            }
+            co_return co_await post(e, channel, thread);
+        }
+        case destination::dm: {
+            auto known = dm_channels.find(e.user);
+            if (known == dm_channels.end()) {
+                auto body = boost::json::serialize(boost::json::object{{"users", e.user}});
+                auto r = co_await call_json(*send_http, "conversations.open", std::move(body));
+                auto opened = judge(r);
+                if (opened.result != outcome::sent) {
+                    co_return opened;
+                }
+                known = dm_channels.emplace(e.user, r.reply.channel).first;
+            }
+            co_return co_await post(e, known->second, {});
+        }
+        }
+        co_return delivery{};
+    }
+
+    /// Delivers the outbox in order per channel: a burst goes out at once; a 429 makes that
+    /// channel wait Retry-After and then go at about one message a second (reference §6.3);
+    /// transient failures retry with backoff; nothing is dropped.
+    net::awaitable<void> sender() {
+        while (!stopping) {
+            auto rows = db.pending(200);
+            auto now = clock_type::now();
+            auto next_wake =
+                rows.empty() ? clock_type::time_point::max() : now + milliseconds(1000);
+            std::set<std::string> held;
+            bool progressed = false;
+            for (const auto& row : rows) {
+                auto key = dm_key(row.e);
+                if (held.count(key)) {
+                    continue;
+                }
+                auto nb = not_before.find(key);
+                auto ra = retry_at.find(row.id);
+                auto wait_until = std::max(nb == not_before.end() ? now : nb->second,
+                                           ra == retry_at.end() ? now : ra->second);
+                if (wait_until > now) {
+                    held.insert(key);
+                    next_wake = std::min(next_wake, wait_until);
+                    continue;
+                }
+                auto res = co_await deliver(row);
+                now = clock_type::now();
+                progressed = true;
+                switch (res.result) {
+                case outcome::sent:
+                    db.mark_sent(row.id, res.channel, res.ts, now_unix());
+                    retry_at.erase(row.id);
+                    if (auto p = paced_until.find(key); p != paced_until.end() && p->second > now) {
+                        not_before[key] = now + milliseconds(1000);
+                    }
+                    break;
+                case outcome::rate_limited:
+                    log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", key,
+                                    res.retry_after.count()));
+                    not_before[key] = now + res.retry_after;
+                    paced_until[key] = now + res.retry_after + std::chrono::minutes(1);
+                    held.insert(key);
+                    next_wake = std::min(next_wake, not_before[key]);
+                    break;
+                case outcome::transient:
+                    if (row.attempts + 1 >= s.max_attempts) {
+                        log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}",
+                                        row.id, row.attempts + 1, res.error));
+                        db.mark_failed(row.id, res.error, true, now_unix());
+                    } else {
+                        db.mark_failed(row.id, res.error, false, now_unix());
+                        retry_at[row.id] =
+                            now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
+                        held.insert(key);
+                        next_wake = std::min(next_wake, retry_at[row.id]);
+                    }
+                    break;
+                case outcome::permanent:
+                    log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id,
+                                    res.error));
+                    db.mark_failed(row.id, res.error, true, now_unix());
+                    break;
+                }
+            }
+            if (!progressed) {
+                co_await wait(sender_wake, next_wake);
+            }
+        }
+    }
+
+    // --- users.info ----------------------------------------------------------------------
+
+    /// Learns each person's time zone (users.info `tz`, reference §6.2) for their next command.
+    net::awaitable<void> lookup_loop() {
+        while (!stopping) {
+            if (lookups.empty()) {
+                co_await wait(lookup_wake, clock_type::time_point::max());
+                continue;
+            }
+            auto [team, user] = lookups.front();
+            lookups.pop_front();
+            // users.info takes a form body, not JSON (reference §6.1).
+            auto r = co_await call(*lookup_http, "users.info", s.bot_token,
+                                   "application/x-www-form-urlencoded", "user=" + user);
+            if (r.ok() && !r.reply.tz.empty()) {
+                try {
+                    db.set_user_tz(team, user, r.reply.tz, now_unix());
+                } catch (const std::exception& e) {
+                    log(fmt::format("tpmbot: could not store the time zone of {}: {}", user,
+                                    e.what()));
+                }
+            } else if (!r.ok()) {
+                log(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
+            }
+        }
+    }
+
+    // --- start ---------------------------------------------------------------------------
+
+    net::awaitable<void> start() {
+        int attempt = 0;
+        while (!stopping) {
+            auto r = co_await call(*conn_http, "auth.test", s.bot_token,
+                                   "application/x-www-form-urlencoded", "");
+            if (r.ok()) {
+                bot_user_id = r.reply.user_id;
+                break;
+            }
+            if (!r.network_error && is_auth_error(r.reply.error)) {
+                fatal(fmt::format("Slack refused SLACK_BOT_TOKEN ({}). Check that it is the bot "
+                                  "token (xoxb-…) of an installed app.",
+                                  r.reply.error));
+                co_return;
+            }
+            log(fmt::format("tpmbot: auth.test failed: {}", r.what()));
+            auto pause = r.rate_limited() ? r.retry_after
+                                          : backoff(++attempt, s.backoff_base, s.backoff_cap);
+            co_await sleep(pause);
+        }
+        log(fmt::format("tpmbot: signed in as bot user {}", bot_user_id));
+        recover_inbox();
+        spawn(sender(), "the outbox sender");
+        spawn(lookup_loop(), "the user lookup");
+        spawn(supervisor(), "the connection supervisor");
+    }
+};
+
+slack_app::slack_app(sqlite_store& db, dispatcher& d, slack_settings s, log_fn log)
+    : impl_(std::make_unique<impl>(db, d, std::move(s), std::move(log))) {}
+
+slack_app::~slack_app() = default;
+
+int slack_app::run() {
+    auto& d = *impl_;
+    net::signal_set signals(d.ioc, SIGINT, SIGTERM);
+    signals.async_wait([&d](const boost::system::error_code& ec, int) {
+        if (!ec) {
+            d.log("tpmbot: stopping");
+            d.stop_now();
+        }
+    });
+    d.spawn(d.start(), "start-up");
+    d.ioc.run();
+    return d.exit_code;
+}
+
+void slack_app::stop() {
+    net::post(impl_->ioc, [d = impl_.get()] { d->stop_now(); });
+}
+
+} // namespace tpmbot

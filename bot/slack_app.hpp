@@ -1,0 +1,64 @@
+#pragma once
+/// The bot connected to Slack: Socket Mode for what comes in, the Web API for what goes out,
+/// the dispatcher and store in between. One io_context thread runs everything.
+
+#include "dispatcher.hpp"
+#include "sqlite_store.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace tpmbot {
+
+/// How to reach Slack and how patient to be. The defaults are for the real Slack; tests shorten
+/// the timeouts.
+struct slack_settings {
+    std::string api_url = "https://slack.com/api/"; ///< every call, apps.connections.open too
+    std::string app_token;                          ///< xapp-…, for apps.connections.open
+    std::string bot_token;                          ///< xoxb-…, for everything else
+    std::string ca_file;                            ///< an extra CA bundle to trust (tests)
+    std::chrono::milliseconds http_timeout{10000};
+    /// A connection that has not said hello by then is abandoned (reference §2.11: ~10 s).
+    std::chrono::milliseconds hello_timeout{10000};
+    /// Nothing received for this long means the connection is dead; a ping goes out at half of
+    /// it (reference §2.9 recommends 20 s).
+    std::chrono::milliseconds idle_timeout{20000};
+    /// Backoff for failed connection attempts: base doubling up to cap, with jitter (§2.10).
+    std::chrono::milliseconds backoff_base{1000};
+    std::chrono::milliseconds backoff_cap{60000};
+    /// After `link_disabled` (Socket Mode switched off for the app) retry only this rarely.
+    std::chrono::milliseconds link_disabled_backoff{std::chrono::minutes(5)};
+    /// After a replacement connection said hello, the old one is closed by us if Slack has not
+    /// closed it within this time (Slack closes it ~10 s after `warning`, §2.3).
+    std::chrono::milliseconds old_connection_grace{std::chrono::seconds(15)};
+    /// Transient delivery failures are retried with this backoff (doubling, capped).
+    std::chrono::milliseconds retry_base{500};
+    std::chrono::milliseconds retry_cap{std::chrono::minutes(5)};
+    /// Attempts before a transiently failing message is given up and recorded as failed.
+    int max_attempts = 12;
+};
+
+/// Runs the bot against Slack until `stop()` or a permanent error.
+class slack_app {
+public:
+    using log_fn = std::function<void(const std::string&)>;
+
+    slack_app(sqlite_store& db, dispatcher& d, slack_settings s, log_fn log);
+    ~slack_app();
+    slack_app(const slack_app&) = delete;
+    slack_app& operator=(const slack_app&) = delete;
+
+    /// Blocks until stopped. Returns 0 after `stop()`, 1 after a permanent error (for example
+    /// an invalid token), which has been logged with what to do about it.
+    int run();
+    /// Asks `run` to return; safe from any thread and from a signal handler's thread.
+    void stop();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace tpmbot

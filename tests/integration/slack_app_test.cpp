@@ -1,0 +1,396 @@
+// The bot against the in-process fake Slack over loopback: Socket Mode in, Web API out, the
+// real store on a temp file. Every wait is bounded; nothing sleeps.
+
+#include "dispatcher.hpp"
+#include "router.hpp"
+#include "slack_app.hpp"
+#include "sqlite_store.hpp"
+#include "support/fake_slack.hpp"
+#include "support/temp_dir.hpp"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <thread>
+
+using namespace tpmbot;
+using namespace std::chrono_literals;
+using test::fake_slack;
+
+namespace {
+
+/// A bot running on its own thread against a fake Slack, with a second store connection for
+/// the test to look at the database.
+struct running_bot {
+    test::temp_dir dir;
+    std::string path;
+    fake_slack slack;
+    sqlite_store db{path};
+    router routes = make_router();
+    std::mutex log_mutex;
+    std::vector<std::string> log_lines;
+    dispatcher d{db, routes, {}, [this](const std::string& l) {
+                     log(l);
+                 }};
+    slack_settings settings;
+    std::unique_ptr<slack_app> app;
+    std::thread thread;
+    std::atomic<int> exit_code{-1};
+
+    /// A bot on a fresh database, or on `db_path` when given.
+    explicit running_bot(fake_slack::options o = {}, const std::string& db_path = {})
+        : path(db_path.empty() ? dir.file("bot.db").string() : db_path), slack(std::move(o)) {
+        settings.api_url = slack.api_url();
+        settings.app_token = "xapp-1-test";
+        settings.bot_token = "xoxb-test";
+        settings.http_timeout = 2s;
+        settings.hello_timeout = 2s;
+        settings.idle_timeout = 2s;
+        settings.backoff_base = 20ms;
+        settings.backoff_cap = 200ms;
+        settings.link_disabled_backoff = 300ms;
+        settings.old_connection_grace = 500ms;
+        settings.retry_base = 20ms;
+        settings.retry_cap = 100ms;
+    }
+
+    void log(const std::string& l) {
+        std::lock_guard lock(log_mutex);
+        log_lines.push_back(l);
+    }
+
+    bool logged(const std::string& part) {
+        std::lock_guard lock(log_mutex);
+        for (const auto& l : log_lines) {
+            if (l.find(part) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void start() {
+        app =
+            std::make_unique<slack_app>(db, d, settings, [this](const std::string& l) { log(l); });
+        thread = std::thread([this] { exit_code = app->run(); });
+    }
+
+    /// Starts and waits for the first hello to be answered by a usable connection.
+    void start_connected() {
+        start();
+        REQUIRE(slack.wait_for([&] { return slack.connections_open() == 1; }));
+        REQUIRE(slack.wait_for([&] { return logged("connected to Slack (connection 1)"); }));
+    }
+
+    bool ack_for(const std::string& envelope_id) {
+        return slack.wait_for([&] {
+            for (const auto& a : slack.acks()) {
+                if (a.envelope_id == envelope_id) {
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
+    int acks_of(const std::string& envelope_id) {
+        int n = 0;
+        for (const auto& a : slack.acks()) {
+            n += a.envelope_id == envelope_id ? 1 : 0;
+        }
+        return n;
+    }
+
+    bool posts(std::size_t n, const std::string& method = "chat.postMessage") {
+        return slack.wait_for([&] { return slack.calls(method).size() >= n; });
+    }
+
+    /// The items of the fake's team, read through a separate connection.
+    std::vector<item> items() {
+        sqlite_store look(path);
+        item_query q;
+        q.team_id = "T111";
+        return look.list_items(q);
+    }
+
+    ~running_bot() {
+        if (app) {
+            app->stop();
+        }
+        if (thread.joinable()) {
+            thread.join();
+        }
+    }
+};
+
+std::string param(const test::api_call& c, const std::string& name) {
+    auto it = c.params.find(name);
+    return it == c.params.end() ? std::string() : it->second;
+}
+
+} // namespace
+
+TEST_CASE("the bot signs in, opens a connection with the app token and waits for hello",
+          "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    auto auth = bot.slack.calls("auth.test");
+    REQUIRE(auth.size() == 1);
+    CHECK(auth[0].authorization == "Bearer xoxb-test");
+    auto open = bot.slack.calls("apps.connections.open");
+    REQUIRE(open.size() == 1);
+    CHECK(open[0].authorization == "Bearer xapp-1-test");
+}
+
+TEST_CASE("a slash command is committed before its ack, which carries the reply", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker list"));
+    REQUIRE(bot.ack_for("env-1"));
+    auto acks = bot.slack.acks();
+    REQUIRE(acks.size() == 1);
+    CHECK(acks[0].payload.find("Open blockers") != std::string::npos);
+
+    bot.slack.send(fake_slack::slash_envelope("env-2", "blocker waiting on the staging cert "
+                                                       "<@U222> sev:high"));
+    REQUIRE(bot.ack_for("env-2"));
+    // Ack after commit: by the time the ack arrived the item is in the database.
+    auto items = bot.items();
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].title == "waiting on the staging cert <@U222>");
+    CHECK(items[0].dri == "U222");
+    CHECK(bot.acks_of("env-2") == 1);
+    // The card goes to the channel, the DM to the DRI, through the Web API.
+    REQUIRE(bot.posts(2));
+    auto posts = bot.slack.calls("chat.postMessage");
+    CHECK(param(posts[0], "channel") == "C111");
+    CHECK(posts[0].authorization == "Bearer xoxb-test");
+    CHECK(posts[0].content_type.find("application/json") == 0);
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.calls("conversations.open").size() == 1; }));
+    // The card's ts became the item's thread.
+    REQUIRE(bot.slack.wait_for([&] { return !bot.items()[0].thread_ts.empty(); }));
+}
+
+TEST_CASE("an error answers in the ack and changes nothing", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-e", "blocker fix it sev:urgent"));
+    REQUIRE(bot.ack_for("env-e"));
+    CHECK(bot.slack.acks()[0].payload.find("is not a severity") != std::string::npos);
+    CHECK(bot.items().empty());
+}
+
+TEST_CASE("a mention is acked, stored, and answered in its thread", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::mention_envelope("env-m", "Ev1",
+                                                "<@UBOT> blocker: waiting on legal <@U333>", "U111",
+                                                "C111", "1700000000.000100"));
+    REQUIRE(bot.ack_for("env-m"));
+    REQUIRE(bot.posts(1));
+    auto post = bot.slack.calls("chat.postMessage")[0];
+    CHECK(param(post, "thread_ts") == "1700000000.000100");
+    CHECK(post.body.find("waiting on legal") != std::string::npos);
+    auto items = bot.items();
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].thread_ts == "1700000000.000100");
+    CHECK(items[0].dri == "U333");
+}
+
+TEST_CASE("a redelivered event is processed once", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    auto text = "<@UBOT> waiting on design review";
+    bot.slack.send(fake_slack::mention_envelope("env-a", "EvSame", text));
+    REQUIRE(bot.ack_for("env-a"));
+    bot.slack.send(fake_slack::mention_envelope("env-b", "EvSame", text, "U111", "C111",
+                                                "1605853844.000800", "", 1));
+    REQUIRE(bot.ack_for("env-b"));
+    REQUIRE(bot.posts(1));
+    CHECK(bot.items().size() == 1);
+    CHECK(bot.acks_of("env-a") == 1);
+    CHECK(bot.acks_of("env-b") == 1);
+}
+
+TEST_CASE("the bot's own and other bots' messages are acked and ignored", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::dm_envelope("env-own", "EvOwn", "blocker list", "UBOT"));
+    bot.slack.send(
+        fake_slack::dm_envelope("env-bot", "EvBot", "blocker list", "U999", "D111", "1.2", "B999"));
+    bot.slack.send(fake_slack::dm_envelope("env-sub", "EvSub", "blocker list", "U111", "D111",
+                                           "1.3", "", "message_changed"));
+    REQUIRE(bot.ack_for("env-own"));
+    REQUIRE(bot.ack_for("env-bot"));
+    REQUIRE(bot.ack_for("env-sub"));
+    // A real DM afterwards is answered, so the ignored ones would have been answered by now.
+    bot.slack.send(fake_slack::dm_envelope("env-dm", "EvDm", "blocker list mine"));
+    REQUIRE(bot.ack_for("env-dm"));
+    REQUIRE(bot.posts(1));
+    auto posts = bot.slack.calls("chat.postMessage");
+    CHECK(posts.size() == 1);
+    CHECK(param(posts[0], "channel") == "D111");
+}
+
+TEST_CASE("a button press runs its command as the presser", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker vendor sandbox down"));
+    REQUIRE(bot.ack_for("env-1"));
+    bot.slack.send(fake_slack::action_envelope("env-2", "owner B-1 me", "U555"));
+    REQUIRE(bot.ack_for("env-2"));
+    REQUIRE(bot.slack.wait_for([&] {
+        auto items = bot.items();
+        return !items.empty() && items[0].dri == "U555";
+    }));
+}
+
+TEST_CASE("malformed, binary and unknown frames do not hurt the connection", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send("{not json");
+    bot.slack.send("[1,2,3]");
+    bot.slack.send_binary(std::string("\x00\x01\x02", 3));
+    bot.slack.send(R"({"envelope_id":"env-u","type":"something_new","payload":{}})");
+    REQUIRE(bot.ack_for("env-u"));
+    bot.slack.send(fake_slack::slash_envelope("env-after", "help"));
+    REQUIRE(bot.ack_for("env-after"));
+    CHECK(bot.slack.connections_opened() == 1);
+    CHECK(bot.logged("malformed"));
+}
+
+TEST_CASE("a refresh opens the replacement first and loses nothing", "[slack]") {
+    running_bot bot;
+    bot.settings.old_connection_grace = 2s;
+    bot.start_connected();
+    bot.slack.disconnect("warning", 1);
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_opened() == 2; }));
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 2)"); }));
+    // Both are open: the old one still gets envelopes and acks them on the same connection.
+    CHECK(bot.slack.connections_open() == 2);
+    bot.slack.send(fake_slack::slash_envelope("env-old", "blocker on the old socket"), 1);
+    bot.slack.send(fake_slack::slash_envelope("env-new", "blocker on the new socket"), 2);
+    REQUIRE(bot.ack_for("env-old"));
+    REQUIRE(bot.ack_for("env-new"));
+    for (const auto& a : bot.slack.acks()) {
+        CHECK(a.connection == (a.envelope_id == "env-old" ? 1 : 2));
+    }
+    // The old one is closed after the grace period; one connection remains.
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_open() == 1; }));
+    CHECK(bot.items().size() == 2);
+}
+
+TEST_CASE("a dropped connection is replaced at once", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.drop(1);
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 2)"); }));
+    bot.slack.send(fake_slack::slash_envelope("env-x", "help"));
+    REQUIRE(bot.ack_for("env-x"));
+}
+
+TEST_CASE("a half-open connection is detected and replaced", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    // idle_timeout is 2 s here: a quiet but healthy connection gets our ping after 1 s.
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.pings_received() >= 1; }));
+    CHECK(bot.slack.connections_opened() == 1);
+    // A connection that stops answering is given up within idle_timeout and replaced.
+    bot.slack.go_silent(1);
+    auto silent_at = std::chrono::steady_clock::now();
+    REQUIRE(
+        bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 2)"); }, 8s));
+    CHECK(std::chrono::steady_clock::now() - silent_at < 5s);
+}
+
+TEST_CASE("a 429 delays a post and never drops it", "[slack]") {
+    running_bot bot;
+    bot.slack.script("chat.postMessage", {429, R"({"ok":false,"error":"ratelimited"})", 1});
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+    REQUIRE(bot.ack_for("env-1"));
+    REQUIRE(bot.posts(2, "chat.postMessage"));
+    auto posts = bot.slack.calls("chat.postMessage");
+    auto waited = posts[1].at - posts[0].at;
+    CHECK(waited >= 900ms); // Retry-After: 1
+    REQUIRE(bot.slack.wait_for([&] { return !bot.items()[0].thread_ts.empty(); }));
+}
+
+TEST_CASE("transient failures are retried; a permanent one is recorded, not retried", "[slack]") {
+    running_bot bot;
+    bot.slack.script("chat.postMessage", {500, "oops", 0});
+    bot.slack.script("chat.postMessage", {200, R"({"ok":false,"error":"internal_error"})", 0});
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+    REQUIRE(bot.posts(3));
+    REQUIRE(bot.slack.wait_for([&] { return !bot.items()[0].thread_ts.empty(); }));
+
+    bot.slack.script("chat.postMessage", {200, R"({"ok":false,"error":"channel_not_found"})", 0});
+    bot.slack.send(fake_slack::slash_envelope("env-2", "blocker two"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("channel_not_found"); }));
+    sqlite_store look(bot.path);
+    CHECK(look.pending(10).empty());
+    CHECK(bot.slack.calls("chat.postMessage").size() == 4);
+}
+
+TEST_CASE("an invalid app token stops the bot with a clear message", "[slack]") {
+    fake_slack::options o;
+    o.app_token = "xapp-other";
+    running_bot bot(o);
+    bot.start();
+    REQUIRE(bot.slack.wait_for([&] { return bot.exit_code.load() == 1; }));
+    CHECK(bot.logged("Slack refused SLACK_APP_TOKEN (invalid_auth)"));
+    CHECK(bot.slack.calls("apps.connections.open").size() == 1);
+}
+
+TEST_CASE("an invalid bot token stops the bot before connecting", "[slack]") {
+    fake_slack::options o;
+    o.bot_token = "xoxb-other";
+    running_bot bot(o);
+    bot.start();
+    REQUIRE(bot.slack.wait_for([&] { return bot.exit_code.load() == 1; }));
+    CHECK(bot.logged("Slack refused SLACK_BOT_TOKEN"));
+    CHECK(bot.slack.calls("apps.connections.open").empty());
+}
+
+TEST_CASE("a failing apps.connections.open is retried with backoff", "[slack]") {
+    running_bot bot;
+    bot.slack.script("apps.connections.open", {200, R"({"ok":false,"error":"internal_error"})", 0});
+    bot.slack.script("apps.connections.open", {429, R"({"ok":false,"error":"ratelimited"})", 1});
+    bot.start();
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack"); }, 6s));
+    auto opens = bot.slack.calls("apps.connections.open");
+    REQUIRE(opens.size() == 3);
+    CHECK(opens[2].at - opens[1].at >= 900ms); // honoured Retry-After: 1
+}
+
+TEST_CASE("too_many_websockets closes that socket and keeps one connection", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.disconnect("too_many_websockets", 1);
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 2)"); }));
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_open() == 1; }));
+}
+
+TEST_CASE("an event persisted but not processed is processed at the next start", "[slack]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    {
+        sqlite_store db(path);
+        inbox_row row;
+        row.event_id = "EvLeft";
+        row.team_id = "T111";
+        row.payload =
+            R"({"team_id":"T111","type":"event_callback","event_id":"EvLeft","event_time":1,)"
+            R"("event":{"type":"app_mention","user":"U111","text":"<@UBOT> left over",)"
+            R"("ts":"1.1","channel":"C111","event_ts":"1.1"}})";
+        row.received_at = 1;
+        db.transact([&] { db.inbox_put(row); });
+    }
+    running_bot bot({}, path);
+    bot.start_connected();
+    REQUIRE(bot.posts(1));
+    CHECK(bot.items().size() == 1);
+    sqlite_store look(path);
+    CHECK(look.inbox_unprocessed(10).empty());
+}
