@@ -129,6 +129,12 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     if (set(env, "TPMBOT_CA_FILE")) {
         c.ca_file = env("TPMBOT_CA_FILE");
     }
+    if (set(env, "TPMBOT_FAILPOINT")) {
+        c.failpoint = env("TPMBOT_FAILPOINT");
+        if (c.failpoint != "kill-after-event-ack") {
+            throw config_error("TPMBOT_FAILPOINT knows only kill-after-event-ack (for tests)");
+        }
+    }
     c.tz = set(env, "TPMBOT_TZ") ? env("TPMBOT_TZ") : "";
 
     for (std::size_t i = 1; i < argv.size(); ++i) {
@@ -192,8 +198,9 @@ std::string usage() {
 
 Usage: tpmbot [options]
 
-Without Slack tokens, tpmbot opens the console: type what you would type in Slack
-(/tpm ..., /blocker ..., @tpmbot ...) and see what the bot would post, and where.
+With SLACK_APP_TOKEN and SLACK_BOT_TOKEN set, tpmbot connects to Slack (Socket Mode).
+Without them it opens the console: type what you would type in Slack (/tpm ...,
+/blocker ..., @tpmbot ...) and see what the bot would post, and where.
 
 Options:
   --db PATH        SQLite database file (env TPMBOT_DB; default
@@ -209,6 +216,11 @@ Options:
   -h, --help       this text
 
 Environment:
+  SLACK_APP_TOKEN  app-level token (xapp-...), scope connections:write
+  SLACK_BOT_TOKEN  bot token (xoxb-...)
+  SLACK_APP_TOKEN_FILE, SLACK_BOT_TOKEN_FILE   read a token from a file instead
+  SLACK_API_URL    Web API base URL (default https://slack.com/api/)
+  TPMBOT_CA_FILE   an extra CA bundle (PEM) to trust, besides the system's
   TPMBOT_DB        database file path
   TPMBOT_ADMINS    comma-separated Slack user ids who are tpmbot admins
   TPMBOT_TZ        the console person's time zone

@@ -26,6 +26,7 @@ struct config {
     std::string bot_token;           ///< SLACK_BOT_TOKEN, or the contents of SLACK_BOT_TOKEN_FILE
     std::string api_url = "https://slack.com/api/"; ///< SLACK_API_URL
     std::string ca_file;                            ///< TPMBOT_CA_FILE: an extra CA bundle to trust
+    std::string failpoint;                          ///< TPMBOT_FAILPOINT, for crash tests only
     bool force_console = false;                     ///< --console
     std::string script;                             ///< --script FILE: run these lines, then exit
     std::string user = "me";                        ///< --user: the console's person

@@ -13,6 +13,9 @@ bool dispatcher::is_admin(const std::string& team_id, const std::string& user_id
     if (std::find(env_admins_.begin(), env_admins_.end(), user_id) != env_admins_.end()) {
         return true;
     }
+    if (auto u = db_.find_user(team_id, user_id); u && u->is_admin) {
+        return true; // a Slack workspace admin or owner
+    }
     auto added = db_.list_admins(team_id);
     return std::find(added.begin(), added.end(), user_id) != added.end();
 }

@@ -17,6 +17,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
+#include <csignal>
 #include <deque>
 #include <fmt/format.h>
 #include <map>
@@ -119,7 +120,6 @@ struct slack_app::impl {
         tls = make_tls_context(s.ca_file);
         conn_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
         send_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
-        lookup_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
     }
 
     sqlite_store& db;
@@ -129,12 +129,10 @@ struct slack_app::impl {
 
     net::io_context ioc{1};
     std::shared_ptr<ssl::context> tls;
-    std::unique_ptr<http_client> conn_http;   ///< apps.connections.open and auth.test
-    std::unique_ptr<http_client> send_http;   ///< the sender's deliveries
-    std::unique_ptr<http_client> lookup_http; ///< users.info
+    std::unique_ptr<http_client> conn_http; ///< apps.connections.open and auth.test
+    std::unique_ptr<http_client> send_http; ///< the sender's deliveries
     net::steady_timer supervisor_wake{ioc};
     net::steady_timer sender_wake{ioc};
-    net::steady_timer lookup_wake{ioc};
     std::mt19937 rng{std::random_device{}()};
     int exit_code = 0;
     bool stopping = false;
@@ -149,8 +147,6 @@ struct slack_app::impl {
     std::map<std::string, clock_type::time_point> not_before;  ///< per delivery key
     std::map<std::string, clock_type::time_point> paced_until; ///< after a 429: 1 msg/s
     std::map<std::int64_t, clock_type::time_point> retry_at;   ///< transient failures
-    std::deque<std::pair<std::string, std::string>> lookups;   ///< (team, user) for users.info
-    std::set<std::string> looked_up;
 
     // --- small helpers -------------------------------------------------------------------
 
@@ -244,32 +240,46 @@ struct slack_app::impl {
 
     // --- commands in -------------------------------------------------------------------
 
-    /// Completes a command from Slack with the time and the caller's zone.
-    void fill(command& cmd) {
+    /// Completes a command from Slack with the time and what users.info says of the caller
+    /// (zone, admin flag; reference §6.2), asking Slack when the person is new to the bot or
+    /// was last asked a day ago. A failed lookup leaves UTC and no Slack admin flag.
+    net::awaitable<void> prepare(command& cmd) {
         cmd.now = now_unix();
         cmd.user_tz = "UTC";
-        if (auto u = db.find_user(cmd.team_id, cmd.user_id); u && !u->tz.empty()) {
-            cmd.user_tz = u->tz;
+        auto u = db.find_user(cmd.team_id, cmd.user_id);
+        if (!u || cmd.now - u->updated_at > 24 * 3600) {
+            // Its own short-lived client: lookups from two connections may overlap, and the
+            // ack of the command waiting for it must stay well inside Slack's 3 s.
+            http_client http(ioc.get_executor(), tls, std::min(s.http_timeout, milliseconds(1500)));
+            // users.info takes a form body, not JSON (reference §6.1).
+            auto r = co_await call(http, "users.info", s.bot_token,
+                                   "application/x-www-form-urlencoded", "user=" + cmd.user_id);
+            if (r.ok()) {
+                db.transact([&] {
+                    db.set_user_info(cmd.team_id, cmd.user_id, r.reply.tz, r.reply.is_admin,
+                                     cmd.now);
+                });
+                u = db.find_user(cmd.team_id, cmd.user_id);
+            } else {
+                log(fmt::format("tpmbot: users.info for {} failed: {}", cmd.user_id, r.what()));
+            }
         }
-        auto key = cmd.team_id + "/" + cmd.user_id;
-        if (!looked_up.count(key)) {
-            looked_up.insert(key);
-            lookups.emplace_back(cmd.team_id, cmd.user_id);
-            wake(lookup_wake);
+        if (u && !u->tz.empty()) {
+            cmd.user_tz = u->tz;
         }
     }
 
     /// Runs an event's command; its inbox row is marked processed in the same transaction.
-    void process_event(const slack::event& ev) {
+    net::awaitable<void> process_event(slack::event ev) {
         auto done = [&] {
             db.inbox_done(ev.event_id, now_unix());
         };
         auto cmd = slack::command_of_event(ev, bot_user_id);
         if (!cmd) {
             db.transact(done);
-            return;
+            co_return;
         }
-        fill(*cmd);
+        co_await prepare(*cmd);
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
@@ -277,11 +287,11 @@ struct slack_app::impl {
     }
 
     /// Events persisted by an earlier run but not processed (a crash between ack and work).
-    void recover_inbox() {
+    net::awaitable<void> recover_inbox() {
         for (;;) {
             auto rows = db.inbox_unprocessed(500);
             if (rows.empty()) {
-                return;
+                co_return;
             }
             for (const auto& row : rows) {
                 auto ev = slack::parse_event(row.payload);
@@ -291,7 +301,7 @@ struct slack_app::impl {
                     continue;
                 }
                 log("tpmbot: processing event " + row.event_id + " left from an earlier run");
-                process_event(*ev);
+                co_await process_event(*ev);
             }
         }
     }
@@ -334,7 +344,7 @@ struct slack_app::impl {
             // Ack after the command is committed, with its answer as the payload (§2.5, §3.2).
             std::string reply;
             if (auto cmd = slack::command_of_slash(f.payload)) {
-                fill(*cmd);
+                co_await prepare(*cmd);
                 handle_options opts;
                 opts.reply_in_ack = true;
                 reply = d.handle(std::move(*cmd), opts).reply;
@@ -350,7 +360,7 @@ struct slack_app::impl {
         }
         case slack::frame_kind::interactive: {
             if (auto cmd = slack::command_of_action(f.payload)) {
-                fill(*cmd);
+                co_await prepare(*cmd);
                 d.handle(std::move(*cmd));
             }
             co_await write_ack(ws, slack::ack(f.envelope_id));
@@ -377,8 +387,11 @@ struct slack_app::impl {
                 break;
             }
             co_await write_ack(ws, slack::ack(f.envelope_id));
+            if (s.kill_after_event_ack) {
+                ::raise(SIGKILL);
+            }
             if (fresh) {
-                process_event(*ev);
+                co_await process_event(*ev);
             }
             break;
         }
@@ -744,33 +757,6 @@ struct slack_app::impl {
         }
     }
 
-    // --- users.info ----------------------------------------------------------------------
-
-    /// Learns each person's time zone (users.info `tz`, reference §6.2) for their next command.
-    net::awaitable<void> lookup_loop() {
-        while (!stopping) {
-            if (lookups.empty()) {
-                co_await wait(lookup_wake, clock_type::time_point::max());
-                continue;
-            }
-            auto [team, user] = lookups.front();
-            lookups.pop_front();
-            // users.info takes a form body, not JSON (reference §6.1).
-            auto r = co_await call(*lookup_http, "users.info", s.bot_token,
-                                   "application/x-www-form-urlencoded", "user=" + user);
-            if (r.ok() && !r.reply.tz.empty()) {
-                try {
-                    db.set_user_tz(team, user, r.reply.tz, now_unix());
-                } catch (const std::exception& e) {
-                    log(fmt::format("tpmbot: could not store the time zone of {}: {}", user,
-                                    e.what()));
-                }
-            } else if (!r.ok()) {
-                log(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
-            }
-        }
-    }
-
     // --- start ---------------------------------------------------------------------------
 
     net::awaitable<void> start() {
@@ -794,9 +780,8 @@ struct slack_app::impl {
             co_await sleep(pause);
         }
         log(fmt::format("tpmbot: signed in as bot user {}", bot_user_id));
-        recover_inbox();
+        co_await recover_inbox();
         spawn(sender(), "the outbox sender");
-        spawn(lookup_loop(), "the user lookup");
         spawn(supervisor(), "the connection supervisor");
     }
 };

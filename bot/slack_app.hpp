@@ -38,6 +38,9 @@ struct slack_settings {
     std::chrono::milliseconds retry_cap{std::chrono::minutes(5)};
     /// Attempts before a transiently failing message is given up and recorded as failed.
     int max_attempts = 12;
+    /// Test-only failpoint: the process kills itself (SIGKILL) right after acking an event,
+    /// before processing it, so tests can prove that an acked event survives a crash.
+    bool kill_after_event_ack = false;
 };
 
 /// Runs the bot against Slack until `stop()` or a permanent error.

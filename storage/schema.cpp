@@ -145,9 +145,15 @@ CREATE TABLE settings (
 );
 )sql";
 
+/// Version 2: Slack's admin flag per user (users.info is_admin/is_owner), for SPEC §8.
+constexpr const char* v2 = R"sql(
+ALTER TABLE users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 /// In order; `version` counts up from 1 without gaps.
 constexpr migration migrations[] = {
     {1, v1},
+    {2, v2},
 };
 
 void rollback_quietly(SQLite::Database& db) {

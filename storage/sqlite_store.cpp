@@ -690,15 +690,25 @@ void sqlite_store::set_user_tz(std::string_view team_id, std::string_view user_i
     s->exec();
 }
 
+void sqlite_store::set_user_info(std::string_view team_id, std::string_view user_id,
+                                 std::string_view tz, bool is_admin, unix_time at) {
+    auto s = impl_->prepare("INSERT INTO users (team_id, user_id, tz, is_admin, updated_at) "
+                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
+                            "tz = excluded.tz, is_admin = excluded.is_admin, "
+                            "updated_at = excluded.updated_at");
+    bind_all(*s, team_id, user_id, tz, is_admin ? 1 : 0, at);
+    s->exec();
+}
+
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
-    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at FROM users "
+    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at, is_admin FROM users "
                             "WHERE team_id = ? AND user_id = ?");
     bind_all(*s, team_id, user_id);
     if (!s->executeStep()) {
         return std::nullopt;
     }
-    return user_row{text(*s, 0), text(*s, 1), text(*s, 2), integer(*s, 3)};
+    return user_row{text(*s, 0), text(*s, 1), text(*s, 2), integer(*s, 3), integer(*s, 4) != 0};
 }
 
 } // namespace tpmbot

@@ -38,6 +38,7 @@ struct user_row {
     std::string user_id;
     std::string tz; ///< IANA zone, empty when unknown
     unix_time updated_at = 0;
+    bool is_admin = false; ///< a workspace admin or owner, as Slack's users.info says
 };
 
 /// SQLite implementation of `store` and of the transport tables.
@@ -99,6 +100,9 @@ public:
     // users
     void set_user_tz(std::string_view team_id, std::string_view user_id, std::string_view tz,
                      unix_time at);
+    /// Records what Slack's users.info says of a person: zone and admin flag.
+    void set_user_info(std::string_view team_id, std::string_view user_id, std::string_view tz,
+                       bool is_admin, unix_time at);
     std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id);
 
 private:

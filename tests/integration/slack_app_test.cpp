@@ -394,3 +394,34 @@ TEST_CASE("an event persisted but not processed is processed at the next start",
     sqlite_store look(path);
     CHECK(look.inbox_unprocessed(10).empty());
 }
+
+TEST_CASE("users.info gives the caller's zone and Slack admin flag, asked once", "[slack]") {
+    running_bot bot;
+    bot.slack.script("users.info",
+                     {200,
+                      R"({"ok":true,"user":{"id":"U111","tz":"Asia/Kolkata","is_admin":false,)"
+                      R"("is_owner":true,"deleted":false}})",
+                      0});
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "config admins <@U222>"));
+    REQUIRE(bot.ack_for("env-1"));
+    // A workspace owner is a tpmbot admin (SPEC §8), so the admin-only command went through.
+    CHECK(bot.slack.acks()[0].payload.find("are now tpmbot admins") != std::string::npos);
+    auto lookups = bot.slack.calls("users.info");
+    REQUIRE(lookups.size() == 1);
+    CHECK(lookups[0].content_type.find("application/x-www-form-urlencoded") == 0);
+    CHECK(param(lookups[0], "user") == "U111");
+    sqlite_store look(bot.path);
+    auto u = look.find_user("T111", "U111");
+    REQUIRE(u);
+    CHECK(u->tz == "Asia/Kolkata");
+    CHECK(u->is_admin);
+    // Known now: the next command does not ask again.
+    bot.slack.send(fake_slack::slash_envelope("env-2", "help"));
+    REQUIRE(bot.ack_for("env-2"));
+    CHECK(bot.slack.calls("users.info").size() == 1);
+    // Someone else is looked up, and is no admin.
+    bot.slack.send(fake_slack::slash_envelope("env-3", "config admins <@U333>", "U444"));
+    REQUIRE(bot.ack_for("env-3"));
+    CHECK(bot.slack.acks()[2].payload.find("Only an admin") != std::string::npos);
+}

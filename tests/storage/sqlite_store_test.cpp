@@ -761,7 +761,25 @@ TEST_CASE("users' time zones are stored and replaced", "[storage]") {
     REQUIRE(u);
     CHECK(u->tz == "America/New_York");
     CHECK(u->updated_at == 20);
+    CHECK_FALSE(u->is_admin);
     CHECK_FALSE(s.find_user("T2", "U1"));
+}
+
+TEST_CASE("what users.info says of a person is stored with the admin flag", "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    s.set_user_info("T1", "U1", "Asia/Kolkata", true, 30);
+    auto u = s.find_user("T1", "U1");
+    REQUIRE(u);
+    CHECK(u->tz == "Asia/Kolkata");
+    CHECK(u->is_admin);
+    CHECK(u->updated_at == 30);
+    s.set_user_info("T1", "U1", "", false, 40);
+    u = s.find_user("T1", "U1");
+    REQUIRE(u);
+    CHECK(u->tz.empty());
+    CHECK_FALSE(u->is_admin);
+    CHECK(s.schema_version() == 2);
 }
 
 TEST_CASE("a second store on the same file sees committed data", "[storage]") {

@@ -1,0 +1,210 @@
+// The bot against the fake Slack serving HTTPS and WSS, with certificates made at test time by
+// the openssl CLI: a trusted chain works end to end; a wrong host name or an untrusted
+// certificate is refused before any request is sent. Every wait is bounded; nothing sleeps.
+
+#include "dispatcher.hpp"
+#include "router.hpp"
+#include "slack_app.hpp"
+#include "sqlite_store.hpp"
+#include "support/fake_slack.hpp"
+#include "support/temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+using namespace tpmbot;
+using namespace std::chrono_literals;
+using test::fake_slack;
+
+namespace {
+
+std::string sh_quote(const std::filesystem::path& p) {
+    return "'" + p.string() + "'";
+}
+
+/// Certificates made with the openssl CLI in a temp dir: a CA, and server certificates that
+/// it signs or that sign themselves. EC P-256 keys, so each takes milliseconds.
+class test_pki {
+public:
+    struct cert {
+        std::string pem;
+        std::string key;
+    };
+
+    test_pki() {
+        ca_ = make("ca",
+                   "basicConstraints = critical, CA:true\n"
+                   "keyUsage = critical, keyCertSign, cRLSign\n"
+                   "subjectKeyIdentifier = hash\n",
+                   false);
+    }
+
+    const cert& ca() const { return ca_; }
+
+    /// A server certificate naming `san` (e.g. "IP:127.0.0.1, DNS:localhost"), signed by the
+    /// CA unless `self_signed`.
+    cert server(const std::string& name, const std::string& san, bool self_signed = false) {
+        return make(name,
+                    "basicConstraints = critical, CA:false\n"
+                    "keyUsage = critical, digitalSignature\n"
+                    "extendedKeyUsage = serverAuth\n"
+                    "subjectAltName = " +
+                        san + "\n",
+                    !self_signed);
+    }
+
+private:
+    test::temp_dir dir_;
+    cert ca_;
+    int serial_ = 1;
+
+    /// Runs an openssl command; on failure the test stops with the command and its output.
+    void run(const std::string& command) {
+        auto out = dir_.file("openssl.out");
+        int rc = std::system((command + " >" + sh_quote(out) + " 2>&1").c_str());
+        std::ostringstream output;
+        output << std::ifstream(out).rdbuf();
+        INFO(command << "\n" << output.str());
+        REQUIRE(rc == 0);
+    }
+
+    cert make(const std::string& name, const std::string& extensions, bool signed_by_ca) {
+        auto base = dir_.path() / name;
+        auto cnf = base.string() + ".cnf";
+        std::ofstream(cnf) << "[req]\ndistinguished_name = dn\nprompt = no\n"
+                           << "[dn]\nCN = tpmbot test " << name << "\n[ext]\n"
+                           << extensions;
+        cert c{base.string() + ".pem", base.string() + ".key"};
+        auto req = "openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                   "-config " +
+                   sh_quote(cnf) + " -keyout " + sh_quote(c.key);
+        if (!signed_by_ca) {
+            run(req + " -x509 -days 2 -extensions ext -out " + sh_quote(c.pem));
+            return c;
+        }
+        auto csr = base.string() + ".csr";
+        run(req + " -out " + sh_quote(csr));
+        run("openssl x509 -req -in " + sh_quote(csr) + " -CA " + sh_quote(ca_.pem) + " -CAkey " +
+            sh_quote(ca_.key) + " -set_serial " + std::to_string(++serial_) + " -days 2 -extfile " +
+            sh_quote(cnf) + " -extensions ext -out " + sh_quote(c.pem));
+        return c;
+    }
+};
+
+fake_slack::options serving(const test_pki::cert& c) {
+    fake_slack::options o;
+    o.cert_file = c.pem;
+    o.key_file = c.key;
+    return o;
+}
+
+/// A bot started on its own thread against a fake Slack serving `served`, trusting the system
+/// CAs plus `ca_file` when given.
+struct tls_bot {
+    test::temp_dir dir;
+    fake_slack slack;
+    sqlite_store db{dir.file("bot.db").string()};
+    router routes = make_router();
+    std::mutex log_mutex;
+    std::vector<std::string> log_lines;
+    dispatcher d{db, routes, {}, [this](const std::string& l) {
+                     log(l);
+                 }};
+    std::unique_ptr<slack_app> app;
+    std::thread thread;
+
+    tls_bot(const test_pki::cert& served, const std::string& ca_file) : slack(serving(served)) {
+        slack_settings s;
+        s.api_url = slack.api_url();
+        s.app_token = "xapp-1-test";
+        s.bot_token = "xoxb-test";
+        s.ca_file = ca_file;
+        s.http_timeout = 2s;
+        s.hello_timeout = 2s;
+        s.idle_timeout = 2s;
+        s.backoff_base = 20ms;
+        s.backoff_cap = 200ms;
+        s.retry_base = 20ms;
+        s.retry_cap = 100ms;
+        app = std::make_unique<slack_app>(db, d, s, [this](const std::string& l) { log(l); });
+        thread = std::thread([this] { app->run(); });
+    }
+
+    ~tls_bot() {
+        app->stop();
+        thread.join();
+    }
+
+    void log(const std::string& l) {
+        std::lock_guard lock(log_mutex);
+        log_lines.push_back(l);
+    }
+
+    /// How many log lines contain `part`.
+    int logged(const std::string& part) {
+        std::lock_guard lock(log_mutex);
+        int n = 0;
+        for (const auto& l : log_lines) {
+            n += l.find(part) != std::string::npos ? 1 : 0;
+        }
+        return n;
+    }
+
+    std::string log_text() {
+        std::lock_guard lock(log_mutex);
+        std::string all;
+        for (const auto& l : log_lines) {
+            all += l + "\n";
+        }
+        return all;
+    }
+
+    /// The handshake must fail every time: auth.test fails at least twice (so a backoff ran
+    /// in between), naming the certificate, and the fake never sees a request or a socket.
+    void require_refused() {
+        REQUIRE(slack.wait_for([&] { return logged("auth.test failed") >= 2; }));
+        INFO(log_text());
+        CHECK(logged("certificate verify failed") >= 2);
+        CHECK(slack.calls().empty());
+        CHECK(slack.connections_opened() == 0);
+        CHECK(logged("signed in") == 0);
+    }
+};
+
+} // namespace
+
+TEST_CASE("over TLS with a trusted test CA the bot signs in, connects and acks", "[tls]") {
+    test_pki pki;
+    tls_bot bot(pki.server("server", "IP:127.0.0.1, DNS:localhost"), pki.ca().pem);
+    REQUIRE(bot.slack.api_url().starts_with("https://127.0.0.1:"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 1)"); }));
+    CHECK(bot.slack.calls("auth.test").size() == 1);
+    CHECK(bot.slack.calls("apps.connections.open").size() == 1);
+    CHECK(bot.slack.connections_open() == 1);
+
+    bot.slack.send(fake_slack::slash_envelope("env-tls", "help"));
+    bot.slack.wait_for([&] { return false; }, 3s);
+    INFO(bot.log_text());
+    INFO("acks " << bot.slack.acks().size() << " opened " << bot.slack.connections_opened() << " open " << bot.slack.connections_open());
+    REQUIRE(bot.slack.wait_for([&] {
+        auto acks = bot.slack.acks();
+        return !acks.empty() && acks[0].envelope_id == "env-tls";
+    }));
+    CHECK_FALSE(bot.slack.acks()[0].payload.empty());
+}
+
+TEST_CASE("over TLS a certificate for another host name is refused", "[tls]") {
+    test_pki pki;
+    tls_bot bot(pki.server("wrong-host", "DNS:wrong.example"), pki.ca().pem);
+    bot.require_refused();
+}
+
+TEST_CASE("over TLS a certificate no trusted CA signed is refused", "[tls]") {
+    test_pki pki;
+    tls_bot bot(pki.server("self-signed", "IP:127.0.0.1, DNS:localhost", true), "");
+    bot.require_refused();
+}
