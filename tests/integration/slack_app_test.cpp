@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -259,25 +260,58 @@ TEST_CASE("malformed, binary and unknown frames do not hurt the connection", "[s
     CHECK(bot.logged("malformed"));
 }
 
-TEST_CASE("a refresh opens the replacement first and loses nothing", "[slack]") {
+TEST_CASE("a refresh under traffic opens the replacement first and loses nothing", "[slack]") {
     running_bot bot;
     bot.settings.old_connection_grace = 2s;
     bot.start_connected();
+    auto id = [](int i) {
+        return "env-" + std::to_string(i);
+    };
+    auto command = [](int i) {
+        return "blocker traffic " + std::to_string(i);
+    };
+    for (int i = 0; i < 20; ++i) {
+        bot.slack.send(fake_slack::slash_envelope(id(i), command(i)), 1);
+    }
     bot.slack.disconnect("warning", 1);
-    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_opened() == 2; }));
+    for (int i = 20; i < 40; ++i) {
+        bot.slack.send(fake_slack::slash_envelope(id(i), command(i)), 1);
+    }
     REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 2)"); }));
     // Both are open: the old one still gets envelopes and acks them on the same connection.
     CHECK(bot.slack.connections_open() == 2);
-    bot.slack.send(fake_slack::slash_envelope("env-old", "blocker on the old socket"), 1);
-    bot.slack.send(fake_slack::slash_envelope("env-new", "blocker on the new socket"), 2);
-    REQUIRE(bot.ack_for("env-old"));
-    REQUIRE(bot.ack_for("env-new"));
-    for (const auto& a : bot.slack.acks()) {
-        CHECK(a.connection == (a.envelope_id == "env-old" ? 1 : 2));
+    for (int i = 40; i < 60; ++i) {
+        bot.slack.send(fake_slack::slash_envelope(id(i), command(i)), i % 2 == 0 ? 1 : 2);
     }
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.acks().size() >= 60; }));
+    std::map<std::string, int> seen;
+    for (const auto& a : bot.slack.acks()) {
+        ++seen[a.envelope_id];
+        int i = std::stoi(a.envelope_id.substr(4));
+        CHECK(a.connection == (i < 40 || i % 2 == 0 ? 1 : 2));
+    }
+    CHECK(seen.size() == 60);
+    for (const auto& [envelope, n] : seen) {
+        CHECK(n == 1);
+    }
+    CHECK(bot.items().size() == 60);
     // The old one is closed after the grace period; one connection remains.
     REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_open() == 1; }));
-    CHECK(bot.items().size() == 2);
+    CHECK(bot.slack.connections_opened() == 2);
+}
+
+TEST_CASE("link_disabled closes the connection and retries only after a long pause", "[slack]") {
+    running_bot bot;
+    bot.settings.link_disabled_backoff = 600ms;
+    bot.start_connected();
+    bot.slack.disconnect("link_disabled", 1);
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_open() == 0; }));
+    auto closed_at = std::chrono::steady_clock::now();
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 2)"); }));
+    auto opens = bot.slack.calls("apps.connections.open");
+    REQUIRE(opens.size() == 2);
+    CHECK(opens[1].at - closed_at >= 500ms);
+    CHECK(bot.logged("Socket Mode is disabled for this app"));
 }
 
 TEST_CASE("a dropped connection is replaced at once", "[slack]") {
