@@ -459,3 +459,29 @@ TEST_CASE("users.info gives the caller's zone and Slack admin flag, asked once",
     REQUIRE(bot.ack_for("env-3"));
     CHECK(bot.slack.acks()[2].payload.find("Only an admin") != std::string::npos);
 }
+
+TEST_CASE("messages left in the outbox are delivered at the next start, once", "[slack]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    {
+        sqlite_store db(path);
+        effect e;
+        e.to = destination::channel;
+        e.channel = "C111";
+        e.text = "written before a crash, not yet sent";
+        db.transact([&] { db.enqueue("T111", e, 1); });
+    }
+    {
+        running_bot bot({}, path);
+        bot.start_connected();
+        REQUIRE(bot.posts(1));
+        CHECK(bot.slack.calls("chat.postMessage")[0].body.find("written before a crash") !=
+              std::string::npos);
+        REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
+    }
+    running_bot again({}, path);
+    again.start_connected();
+    again.slack.send(fake_slack::slash_envelope("env-1", "help"));
+    REQUIRE(again.ack_for("env-1"));
+    CHECK(again.slack.calls("chat.postMessage").empty());
+}
