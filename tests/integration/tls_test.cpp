@@ -2,23 +2,17 @@
 // the openssl CLI: a trusted chain works end to end; a wrong host name or an untrusted
 // certificate is refused before any request is sent. Every wait is bounded; nothing sleeps.
 
-#include "dispatcher.hpp"
-#include "router.hpp"
-#include "slack_app.hpp"
-#include "sqlite_store.hpp"
-#include "support/fake_slack.hpp"
-#include "support/temp_dir.hpp"
+#include "support/running_bot.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <fstream>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 using namespace tpmbot;
 using namespace std::chrono_literals;
 using test::fake_slack;
+using test::running_bot;
 
 namespace {
 
@@ -102,65 +96,12 @@ fake_slack::options serving(const test_pki::cert& c) {
     return o;
 }
 
-/// A bot started on its own thread against a fake Slack serving `served`, trusting the system
-/// CAs plus `ca_file` when given.
-struct tls_bot {
-    test::temp_dir dir;
-    fake_slack slack;
-    sqlite_store db{dir.file("bot.db").string()};
-    router routes = make_router();
-    std::mutex log_mutex;
-    std::vector<std::string> log_lines;
-    dispatcher d{db, routes, {}, [this](const std::string& l) {
-                     log(l);
-                 }};
-    std::unique_ptr<slack_app> app;
-    std::thread thread;
-
-    tls_bot(const test_pki::cert& served, const std::string& ca_file) : slack(serving(served)) {
-        slack_settings s;
-        s.api_url = slack.api_url();
-        s.app_token = "xapp-1-test";
-        s.bot_token = "xoxb-test";
-        s.ca_file = ca_file;
-        s.http_timeout = 2s;
-        s.hello_timeout = 2s;
-        s.idle_timeout = 2s;
-        s.backoff_base = 20ms;
-        s.backoff_cap = 200ms;
-        s.retry_base = 20ms;
-        s.retry_cap = 100ms;
-        app = std::make_unique<slack_app>(db, d, s, [this](const std::string& l) { log(l); });
-        thread = std::thread([this] { app->run(); });
-    }
-
-    ~tls_bot() {
-        app->stop();
-        thread.join();
-    }
-
-    void log(const std::string& l) {
-        std::lock_guard lock(log_mutex);
-        log_lines.push_back(l);
-    }
-
-    /// How many log lines contain `part`.
-    int logged(const std::string& part) {
-        std::lock_guard lock(log_mutex);
-        int n = 0;
-        for (const auto& l : log_lines) {
-            n += l.find(part) != std::string::npos ? 1 : 0;
-        }
-        return n;
-    }
-
-    std::string log_text() {
-        std::lock_guard lock(log_mutex);
-        std::string all;
-        for (const auto& l : log_lines) {
-            all += l + "\n";
-        }
-        return all;
+/// A bot against a fake Slack serving `served`, trusting the system CAs plus `ca_file`.
+struct tls_bot : running_bot {
+    tls_bot(const test_pki::cert& served, const std::string& ca_file)
+        : running_bot(serving(served)) {
+        settings.ca_file = ca_file;
+        start();
     }
 
     /// The handshake must fail every time: auth.test fails at least twice (so a backoff ran
@@ -181,7 +122,8 @@ TEST_CASE("over TLS with a trusted test CA the bot signs in, connects and acks",
     test_pki pki;
     tls_bot bot(pki.server("server", "IP:127.0.0.1, DNS:localhost"), pki.ca().pem);
     REQUIRE(bot.slack.api_url().starts_with("https://127.0.0.1:"));
-    REQUIRE(bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 1)"); }));
+    REQUIRE(
+        bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 1)") > 0; }));
     CHECK(bot.slack.calls("auth.test").size() == 1);
     CHECK(bot.slack.calls("apps.connections.open").size() == 1);
     CHECK(bot.slack.connections_open() == 1);
