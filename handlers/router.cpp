@@ -164,6 +164,12 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
             flag_blocker(ctx, tokens);
             return ctx.out;
         }
+        if (cmd.from == source::dm) {
+            // A message in the bot's DM that is not a command: say what works here.
+            ctx.reply("Hi! In this DM you can give me the same commands as after `/tpm`, e.g. "
+                      "`blocker list mine` or `decision list pending`. `help` lists them.");
+            return ctx.out;
+        }
         auto shown = word.empty() ? mrkdwn::safe(tokens[0].raw) : mrkdwn::escape(word);
         throw user_error(
             fmt::format("I don't know the command `{}`. {}", shown, did_you_mean(word)));

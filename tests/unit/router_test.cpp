@@ -265,3 +265,21 @@ TEST_CASE("config: admins only, did you mean for unknown settings", "[router][co
     REQUIRE_FALSE(suggestions(msg).empty());
     CHECK(suggestions(msg)[0].starts_with("/tpm config admins"));
 }
+
+TEST_CASE("a DM to the bot runs commands, and says what works for anything else", "[router]") {
+    harness h;
+    opts dm;
+    dm.from = source::dm;
+    dm.channel = "D111";
+    auto r = h.run("hello there", "UME", dm);
+    CHECK(r.ok);
+    REQUIRE(r.effects.size() == 1);
+    CHECK(r.effects[0].to == destination::ephemeral);
+    CHECK(r.effects[0].channel == "D111");
+    CHECK(has(r.effects[0].text, "same commands as after `/tpm`"));
+    CHECK(h.db.list_items(item_query{"T1"}).empty());
+
+    auto created = h.run("blocker waiting on the cert", "UME", dm);
+    CHECK(created.ok);
+    CHECK(h.get("B-1").title == "waiting on the cert");
+}
