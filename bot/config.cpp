@@ -40,8 +40,14 @@ std::vector<std::string> split_list(const std::string& s) {
 /// A token from NAME, or from the file named by NAME_FILE (trailing whitespace removed).
 /// The token itself never appears in a message.
 std::string token(const env_fn& env, const std::string& name) {
+    auto trimmed = [](std::string v) {
+        while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back())) != 0) {
+            v.pop_back();
+        }
+        return v;
+    };
     if (set(env, name.c_str())) {
-        return env(name.c_str());
+        return trimmed(env(name.c_str()));
     }
     auto file_var = name + "_FILE";
     if (!set(env, file_var.c_str())) {
@@ -52,10 +58,8 @@ std::string token(const env_fn& env, const std::string& name) {
     if (!in) {
         throw config_error(fmt::format("{}: cannot read {}", file_var, path));
     }
-    std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())) != 0) {
-        value.pop_back();
-    }
+    auto value = trimmed(
+        std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
     if (value.empty()) {
         throw config_error(fmt::format("{}: {} is empty", file_var, path));
     }
@@ -121,9 +125,13 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     }
     if (set(env, "SLACK_API_URL")) {
         c.api_url = env("SLACK_API_URL");
-        if (!c.api_url.starts_with("https://") && !c.api_url.starts_with("http://")) {
-            throw config_error("SLACK_API_URL must start with https:// (or http:// for a local "
-                               "test server)");
+        // Plain http would send both tokens in the clear: only to this machine (test servers).
+        bool local_http = c.api_url.starts_with("http://127.0.0.1") ||
+                          c.api_url.starts_with("http://localhost") ||
+                          c.api_url.starts_with("http://[::1]");
+        if (!c.api_url.starts_with("https://") && !local_http) {
+            throw config_error("SLACK_API_URL must start with https:// (http:// only for a "
+                               "server on this machine: 127.0.0.1, localhost, [::1])");
         }
     }
     if (set(env, "TPMBOT_CA_FILE")) {

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -81,10 +82,24 @@ struct http_client::impl {
         buffer.clear();
     }
 
+    /// When the current request must be done by: one deadline for resolve, connect, TLS,
+    /// write and read together.
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point last_used; ///< end of the last exchange
+
     net::awaitable<void> connect(const url_parts& u) {
         close();
         tcp::resolver resolver(ex);
+        // The resolver has no timeout of its own: cancel it at the deadline.
+        net::steady_timer guard(ex);
+        guard.expires_at(deadline);
+        guard.async_wait([&resolver](const boost::system::error_code& ec) {
+            if (!ec) {
+                resolver.cancel();
+            }
+        });
         auto results = co_await resolver.async_resolve(u.host, u.port, net::use_awaitable);
+        guard.cancel();
         if (u.tls) {
             secure.emplace(ex, *tls);
             // SNI, and a certificate that must name the host we asked for.
@@ -93,21 +108,23 @@ struct http_client::impl {
             }
             secure->set_verify_mode(ssl::verify_peer);
             secure->set_verify_callback(ssl::host_name_verification(u.host));
-            beast::get_lowest_layer(*secure).expires_after(timeout);
+            beast::get_lowest_layer(*secure).expires_at(deadline);
             co_await beast::get_lowest_layer(*secure).async_connect(results, net::use_awaitable);
             co_await secure->async_handshake(ssl::stream_base::client, net::use_awaitable);
         } else {
             plain.emplace(ex);
-            plain->expires_after(timeout);
+            plain->expires_at(deadline);
             co_await plain->async_connect(results, net::use_awaitable);
         }
         key = u.scheme + "://" + u.host + ":" + u.port;
     }
 
     template <class Stream>
-    net::awaitable<http_response> exchange(Stream& s, http::request<http::string_body>& req) {
-        beast::get_lowest_layer(s).expires_after(timeout);
+    net::awaitable<http_response> exchange(Stream& s, http::request<http::string_body>& req,
+                                           bool& written) {
+        beast::get_lowest_layer(s).expires_at(deadline);
         co_await http::async_write(s, req, net::use_awaitable);
+        written = true;
         http::response<http::string_body> res;
         co_await http::async_read(s, buffer, res, net::use_awaitable);
         http_response out;
@@ -116,6 +133,7 @@ struct http_client::impl {
         if (auto it = res.find(http::field::retry_after); it != res.end()) {
             out.retry_after = std::string(it->value());
         }
+        last_used = std::chrono::steady_clock::now();
         if (!res.keep_alive()) {
             close();
         }
@@ -161,24 +179,32 @@ net::awaitable<http_response> http_client::request(std::string url, std::string 
     req.prepare_payload();
 
     auto key = u->scheme + "://" + u->host + ":" + u->port;
+    auto now = std::chrono::steady_clock::now();
+    // Servers drop idle keep-alive connections; after a long pause start afresh rather than
+    // find out by a failed request.
+    if (d.key == key && now - d.last_used > std::chrono::seconds(30)) {
+        d.close();
+    }
     bool reused = d.key == key;
+    d.deadline = now + d.timeout;
     for (int attempt = 0;; ++attempt) {
         if (d.key != key) {
             co_await d.connect(*u);
         }
+        bool written = false;
         try {
             if (d.secure) {
-                co_return co_await d.exchange(*d.secure, req);
+                co_return co_await d.exchange(*d.secure, req, written);
             }
-            co_return co_await d.exchange(*d.plain, req);
+            co_return co_await d.exchange(*d.plain, req, written);
         } catch (const boost::system::system_error& e) {
             d.close();
             // A kept-alive connection the server closed while idle fails on first use; one
-            // fresh connection is worth a try. A fresh connection that fails is a real error.
-            bool stale = e.code() == http::error::end_of_stream || e.code() == net::error::eof ||
-                         e.code() == net::error::connection_reset ||
+            // fresh connection is worth a try, but only when the request was not sent: a
+            // request that went out may have been acted on, and must not be sent twice.
+            bool stale = e.code() == net::error::eof || e.code() == net::error::connection_reset ||
                          e.code() == net::error::broken_pipe;
-            if (!(reused && stale && attempt == 0)) {
+            if (!(reused && stale && !written && attempt == 0)) {
                 throw;
             }
         }

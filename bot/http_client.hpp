@@ -46,8 +46,10 @@ public:
     http_client& operator=(const http_client&) = delete;
 
     /// Sends a request (POST when `body` or `content_type` is set, else GET) and reads the
-    /// answer. Throws boost::system::system_error on network and TLS failures (including a
-    /// certificate or host name that does not verify) and on timeouts.
+    /// answer, all within the client's timeout. Throws boost::system::system_error on network
+    /// and TLS failures (including a certificate or host name that does not verify) and on
+    /// timeouts. A request is never sent twice: only one that could not be written on a
+    /// kept-alive connection is retried on a fresh one.
     net::awaitable<http_response> request(std::string url, std::string content_type,
                                           std::string authorization, std::string body);
 

@@ -95,7 +95,16 @@ struct connection {
     bool replace = false; ///< Slack asked for a replacement (disconnect)
     std::string reason;   ///< the disconnect reason
     int closes_in_flight = 0;
-    std::function<void(bool graceful)> close; ///< set while the socket is open
+    std::unique_ptr<net::steady_timer> closes_done; ///< woken when a close finishes
+    std::function<void(bool graceful)> close;       ///< set while the socket is open
+};
+
+/// Work done after the ack, in arrival order: events, and refreshes of stale users.
+struct job {
+    enum kind_type { process_event, refresh_user } kind = process_event;
+    slack::event ev;
+    std::string team;
+    std::string user;
 };
 
 std::string dm_key(const effect& e) {
@@ -133,6 +142,7 @@ struct slack_app::impl {
     std::unique_ptr<http_client> send_http; ///< the sender's deliveries
     net::steady_timer supervisor_wake{ioc};
     net::steady_timer sender_wake{ioc};
+    net::steady_timer jobs_wake{ioc};
     std::mt19937 rng{std::random_device{}()};
     int exit_code = 0;
     bool stopping = false;
@@ -142,6 +152,8 @@ struct slack_app::impl {
     int next_conn_id = 1;
     int failures = 0;           ///< consecutive failed connection attempts
     bool link_disabled = false; ///< Slack said Socket Mode is off for the app
+
+    std::deque<job> jobs;
 
     std::map<std::string, std::string> dm_channels;            ///< user id -> D… channel
     std::map<std::string, clock_type::time_point> not_before;  ///< per delivery key
@@ -189,6 +201,8 @@ struct slack_app::impl {
                 std::rethrow_exception(e);
             } catch (const std::exception& ex) {
                 fatal(fmt::format("{} failed: {}", name, ex.what()));
+            } catch (...) {
+                fatal(name + " failed");
             }
         });
     }
@@ -241,31 +255,64 @@ struct slack_app::impl {
     // --- commands in -------------------------------------------------------------------
 
     /// Completes a command from Slack with the time and what users.info says of the caller
-    /// (zone, admin flag; reference §6.2), asking Slack when the person is new to the bot or
-    /// was last asked a day ago. A failed lookup leaves UTC and no Slack admin flag.
-    net::awaitable<void> prepare(command& cmd) {
+    /// (zone, admin flag; reference §6.2). A person new to the bot is looked up first; one last
+    /// looked up a day ago is looked up now when `refresh_now`, else later by the worker, so
+    /// an ack never waits for it. A failed lookup leaves UTC and no Slack admin flag.
+    net::awaitable<void> prepare(command& cmd, bool refresh_now) {
         cmd.now = now_unix();
         cmd.user_tz = "UTC";
         auto u = db.find_user(cmd.team_id, cmd.user_id);
-        if (!u || cmd.now - u->updated_at > 24 * 3600) {
-            // Its own short-lived client: lookups from two connections may overlap, and the
-            // ack of the command waiting for it must stay well inside Slack's 3 s.
-            http_client http(ioc.get_executor(), tls, std::min(s.http_timeout, milliseconds(1500)));
-            // users.info takes a form body, not JSON (reference §6.1).
-            auto r = co_await call(http, "users.info", s.bot_token,
-                                   "application/x-www-form-urlencoded", "user=" + cmd.user_id);
-            if (r.ok()) {
-                db.transact([&] {
-                    db.set_user_info(cmd.team_id, cmd.user_id, r.reply.tz, r.reply.is_admin,
-                                     cmd.now);
-                });
-                u = db.find_user(cmd.team_id, cmd.user_id);
-            } else {
-                log(fmt::format("tpmbot: users.info for {} failed: {}", cmd.user_id, r.what()));
-            }
+        bool stale = u && cmd.now - u->updated_at > 24 * 3600;
+        if (!u || (stale && refresh_now)) {
+            co_await look_up(cmd.team_id, cmd.user_id);
+            u = db.find_user(cmd.team_id, cmd.user_id);
+        } else if (stale) {
+            jobs.push_back({job::refresh_user, {}, cmd.team_id, cmd.user_id});
+            wake(jobs_wake);
         }
         if (u && !u->tz.empty()) {
             cmd.user_tz = u->tz;
+        }
+    }
+
+    /// Asks users.info about a person and stores the answer.
+    net::awaitable<void> look_up(std::string team, std::string user) {
+        // Its own short-lived client: lookups from two connections may overlap; one deadline
+        // for the whole request keeps a waiting ack well inside Slack's 3 s.
+        http_client http(ioc.get_executor(), tls, std::min(s.http_timeout, milliseconds(1500)));
+        // users.info takes a form body, not JSON (reference §6.1).
+        auto r = co_await call(http, "users.info", s.bot_token, "application/x-www-form-urlencoded",
+                               "user=" + user);
+        if (!r.ok()) {
+            log(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
+            co_return;
+        }
+        try {
+            db.transact(
+                [&] { db.set_user_info(team, user, r.reply.tz, r.reply.is_admin, now_unix()); });
+        } catch (const std::exception& e) {
+            log(fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
+        }
+    }
+
+    net::awaitable<void> worker() {
+        while (!stopping) {
+            if (jobs.empty()) {
+                co_await wait(jobs_wake, clock_type::time_point::max());
+                continue;
+            }
+            auto j = std::move(jobs.front());
+            jobs.pop_front();
+            try {
+                if (j.kind == job::process_event) {
+                    co_await process_event(std::move(j.ev));
+                } else {
+                    co_await look_up(j.team, j.user);
+                }
+            } catch (const std::exception& e) {
+                // The event stays in the inbox, unprocessed, and is retried at the next start.
+                log(fmt::format("tpmbot: could not process event {}: {}", j.ev.event_id, e.what()));
+            }
         }
     }
 
@@ -279,7 +326,7 @@ struct slack_app::impl {
             db.transact(done);
             co_return;
         }
-        co_await prepare(*cmd);
+        co_await prepare(*cmd, true);
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
@@ -334,6 +381,9 @@ struct slack_app::impl {
             if (f.reason == "too_many_websockets" || f.reason == "link_disabled") {
                 // Close this one now; for link_disabled retry only rarely (§2.3).
                 link_disabled = f.reason == "link_disabled";
+                if (f.reason == "too_many_websockets") {
+                    ++failures; // reconnect only after a backoff (§2.3)
+                }
                 if (c->close) {
                     c->close(true);
                 }
@@ -343,14 +393,20 @@ struct slack_app::impl {
         case slack::frame_kind::slash_commands: {
             // Ack after the command is committed, with its answer as the payload (§2.5, §3.2).
             std::string reply;
-            if (auto cmd = slack::command_of_slash(f.payload)) {
-                co_await prepare(*cmd);
-                handle_options opts;
-                opts.reply_in_ack = true;
-                reply = d.handle(std::move(*cmd), opts).reply;
-            } else {
-                log("tpmbot: a slash command without user, team or command was acked and "
-                    "ignored");
+            try {
+                if (auto cmd = slack::command_of_slash(f.payload)) {
+                    co_await prepare(*cmd, false);
+                    handle_options opts;
+                    opts.reply_in_ack = true;
+                    reply = d.handle(std::move(*cmd), opts).reply;
+                } else {
+                    log("tpmbot: a slash command without user, team or command was acked and "
+                        "ignored");
+                }
+            } catch (const std::exception& e) {
+                // Still ack it: an unacked command shows the person a timeout (§2.6).
+                log(fmt::format("tpmbot: a slash command failed: {}", e.what()));
+                reply = ":warning: Something went wrong on tpmbot's side. Please try again.";
             }
             auto frame = reply.empty() ? slack::ack(f.envelope_id)
                                        : slack::ack_with_text(f.envelope_id, reply);
@@ -359,9 +415,13 @@ struct slack_app::impl {
             break;
         }
         case slack::frame_kind::interactive: {
-            if (auto cmd = slack::command_of_action(f.payload)) {
-                co_await prepare(*cmd);
-                d.handle(std::move(*cmd));
+            try {
+                if (auto cmd = slack::command_of_action(f.payload)) {
+                    co_await prepare(*cmd, false);
+                    d.handle(std::move(*cmd));
+                }
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: a button press failed: {}", e.what()));
             }
             co_await write_ack(ws, slack::ack(f.envelope_id));
             wake(sender_wake);
@@ -391,7 +451,10 @@ struct slack_app::impl {
                 ::raise(SIGKILL);
             }
             if (fresh) {
-                co_await process_event(*ev);
+                // Processed by the worker, so the next frame (maybe a slash command waiting for
+                // its ack) is not held up by this event's work (§2.11).
+                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
+                wake(jobs_wake);
             }
             break;
         }
@@ -402,6 +465,10 @@ struct slack_app::impl {
             log(fmt::format("tpmbot: ignored a frame of unknown type '{}'", f.type));
             break;
         case slack::frame_kind::malformed:
+            // Ack every envelope, even one we cannot read, or Slack redelivers it (§2.5).
+            if (!f.envelope_id.empty()) {
+                co_await write_ack(ws, slack::ack(f.envelope_id));
+            }
             log(fmt::format("tpmbot: ignored a malformed frame: {}", f.error));
             break;
         }
@@ -410,11 +477,10 @@ struct slack_app::impl {
     // --- Socket Mode ---------------------------------------------------------------------
 
     template <class WS>
-    static net::awaitable<void> close_socket(WS& ws, std::shared_ptr<connection> c,
-                                             net::steady_timer* done) {
+    static net::awaitable<void> close_socket(WS& ws, std::shared_ptr<connection> c) {
         co_await ws.async_close(websocket::close_code::normal, nothrow);
         --c->closes_in_flight;
-        done->cancel();
+        c->closes_done->cancel();
     }
 
     template <class WS>
@@ -438,7 +504,7 @@ struct slack_app::impl {
         t.keep_alive_pings = true;
         ws.set_option(t);
 
-        net::steady_timer closes_done(ioc, clock_type::time_point::max());
+        c->closes_done = std::make_unique<net::steady_timer>(ioc);
         bool closing = false;
         c->close = [&, c](bool graceful) {
             if (closing) {
@@ -447,7 +513,7 @@ struct slack_app::impl {
             closing = true;
             if (graceful) {
                 ++c->closes_in_flight;
-                net::co_spawn(ioc, close_socket(ws, c, &closes_done), net::detached);
+                net::co_spawn(ioc, close_socket(ws, c), net::detached);
             } else {
                 boost::system::error_code ec;
                 beast::get_lowest_layer(ws).socket().close(ec);
@@ -479,7 +545,7 @@ struct slack_app::impl {
         // A close in flight refers to this stream: let it finish (bounded by the handshake
         // timeout) before the stream goes away.
         while (c->closes_in_flight > 0) {
-            co_await wait(closes_done, clock_type::now() + s.hello_timeout);
+            co_await wait(*c->closes_done, clock_type::now() + s.hello_timeout);
         }
     }
 
@@ -623,13 +689,17 @@ struct slack_app::impl {
         if (r.rate_limited()) {
             out.result = outcome::rate_limited;
             out.retry_after = r.retry_after;
-        } else if (r.transient()) {
+        } else if (!r.network_error && is_auth_error(r.reply.error)) {
+            // Not this message's fault: keep it pending for when the token is fixed.
+            out.result = outcome::transient;
+            fatal("Slack refused SLACK_BOT_TOKEN (" + r.reply.error +
+                  ") while sending; the "
+                  "outbox keeps the messages for the next start.");
+        } else if (r.transient() || r.status != 200 || r.reply.error.empty()) {
+            // 5xx, a proxy's 4xx, or no Slack answer at all: worth another try.
             out.result = outcome::transient;
         } else {
             out.result = outcome::permanent;
-            if (is_auth_error(r.reply.error)) {
-                log("tpmbot: Slack refused SLACK_BOT_TOKEN (" + r.reply.error + ")");
-            }
         }
         return out;
     }
@@ -676,6 +746,10 @@ struct slack_app::impl {
                 auto body = boost::json::serialize(boost::json::object{{"users", e.user}});
                 auto r = co_await call_json(*send_http, "conversations.open", std::move(body));
                 auto opened = judge(r);
+                if (opened.result == outcome::sent && r.reply.channel.empty()) {
+                    opened.result = outcome::transient;
+                    opened.error = "conversations.open returned no channel";
+                }
                 if (opened.result != outcome::sent) {
                     co_return opened;
                 }
@@ -782,6 +856,7 @@ struct slack_app::impl {
         log(fmt::format("tpmbot: signed in as bot user {}", bot_user_id));
         co_await recover_inbox();
         spawn(sender(), "the outbox sender");
+        spawn(worker(), "the event worker");
         spawn(supervisor(), "the connection supervisor");
     }
 };

@@ -384,3 +384,28 @@ TEST_CASE("messages left in the outbox are delivered at the next start, once", "
     REQUIRE(again.ack_for("env-1"));
     CHECK(again.slack.calls("chat.postMessage").empty());
 }
+
+TEST_CASE("an event's work does not hold up the ack of the next frame", "[slack]") {
+    running_bot bot;
+    // The first users.info (for the mention's author) answers late.
+    bot.slack.script("users.info", {200, "", 0, 1500ms});
+    bot.start_connected();
+    bot.slack.send(
+        fake_slack::mention_envelope("env-m", "EvSlow", "<@UBOT> waiting on review", "U777"));
+    bot.slack.send(fake_slack::slash_envelope("env-s", "help", "U888"));
+    REQUIRE(bot.ack_for("env-s"));
+    REQUIRE(bot.ack_for("env-m"));
+    for (const auto& a : bot.slack.acks()) {
+        INFO(a.envelope_id << " acked after " << a.latency_ms << " ms");
+        CHECK(a.latency_ms < 1200); // neither waited for the slow lookup
+    }
+    REQUIRE(bot.posts(1)); // the mention's card, once its lookup answered
+}
+
+TEST_CASE("an unreadable envelope is still acked", "[slack]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(R"({"envelope_id":"env-bad","type":"events_api","payload":"notanobject"})");
+    REQUIRE(bot.ack_for("env-bad"));
+    CHECK(bot.logged("malformed"));
+}

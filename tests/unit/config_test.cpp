@@ -52,7 +52,7 @@ TEST_CASE("admins and Slack tokens come from the environment", "[config]") {
     CHECK(c.admins == std::vector<std::string>{"U1", "U2", "W3"});
     CHECK_FALSE(c.slack_tokens);
     CHECK(c.api_url == "https://slack.com/api/");
-    env.vars["SLACK_APP_TOKEN"] = "xapp-1-A1-secret";
+    env.vars["SLACK_APP_TOKEN"] = "xapp-1-A1-secret\n";
     env.vars["SLACK_BOT_TOKEN"] = "xoxb-2-secret";
     env.vars["SLACK_API_URL"] = "http://127.0.0.1:9/api/";
     env.vars["TPMBOT_CA_FILE"] = "/tmp/ca.pem";
@@ -97,6 +97,10 @@ TEST_CASE("tokens can come from files, and never appear in errors", "[config]") 
     fake_env bad_url;
     bad_url.vars["SLACK_API_URL"] = "slack.com/api";
     CHECK_THROWS_WITH(parse({}, bad_url), Catch::Contains("SLACK_API_URL must start with"));
+    bad_url.vars["SLACK_API_URL"] = "http://slack.example.com/api/";
+    CHECK_THROWS_WITH(parse({}, bad_url), Catch::Contains("http:// only for a server on this"));
+    bad_url.vars["SLACK_API_URL"] = "http://localhost:8080/api/";
+    CHECK(parse({}, bad_url).api_url == "http://localhost:8080/api/");
 }
 
 TEST_CASE("console flags are parsed and checked", "[config]") {
