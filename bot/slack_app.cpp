@@ -353,13 +353,15 @@ struct slack_app::impl {
         }
     }
 
+    /// Writes an ack; false when the connection failed under it.
     template <class WS>
-    net::awaitable<void> write_ack(WS& ws, std::string text) {
+    net::awaitable<bool> write_ack(WS& ws, std::string text) {
         ws.text(true);
         auto [ec, n] = co_await ws.async_write(net::buffer(text), nothrow);
         if (ec) {
             log(fmt::format("tpmbot: could not send an ack: {}", ec.message()));
         }
+        co_return !ec;
     }
 
     template <class WS>
@@ -393,12 +395,14 @@ struct slack_app::impl {
         case slack::frame_kind::slash_commands: {
             // Ack after the command is committed, with its answer as the payload (§2.5, §3.2).
             std::string reply;
+            std::optional<command> cmd;
             try {
-                if (auto cmd = slack::command_of_slash(f.payload)) {
+                cmd = slack::command_of_slash(f.payload);
+                if (cmd) {
                     co_await prepare(*cmd, false);
                     handle_options opts;
                     opts.reply_in_ack = true;
-                    reply = d.handle(std::move(*cmd), opts).reply;
+                    reply = d.handle(*cmd, opts).reply;
                 } else {
                     log("tpmbot: a slash command without user, team or command was acked and "
                         "ignored");
@@ -410,7 +414,18 @@ struct slack_app::impl {
             }
             auto frame = reply.empty() ? slack::ack(f.envelope_id)
                                        : slack::ack_with_text(f.envelope_id, reply);
-            co_await write_ack(ws, std::move(frame));
+            bool acked = co_await write_ack(ws, std::move(frame));
+            if (!acked && cmd && !reply.empty()) {
+                // The command is committed but its answer rode on the lost ack: send it the
+                // other way, so the person still sees it.
+                try {
+                    context ctx(db, *cmd);
+                    ctx.reply(reply);
+                    db.transact([&] { db.enqueue(cmd->team_id, ctx.out.front(), now_unix()); });
+                } catch (const std::exception& e) {
+                    log(fmt::format("tpmbot: could not queue a lost reply: {}", e.what()));
+                }
+            }
             wake(sender_wake);
             break;
         }
@@ -765,64 +780,72 @@ struct slack_app::impl {
     /// channel wait Retry-After and then go at about one message a second (reference §6.3);
     /// transient failures retry with backoff; nothing is dropped.
     net::awaitable<void> sender() {
+        constexpr int page = 200;
         while (!stopping) {
-            auto rows = db.pending(200);
             auto now = clock_type::now();
-            auto next_wake =
-                rows.empty() ? clock_type::time_point::max() : now + milliseconds(1000);
+            auto next_wake = clock_type::time_point::max();
             std::set<std::string> held;
             bool progressed = false;
-            for (const auto& row : rows) {
-                auto key = dm_key(row.e);
-                if (held.count(key)) {
-                    continue;
-                }
-                auto nb = not_before.find(key);
-                auto ra = retry_at.find(row.id);
-                auto wait_until = std::max(nb == not_before.end() ? now : nb->second,
-                                           ra == retry_at.end() ? now : ra->second);
-                if (wait_until > now) {
-                    held.insert(key);
-                    next_wake = std::min(next_wake, wait_until);
-                    continue;
-                }
-                auto res = co_await deliver(row);
-                now = clock_type::now();
-                progressed = true;
-                switch (res.result) {
-                case outcome::sent:
-                    db.mark_sent(row.id, res.channel, res.ts, now_unix());
-                    retry_at.erase(row.id);
-                    if (auto p = paced_until.find(key); p != paced_until.end() && p->second > now) {
-                        not_before[key] = now + milliseconds(1000);
+            // Page through the whole queue, so a channel held by a long rate-limited backlog
+            // does not keep newer messages for other channels waiting.
+            std::int64_t after = 0;
+            for (auto rows = db.pending(page); !rows.empty();
+                 rows = rows.size() < page ? std::vector<outbox_row>{} : db.pending(page, after)) {
+                next_wake = std::min(next_wake, now + milliseconds(1000));
+                for (const auto& row : rows) {
+                    after = row.id;
+                    auto key = dm_key(row.e);
+                    if (held.count(key)) {
+                        continue;
                     }
-                    break;
-                case outcome::rate_limited:
-                    log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", key,
-                                    res.retry_after.count()));
-                    not_before[key] = now + res.retry_after;
-                    paced_until[key] = now + res.retry_after + std::chrono::minutes(1);
-                    held.insert(key);
-                    next_wake = std::min(next_wake, not_before[key]);
-                    break;
-                case outcome::transient:
-                    if (row.attempts + 1 >= s.max_attempts) {
-                        log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}",
-                                        row.id, row.attempts + 1, res.error));
-                        db.mark_failed(row.id, res.error, true, now_unix());
-                    } else {
-                        db.mark_failed(row.id, res.error, false, now_unix());
-                        retry_at[row.id] =
-                            now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
+                    auto nb = not_before.find(key);
+                    auto ra = retry_at.find(row.id);
+                    auto wait_until = std::max(nb == not_before.end() ? now : nb->second,
+                                               ra == retry_at.end() ? now : ra->second);
+                    if (wait_until > now) {
                         held.insert(key);
-                        next_wake = std::min(next_wake, retry_at[row.id]);
+                        next_wake = std::min(next_wake, wait_until);
+                        continue;
                     }
-                    break;
-                case outcome::permanent:
-                    log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id,
-                                    res.error));
-                    db.mark_failed(row.id, res.error, true, now_unix());
-                    break;
+                    auto res = co_await deliver(row);
+                    now = clock_type::now();
+                    progressed = true;
+                    switch (res.result) {
+                    case outcome::sent:
+                        db.mark_sent(row.id, res.channel, res.ts, now_unix());
+                        retry_at.erase(row.id);
+                        if (auto p = paced_until.find(key);
+                            p != paced_until.end() && p->second > now) {
+                            not_before[key] = now + milliseconds(1000);
+                        }
+                        break;
+                    case outcome::rate_limited:
+                        log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", key,
+                                        res.retry_after.count()));
+                        not_before[key] = now + res.retry_after;
+                        paced_until[key] = now + res.retry_after + std::chrono::minutes(1);
+                        held.insert(key);
+                        next_wake = std::min(next_wake, not_before[key]);
+                        break;
+                    case outcome::transient:
+                        if (row.attempts + 1 >= s.max_attempts) {
+                            log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}",
+                                            row.id, row.attempts + 1, res.error));
+                            db.mark_failed(row.id, res.error, true, now_unix());
+                        } else {
+                            db.mark_failed(row.id, res.error, false, now_unix());
+                            retry_at[row.id] =
+                                now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
+                            held.insert(key);
+                            next_wake = std::min(next_wake, retry_at[row.id]);
+                        }
+                        break;
+                    case outcome::permanent:
+                        log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id,
+                                        res.error));
+                        db.mark_failed(row.id, res.error, true, now_unix());
+                        break;
+                    }
                 }
             }
             if (!progressed) {

@@ -590,10 +590,11 @@ std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, un
     return impl_->db.getLastInsertRowid();
 }
 
-std::vector<outbox_row> sqlite_store::pending(int limit) {
-    auto s = impl_->prepare(fmt::format(
-        "SELECT {} FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?", outbox_columns));
-    bind_all(*s, sql_limit(limit));
+std::vector<outbox_row> sqlite_store::pending(int limit, std::int64_t after_id) {
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?",
+                    outbox_columns));
+    bind_all(*s, after_id, sql_limit(limit));
     std::vector<outbox_row> out;
     while (s->executeStep()) {
         out.push_back(read_outbox(*s));

@@ -76,8 +76,8 @@ public:
     // outbox: every post is a row before it is sent
     /// Appends an effect to the outbox; returns its id. Call inside `transact`.
     std::int64_t enqueue(std::string_view team_id, const effect& e, unix_time now);
-    /// Pending rows, oldest first.
-    std::vector<outbox_row> pending(int limit);
+    /// Pending rows with an id above `after_id`, oldest first (pages through a long queue).
+    std::vector<outbox_row> pending(int limit, std::int64_t after_id = 0);
     std::optional<outbox_row> outbox(std::int64_t id);
     /// Records delivery; when the row is an item's card, the item's thread becomes
     /// (channel, ts). One transaction.

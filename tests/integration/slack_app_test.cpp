@@ -409,3 +409,31 @@ TEST_CASE("an unreadable envelope is still acked", "[slack]") {
     REQUIRE(bot.ack_for("env-bad"));
     CHECK(bot.logged("malformed"));
 }
+
+TEST_CASE("a rate-limited channel's backlog does not hold up other channels", "[slack]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    {
+        sqlite_store db(path);
+        db.transact([&] {
+            effect e;
+            e.to = destination::channel;
+            for (int i = 0; i < 250; ++i) { // more than one page of the queue
+                e.channel = "CBUSY";
+                e.text = "backlog " + std::to_string(i);
+                db.enqueue("T111", e, 1);
+            }
+            e.channel = "CQUIET";
+            e.text = "for another channel";
+            db.enqueue("T111", e, 1);
+        });
+    }
+    running_bot bot({}, path);
+    bot.slack.script("chat.postMessage", {429, "", 2});
+    bot.start_connected();
+    REQUIRE(bot.posts(2));
+    auto posts = bot.slack.calls("chat.postMessage");
+    CHECK(param(posts[0], "channel") == "CBUSY");  // answered 429: CBUSY waits 2 s
+    CHECK(param(posts[1], "channel") == "CQUIET"); // found past the first page, sent at once
+    CHECK(posts[1].at - posts[0].at < 1500ms);
+}
