@@ -480,11 +480,11 @@ struct slack_app::impl {
             log(fmt::format("tpmbot: ignored a frame of unknown type '{}'", f.type));
             break;
         case slack::frame_kind::malformed:
+            log(fmt::format("tpmbot: ignored a malformed frame: {}", f.error));
             // Ack every envelope, even one we cannot read, or Slack redelivers it (§2.5).
             if (!f.envelope_id.empty()) {
                 co_await write_ack(ws, slack::ack(f.envelope_id));
             }
-            log(fmt::format("tpmbot: ignored a malformed frame: {}", f.error));
             break;
         }
     }

@@ -262,7 +262,8 @@ TEST_CASE("transient failures are retried; a permanent one is recorded, not retr
     bot.slack.send(fake_slack::slash_envelope("env-2", "blocker two"));
     REQUIRE(bot.slack.wait_for([&] { return bot.logged("channel_not_found"); }));
     sqlite_store look(bot.path);
-    CHECK(look.pending(10).empty());
+    REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
+    CHECK(look.outbox(2)->state == "failed");
     CHECK(bot.slack.calls("chat.postMessage").size() == 4);
 }
 
@@ -407,7 +408,7 @@ TEST_CASE("an unreadable envelope is still acked", "[slack]") {
     bot.start_connected();
     bot.slack.send(R"({"envelope_id":"env-bad","type":"events_api","payload":"notanobject"})");
     REQUIRE(bot.ack_for("env-bad"));
-    CHECK(bot.logged("malformed"));
+    CHECK(bot.slack.wait_for([&] { return bot.logged("malformed") > 0; }));
 }
 
 TEST_CASE("a rate-limited channel's backlog does not hold up other channels", "[slack]") {
