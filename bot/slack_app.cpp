@@ -521,7 +521,10 @@ struct slack_app::impl {
 
         c->closes_done = std::make_unique<net::steady_timer>(ioc);
         bool closing = false;
-        c->close = [&, c](bool graceful) {
+        // The connection owns this function, so it refers to `c` in this frame rather than
+        // holding a shared_ptr copy (the connection would own itself and never be freed). It is
+        // only called while this frame runs: it is reset before the frame ends.
+        c->close = [&](bool graceful) {
             if (closing) {
                 return;
             }
