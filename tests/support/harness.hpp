@@ -70,6 +70,19 @@ inline bool has(std::string_view haystack, std::string_view needle) {
     return haystack.find(needle) != std::string_view::npos;
 }
 
+/// The item ids of a list reply, in order ("• *B-1* ..." lines).
+inline std::vector<std::string> ids_in(const std::string& text) {
+    std::vector<std::string> out;
+    std::size_t at = 0;
+    while ((at = text.find("• *", at)) != std::string::npos) {
+        at += 5; // "• " is 4 bytes, then '*'
+        auto end = text.find('*', at);
+        out.push_back(text.substr(at, end - at));
+        at = end;
+    }
+    return out;
+}
+
 /// The "did you mean" suggestions of an error message: the usages, closest first.
 inline std::vector<std::string> suggestions(const std::string& msg) {
     std::vector<std::string> out;

@@ -14,19 +14,6 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-/// The ids named in a list reply, in order ("*B-1*" marks an id).
-strings ids_in(const std::string& text) {
-    strings out;
-    std::size_t at = 0;
-    while ((at = text.find("• *", at)) != std::string::npos) {
-        at += 5; // "• " is 4 bytes, then '*'
-        auto end = text.find('*', at);
-        out.push_back(text.substr(at, end - at));
-        at = end;
-    }
-    return out;
-}
-
 } // namespace
 
 // ---- create ---------------------------------------------------------------------------------

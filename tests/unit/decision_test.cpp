@@ -14,18 +14,6 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-strings ids_in(const std::string& text) {
-    strings out;
-    std::size_t at = 0;
-    while ((at = text.find("• *", at)) != std::string::npos) {
-        at += 5;
-        auto end = text.find('*', at);
-        out.push_back(text.substr(at, end - at));
-        at = end;
-    }
-    return out;
-}
-
 } // namespace
 
 TEST_CASE("propose a decision with date, DRI, consulted people and options", "[decision]") {
