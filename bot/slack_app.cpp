@@ -107,12 +107,14 @@ struct job {
     std::string user;
 };
 
-std::string dm_key(const effect& e) {
+/// The queue a message is delivered in, in order: its conversation. A DM and an answer
+/// in the bot's DM with the same person share one, so they arrive in the order written.
+std::string delivery_key(const effect& e) {
     switch (e.to) {
     case destination::dm:
         return "dm:" + e.user;
     case destination::ephemeral:
-        return "eph:" + e.channel;
+        return !e.channel.empty() && e.channel[0] == 'D' ? "dm:" + e.user : "eph:" + e.channel;
     default:
         return e.channel;
     }
@@ -146,6 +148,7 @@ struct slack_app::impl {
     std::mt19937 rng{std::random_device{}()};
     int exit_code = 0;
     bool stopping = false;
+    bool delivering = false; ///< the sender has a request in flight
 
     std::string bot_user_id;
     std::vector<std::shared_ptr<connection>> conns;
@@ -213,6 +216,9 @@ struct slack_app::impl {
         stop_now();
     }
 
+    /// Stops taking work and returns from `run`. A message being delivered is allowed to
+    /// finish (bounded by the HTTP timeout) and be recorded, so it is not sent again at the
+    /// next start.
     void stop_now() {
         stopping = true;
         for (auto& c : conns) {
@@ -220,7 +226,13 @@ struct slack_app::impl {
                 c->close(false);
             }
         }
-        ioc.stop();
+        if (!delivering) {
+            ioc.stop();
+            return;
+        }
+        auto last_chance = std::make_shared<net::steady_timer>(ioc, s.http_timeout);
+        last_chance->async_wait(
+            [this, last_chance](const boost::system::error_code&) { ioc.stop(); });
     }
 
     net::awaitable<call_result> call(http_client& http, std::string method, std::string token,
@@ -796,8 +808,12 @@ struct slack_app::impl {
                  rows = rows.size() < page ? std::vector<outbox_row>{} : db.pending(page, after)) {
                 next_wake = std::min(next_wake, now + milliseconds(1000));
                 for (const auto& row : rows) {
+                    if (stopping) {
+                        ioc.stop(); // the last delivery is recorded; nothing new starts
+                        co_return;
+                    }
                     after = row.id;
-                    auto key = dm_key(row.e);
+                    auto key = delivery_key(row.e);
                     if (held.count(key)) {
                         continue;
                     }
@@ -810,7 +826,9 @@ struct slack_app::impl {
                         next_wake = std::min(next_wake, wait_until);
                         continue;
                     }
+                    delivering = true;
                     auto res = co_await deliver(row);
+                    delivering = false;
                     now = clock_type::now();
                     progressed = true;
                     switch (res.result) {
@@ -855,6 +873,7 @@ struct slack_app::impl {
                 co_await wait(sender_wake, next_wake);
             }
         }
+        ioc.stop(); // stopping: the delivery in flight, if any, has been recorded
     }
 
     // --- start ---------------------------------------------------------------------------

@@ -438,3 +438,17 @@ TEST_CASE("a rate-limited channel's backlog does not hold up other channels", "[
     CHECK(param(posts[1], "channel") == "CQUIET"); // found past the first page, sent at once
     CHECK(posts[1].at - posts[0].at < 1500ms);
 }
+
+TEST_CASE("stopping lets a delivery in flight finish and be recorded", "[slack]") {
+    running_bot bot;
+    bot.slack.script("chat.postMessage", {200, "", 0, 400ms}); // a slow but successful post
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+    REQUIRE(bot.posts(1)); // the request has reached Slack; its answer is 400 ms away
+    bot.app->stop();
+    bot.thread.join();
+    CHECK(bot.exit_code == 0);
+    sqlite_store look(bot.path);
+    CHECK(look.pending(10).empty()); // recorded as sent: the next start will not repeat it
+    CHECK_FALSE(look.outbox(1)->ts.empty());
+}
