@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fmt/format.h>
 #include <iostream>
+#include <tuple>
 
 namespace tpmbot {
 
@@ -331,20 +332,13 @@ void console::drain() {
                     where += " · card of " + e.item;
                 }
                 break;
-            case destination::thread: {
-                auto id = parse_item_id(e.item);
-                auto it = id ? db_.find_item(row.team_id, *id) : std::nullopt;
-                if (it && !it->thread_ts.empty()) {
-                    channel = it->thread_channel;
-                    thread = it->thread_ts;
-                    where = fmt::format("#{} · thread of {}", channel_name(channel), e.item);
-                } else {
-                    where =
-                        fmt::format("#{} · {} has no thread yet", channel_name(channel), e.item);
-                    thread.clear();
-                }
+            case destination::thread:
+                std::tie(channel, thread) = thread_target(db_, row.team_id, e);
+                where =
+                    thread.empty()
+                        ? fmt::format("#{} · {} has no thread yet", channel_name(channel), e.item)
+                        : fmt::format("#{} · thread of {}", channel_name(channel), e.item);
                 break;
-            }
             case destination::dm:
                 channel = "D" + e.user.substr(std::min<std::size_t>(1, e.user.size()));
                 where = "DM to @" + user_name(e.user);

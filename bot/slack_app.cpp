@@ -760,15 +760,8 @@ struct slack_app::impl {
         case destination::channel:
             co_return co_await post(e, e.channel, e.thread_ts);
         case destination::thread: {
-            std::string channel = e.channel;
-            std::string thread = e.thread_ts;
-            if (auto id = parse_item_id(e.item)) {
-                if (auto it = db.find_item(row.team_id, *id); it && !it->thread_ts.empty()) {
-                    channel = it->thread_channel;
-                    thread = it->thread_ts;
-                }
-            }
-            co_return co_await post(e, channel, thread);
+            auto [channel, thread] = thread_target(db, row.team_id, e);
+            co_return co_await post(e, std::move(channel), std::move(thread));
         }
         case destination::dm: {
             auto known = dm_channels.find(e.user);

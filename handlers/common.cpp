@@ -236,6 +236,16 @@ std::string owner_arg(const item& it, std::span<const args::token> args, const c
     return require_user(args[0].raw, cmd, "owner", fmt::format("/tpm owner {} @dana", id));
 }
 
+std::pair<std::string, std::string> thread_target(store& db, std::string_view team_id,
+                                                  const effect& e) {
+    if (auto id = parse_item_id(e.item)) {
+        if (auto it = db.find_item(team_id, *id); it && !it->thread_ts.empty()) {
+            return {it->thread_channel, it->thread_ts};
+        }
+    }
+    return {e.channel, e.thread_ts};
+}
+
 item load_item(context& ctx, item_id id) {
     auto it = ctx.db.find_item(ctx.cmd.team_id, id);
     if (!it) {

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tpmbot {
@@ -99,6 +100,12 @@ std::string require_future_date(std::string_view text, const command& cmd,
 std::optional<std::string> take_date(std::vector<args::token>& ts, std::string_view key);
 /// The one person after an `owner` verb; throws user_error otherwise.
 std::string owner_arg(const item& it, std::span<const args::token> args, const command& cmd);
+/// Where a reply in an item's thread goes (`destination::thread`): the item's recorded
+/// thread as (channel, ts), or the effect's own channel and thread when it has none yet
+/// (an empty ts then means a top-level post). Transports call it at delivery time, when
+/// the card's ts is known.
+std::pair<std::string, std::string> thread_target(store& db, std::string_view team_id,
+                                                  const effect& e);
 /// Loads an item by id in the caller's workspace; throws user_error when there is none.
 item load_item(context& ctx, item_id id);
 /// Whether the caller may resolve or reassign: the DRI, the reporter or an admin.

@@ -1,5 +1,6 @@
 #include "schedule.hpp"
 
+#include "common.hpp"
 #include "dates.hpp"
 
 #include <array>
@@ -22,16 +23,6 @@ int day_index(std::string_view name) {
         }
     }
     return -1;
-}
-
-std::string lower_ascii(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return out;
 }
 
 const date::time_zone* zone(std::string_view tz) {
@@ -83,7 +74,7 @@ std::string format_time_of_day(int minutes) {
 }
 
 weekdays parse_weekdays(std::string_view text) {
-    auto t = lower_ascii(text);
+    auto t = lower(text);
     if (t == "daily" || t == "every-day" || t == "all") {
         return every_day;
     }
