@@ -682,15 +682,6 @@ bool sqlite_store::claim(std::string_view job, std::string_view period, unix_tim
     return s->exec() == 1;
 }
 
-void sqlite_store::set_user_tz(std::string_view team_id, std::string_view user_id,
-                               std::string_view tz, unix_time at) {
-    auto s = impl_->prepare("INSERT INTO users (team_id, user_id, tz, updated_at) "
-                            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
-                            "tz = excluded.tz, updated_at = excluded.updated_at");
-    bind_all(*s, team_id, user_id, tz, at);
-    s->exec();
-}
-
 void sqlite_store::set_user_info(std::string_view team_id, std::string_view user_id,
                                  std::string_view tz, bool is_admin, unix_time at) {
     auto s = impl_->prepare("INSERT INTO users (team_id, user_id, tz, is_admin, updated_at) "

@@ -98,8 +98,6 @@ public:
     bool claim(std::string_view job, std::string_view period, unix_time at);
 
     // users
-    void set_user_tz(std::string_view team_id, std::string_view user_id, std::string_view tz,
-                     unix_time at);
     /// Records what Slack's users.info says of a person: zone and admin flag.
     void set_user_info(std::string_view team_id, std::string_view user_id, std::string_view tz,
                        bool is_admin, unix_time at);

@@ -749,14 +749,14 @@ TEST_CASE("users' time zones are stored and replaced", "[storage]") {
     test::temp_dir dir;
     sqlite_store s(db_path(dir));
     CHECK_FALSE(s.find_user("T1", "U1"));
-    s.set_user_tz("T1", "U1", "Europe/Paris", 10);
+    s.set_user_info("T1", "U1", "Europe/Paris", false, 10);
     auto u = s.find_user("T1", "U1");
     REQUIRE(u);
     CHECK(u->team_id == "T1");
     CHECK(u->user_id == "U1");
     CHECK(u->tz == "Europe/Paris");
     CHECK(u->updated_at == 10);
-    s.set_user_tz("T1", "U1", "America/New_York", 20);
+    s.set_user_info("T1", "U1", "America/New_York", false, 20);
     u = s.find_user("T1", "U1");
     REQUIRE(u);
     CHECK(u->tz == "America/New_York");
