@@ -14,6 +14,7 @@
 ///   script <method> <status> <retry_after> <body...>
 ///   wait-acks <n> <timeout_ms>                   acks N | timeout N
 ///   wait-calls <method> <n> <timeout_ms>         calls N | timeout N (N = calls of method)
+///   wait-connections <n> <timeout_ms>            connections N | timeout N (N = open now)
 ///   acks                                         one JSON line per ack, then `end N`
 ///   calls [method]                               one JSON line per call, then `end N`
 ///   connections                                  `connections <opened> <open> <pings>`
@@ -104,6 +105,16 @@ bool run(fake_slack& slack, const std::string& line) {
         bool done = slack.wait_for([&] { return slack.calls(method).size() >= n; },
                                    std::chrono::milliseconds(ms));
         std::cout << wait_line(done, slack.calls(method).size(), "calls") << '\n';
+        return true;
+    } else if (cmd == "wait-connections") {
+        std::size_t n = 0;
+        long long ms = 0;
+        in >> n >> ms;
+        auto open = [&] {
+            return static_cast<std::size_t>(slack.connections_open());
+        };
+        bool done = slack.wait_for([&] { return open() >= n; }, std::chrono::milliseconds(ms));
+        std::cout << wait_line(done, open(), "connections") << '\n';
         return true;
     } else if (cmd == "acks") {
         auto acks = slack.acks();
