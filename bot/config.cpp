@@ -144,6 +144,12 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
         }
     }
     c.tz = set(env, "TPMBOT_TZ") ? env("TPMBOT_TZ") : "";
+    if (set(env, "TPMBOT_PROMPT_GRACE")) {
+        c.timing.prompt_grace = parse_duration("TPMBOT_PROMPT_GRACE", env("TPMBOT_PROMPT_GRACE"));
+    }
+    if (set(env, "TPMBOT_REPORT_GRACE")) {
+        c.timing.report_grace = parse_duration("TPMBOT_REPORT_GRACE", env("TPMBOT_REPORT_GRACE"));
+    }
 
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const auto& a = argv[i];
@@ -201,6 +207,23 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     return c;
 }
 
+unix_time parse_duration(const std::string& name, const std::string& text) {
+    unix_time n = -1;
+    char unit = text.empty() ? '?' : text.back();
+    auto digits = text.substr(0, text.empty() ? 0 : text.size() - 1);
+    if (!digits.empty() && digits.size() <= 6 &&
+        digits.find_first_not_of("0123456789") == std::string::npos) {
+        n = std::stoll(digits);
+    }
+    unix_time per = unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : 0;
+    if (n < 0 || per == 0) {
+        throw config_error(fmt::format("{}={} is not a duration; use minutes, hours or days, "
+                                       "e.g. 90m, 2h or 1d",
+                                       name, text));
+    }
+    return n * per;
+}
+
 std::string usage() {
     return R"(tpmbot: blockers, owners (DRIs) and decisions where your team talks.
 
@@ -232,14 +255,21 @@ Environment:
   TPMBOT_DB        database file path
   TPMBOT_ADMINS    comma-separated Slack user ids who are tpmbot admins
   TPMBOT_TZ        the console person's time zone
+  TPMBOT_PROMPT_GRACE   how late a standup prompt missed while tpmbot was down is still
+                   sent (default 2h; older ones are skipped and logged)
+  TPMBOT_REPORT_GRACE   the same for standup reports (default 24h)
 
 Console lines:
-  /tpm <command>, /blocker, /decision, /owner   slash commands, as in Slack
+  /tpm <command>, /blocker, /decision, /owner, /standup   slash commands, as in Slack
   @tpmbot <text>                                a mention, as in Slack
+  :dm <text>                                    a direct message to tpmbot (standup answers)
+  :edit <text>                                  edit your last direct message to tpmbot
   :as @name   :in #channel   :team ID           act as someone else, elsewhere
   :thread <ts>|<id>|off                         say mentions inside a thread
   :click N                                      press button N of an earlier post
-  :advance 2h|3d|30m                            move the console's clock forward
+  :advance 2h|3d|30m                            move the clock forward; scheduled work
+                                                (standup prompts, reminders, reports) runs
+                                                at its time on the way
   :now   :help   :quit
 )";
 }

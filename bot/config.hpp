@@ -2,6 +2,7 @@
 /// Configuration from flags and environment variables (`tpmbot --help` lists them).
 
 #include "model.hpp"
+#include "standup.hpp"
 
 #include <functional>
 #include <optional>
@@ -34,6 +35,7 @@ struct config {
     std::string team = "T0CONSOLE";                 ///< --team: the console's workspace
     std::string tz;                                 ///< --tz / TPMBOT_TZ: the console person's zone
     std::optional<unix_time> clock;                 ///< --clock: the console's start time (UTC)
+    standup_timing timing; ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
     bool show_help = false;
     bool show_version = false;
 };
@@ -47,6 +49,9 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env);
 /// The database path used when neither --db nor TPMBOT_DB is given:
 /// $XDG_DATA_HOME/tpmbot/tpmbot.db, else ~/.local/share/tpmbot/tpmbot.db, else ./tpmbot.db.
 std::string default_db_path(const env_fn& env);
+
+/// "90m", "2h", "1d" in seconds; throws config_error naming `name` otherwise.
+unix_time parse_duration(const std::string& name, const std::string& text);
 
 /// `tpmbot --help`.
 std::string usage();

@@ -1,6 +1,8 @@
 #include "console.hpp"
 
 #include "dates.hpp"
+#include "schedule.hpp"
+#include "scheduler.hpp"
 
 #include <cctype>
 #include <chrono>
@@ -60,7 +62,8 @@ std::string trim(std::string_view s) {
 
 console::console(sqlite_store& db, dispatcher& d, const config& cfg, std::ostream& out)
     : db_(db), dispatch_(d), out_(out), team_(cfg.team), user_(user_id_for(cfg.user)),
-      channel_(channel_id_for(cfg.channel)), tz_(cfg.tz), admin_user_(user_) {
+      channel_(channel_id_for(cfg.channel)), tz_(cfg.tz), admin_user_(user_),
+      timing_(cfg.timing) {
     names_[user_] = cfg.user;
     names_[channel_] = cfg.channel;
     names_[user_id_for(bot_name)] = std::string(bot_name);
@@ -168,13 +171,53 @@ command console::base_command(source from) const {
 void console::run(command cmd) {
     dispatch_.handle(std::move(cmd));
     drain();
+    tick();
+}
+
+void console::tick() {
+    run_due_jobs(db_, now(), timing_, [this](const std::string& l) { out_ << "(log) " << l << "\n"; });
+    drain();
+}
+
+void console::advance(unix_time seconds) {
+    auto target = now() + seconds;
+    // Stop at every due time on the way, as a running bot would.
+    for (int steps = 0; steps < 100000; ++steps) {
+        auto next = next_due(db_, now());
+        if (next == 0 || next > target) {
+            break;
+        }
+        offset_ += next - now();
+        tick();
+    }
+    offset_ += target - now();
+    tick();
+}
+
+void console::direct_message(const std::string& text, bool edit) {
+    auto cmd = base_command(source::dm);
+    cmd.channel_id = "D" + user_.substr(std::min<std::size_t>(1, user_.size()));
+    cmd.text = encode(text);
+    if (edit) {
+        auto last = last_dm_.find(user_);
+        if (last == last_dm_.end()) {
+            out_ << "(you have not sent tpmbot a direct message yet; :dm <text> sends one)\n";
+            return;
+        }
+        cmd.edited = true;
+        cmd.message_ts = last->second;
+    } else {
+        cmd.message_ts = new_ts();
+        last_dm_[user_] = cmd.message_ts;
+    }
+    run(std::move(cmd));
 }
 
 void console::slash(const std::string& name, const std::string& text) {
-    static const std::string known[] = {"/tpm", "/blocker", "/decision", "/owner"};
+    static const std::string known[] = {"/tpm", "/blocker", "/decision", "/owner", "/standup"};
     if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
         out_ << fmt::format("(Slack: {} is not a command of this app; tpmbot's are /tpm, "
-                            "/blocker, /decision and /owner)\n",
+                            "/blocker, /decision, /owner and /standup)\n",
                             name);
         return;
     }
@@ -261,8 +304,15 @@ void console::meta(const std::string& text) {
             out_ << "(use :advance with a number and d, h or m, e.g. :advance 2d)\n";
             return;
         }
-        offset_ += amount * per;
-        out_ << fmt::format("(the clock is now {})\n", dates::pretty(dates::today(now(), tz_)));
+        advance(amount * per);
+        out_ << fmt::format("(the clock is now {} {} in {})\n",
+                            dates::pretty(dates::today(now(), tz_)),
+                            schedule::format_time_of_day(schedule::local_minute(now(), tz_)),
+                            tz_);
+    } else if (word == ":dm" && !arg.empty()) {
+        direct_message(arg, false);
+    } else if (word == ":edit" && !arg.empty()) {
+        direct_message(arg, true);
     } else if (word == ":now") {
         out_ << fmt::format("({} UTC; today is {} in {})\n", now(),
                             dates::pretty(dates::today(now(), tz_)), tz_);
@@ -305,8 +355,8 @@ bool console::line(const std::string& raw) {
         mention(trim(rest));
         return true;
     }
-    out_ << "(a plain message: tpmbot acts on /tpm, /blocker, /decision, /owner and "
-            "@tpmbot mentions)\n";
+    out_ << "(a plain message: tpmbot acts on /tpm, /blocker, /decision, /owner, /standup, "
+            "@tpmbot mentions and direct messages, :dm)\n";
     return true;
 }
 
@@ -378,6 +428,7 @@ void console::drain() {
 
 void run_console(console& c, std::istream& in, std::ostream& out, bool interactive, bool echo) {
     c.drain();
+    c.tick();
     std::string line;
     for (;;) {
         if (interactive) {

@@ -38,6 +38,10 @@ public:
     /// The console's current time (UTC seconds).
     unix_time now() const;
 
+    /// Runs the scheduled work due by now (standup prompts, reminders, reports) and prints
+    /// what it posted.
+    void tick();
+
 private:
     struct pressable {
         button b;
@@ -48,6 +52,8 @@ private:
     void mention(const std::string& text);
     void meta(const std::string& text);
     void run(command cmd);
+    void direct_message(const std::string& text, bool edit);
+    void advance(unix_time seconds);
     command base_command(source from) const;
     std::string new_ts();
     std::string user_name(const std::string& id) const;
@@ -68,6 +74,8 @@ private:
     unix_time base_ = 0;
     unix_time offset_ = 0;
     std::uint64_t seq_ = 0;
+    standup_timing timing_;
+    std::map<std::string, std::string> last_dm_; ///< user id -> ts of their last DM to the bot
 };
 
 /// Reads lines from `in` until the end or :quit. `echo` prints each line first (scripts).

@@ -582,6 +582,27 @@ std::optional<event> parse_event(std::string_view payload) {
                 if (k == "thread_ts") {
                     return read_string(f, e.thread_ts);
                 }
+                if (k == "message") {
+                    od::json_type mt;
+                    if (auto er = type_of(f, mt); er || mt != od::json_type::object) {
+                        return er;
+                    }
+                    return read_object(f, [&](std::string_view mk, od::value& m) {
+                        if (mk == "user") {
+                            return read_string(m, e.changed_user);
+                        }
+                        if (mk == "bot_id") {
+                            return read_string(m, e.changed_bot_id);
+                        }
+                        if (mk == "text") {
+                            return read_string(m, e.changed_text);
+                        }
+                        if (mk == "ts") {
+                            return read_string(m, e.changed_ts);
+                        }
+                        return simdjson::SUCCESS;
+                    });
+                }
                 return simdjson::SUCCESS;
             });
         });
@@ -595,6 +616,23 @@ std::optional<event> parse_event(std::string_view payload) {
 }
 
 std::optional<command> command_of_event(const event& e, std::string_view bot_user_id) {
+    // §4.5: an edit arrives as subtype message_changed with the new message nested. Only a
+    // person's edit of their own DM matters (it may change standup answers).
+    if (e.type == "message" && e.subtype == "message_changed" && e.channel_type == "im") {
+        if (e.changed_user.empty() || !e.changed_bot_id.empty() || e.changed_ts.empty() ||
+            e.changed_user == bot_user_id) {
+            return std::nullopt;
+        }
+        command c;
+        c.from = source::dm;
+        c.edited = true;
+        c.team_id = e.team_id;
+        c.user_id = e.changed_user;
+        c.channel_id = e.channel;
+        c.message_ts = e.changed_ts;
+        c.text = e.changed_text;
+        return c;
+    }
     // §4.5: bot posts (ours included: DM nudges) carry bot_id; edits, deletions, joins and
     // bot_message carry a subtype; our own user id covers the rest. Acked, never processed.
     if (!e.bot_id.empty() || !e.subtype.empty() || e.user.empty() || e.user == bot_user_id) {
@@ -819,6 +857,37 @@ api_reply parse_api_reply(std::string_view body) {
             }
             if (key == "bot_id") {
                 return read_string(v, r.bot_id);
+            }
+            if (key == "response_metadata") {
+                od::json_type t;
+                if (auto e = type_of(v, t); e || t != od::json_type::object) {
+                    return e;
+                }
+                return read_member_string(v, "next_cursor", r.next_cursor);
+            }
+            if (key == "members") {
+                od::json_type t;
+                if (auto e = type_of(v, t); e || t != od::json_type::array) {
+                    return e;
+                }
+                od::array list;
+                if (auto e = v.get_array().get(list)) {
+                    return e;
+                }
+                for (auto element : list) {
+                    od::value m;
+                    if (auto e = std::move(element).get(m)) {
+                        return e;
+                    }
+                    std::string id;
+                    if (auto e = read_string(m, id)) {
+                        return e;
+                    }
+                    if (!id.empty()) {
+                        r.members.push_back(std::move(id));
+                    }
+                }
+                return simdjson::SUCCESS;
             }
             if (key != "user") {
                 return simdjson::SUCCESS;

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace tpmbot::slack {
@@ -62,12 +63,17 @@ struct event {
     std::string text;
     std::string ts;
     std::string thread_ts;
+    /// message_changed: the edited message (`event.message`): its author, new text, its ts.
+    std::string changed_user;
+    std::string changed_bot_id;
+    std::string changed_text;
+    std::string changed_ts;
 };
 
 /// Parses an events_api payload; nullopt when it is not an event_callback with an event_id
 /// and an event object, or not JSON. Event fields that are not strings (user_change sends
-/// `user` as an object) are left empty; nested objects (a message_changed's `message`) are
-/// not read.
+/// `user` as an object) are left empty; of nested objects only a message_changed's `message`
+/// is read.
 std::optional<event> parse_event(std::string_view payload);
 
 /// The command an event asks for, or nullopt when the bot must ignore it (acked anyway,
@@ -129,6 +135,8 @@ struct api_reply {
     std::string tz;      ///< users.info: user.tz (empty when null)
     bool is_admin = false; ///< users.info: user.is_admin || user.is_owner
     bool deleted = false;  ///< users.info: user.deleted
+    std::vector<std::string> members; ///< conversations.members: `members`
+    std::string next_cursor;          ///< response_metadata.next_cursor, empty on the last page
 };
 
 /// Parses a Web API JSON response body (§6.2). Never throws: a body that is not one JSON

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
             s.bot_token = cfg.bot_token;
             s.ca_file = cfg.ca_file;
             s.kill_after_event_ack = cfg.failpoint == "kill-after-event-ack";
+            s.timing = cfg.timing;
             log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + cfg.db_path + ")");
             slack_app app(db, d, s, log);
             return app.run();

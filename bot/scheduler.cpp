@@ -1,6 +1,8 @@
 #include "scheduler.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <string>
 
 namespace tpmbot {
 
@@ -10,19 +12,7 @@ unix_time system_clock_source::now() const {
         .count();
 }
 
-due_result due_firings(const daily_job& job, unix_time last_check, unix_time now) {
-    due_result out;
-    for (auto& f : schedule::firings(job.minute, job.days, job.tz, last_check, now)) {
-        if (now - f.due <= job.grace) {
-            out.run.push_back(std::move(f));
-        } else {
-            out.skipped.push_back(std::move(f));
-        }
-    }
-    return out;
-}
-
-bool run_once(sqlite_store& db, const std::string& job, const std::string& period, unix_time now,
+bool run_once(store& db, const std::string& job, const std::string& period, unix_time now,
               const std::function<void()>& effects) {
     bool claimed = false;
     db.transact([&] {
@@ -32,6 +22,36 @@ bool run_once(sqlite_store& db, const std::string& job, const std::string& perio
         }
     });
     return claimed;
+}
+
+namespace {
+constexpr std::string_view last_tick_key = "scheduler.last_tick";
+}
+
+int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
+                 const job_log_fn& log) {
+    auto stored = db.setting("", last_tick_key);
+    unix_time from = now;
+    if (stored) {
+        try {
+            from = std::min<unix_time>(std::stoll(*stored), now);
+        } catch (const std::exception&) {
+            log("scheduler: the stored last tick '" + *stored + "' is not a time; starting now");
+        }
+    }
+    int ran = 0;
+    if (from < now) {
+        auto emit = [&](const std::string& team, const effect& e) { db.enqueue(team, e, now); };
+        ran = run_standup_jobs(db, from, now, timing, emit, log);
+    }
+    if (!stored || *stored != std::to_string(now)) {
+        db.transact([&] { db.set_setting("", last_tick_key, std::to_string(now), now); });
+    }
+    return ran;
+}
+
+unix_time next_due(sqlite_store& db, unix_time after) {
+    return next_standup_due(db, after);
 }
 
 } // namespace tpmbot

@@ -5,7 +5,9 @@
 
 #include "schedule.hpp"
 #include "sqlite_store.hpp"
+#include "standup.hpp"
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -27,43 +29,32 @@ public:
 };
 
 /// A clock that moves only when told to.
+/// A clock that moves only when told to (from any thread).
 class manual_clock final : public clock_source {
 public:
     explicit manual_clock(unix_time start) : now_(start) {}
-    unix_time now() const override { return now_; }
-    void set(unix_time t) { now_ = t; }
+    unix_time now() const override { return now_.load(); }
+    void set(unix_time t) { now_.store(t); }
     void advance(unix_time seconds) { now_ += seconds; }
 
 private:
-    unix_time now_;
+    std::atomic<unix_time> now_;
 };
-
-/// A job that fires at a local time of day on some weekdays in a zone.
-struct daily_job {
-    std::string name; ///< unique, e.g. "standup-prompt:T1:C1:U1"; the claim key
-    int minute = 0;   ///< local time of day, minutes after midnight
-    schedule::weekdays days = schedule::every_day;
-    std::string tz = "UTC";
-    /// Firings missed while the bot was down are caught up if at most this old; older ones
-    /// are skipped (a standup prompt hours late helps nobody).
-    unix_time grace = 2 * 3600;
-};
-
-/// What `due_firings` decided.
-struct due_result {
-    std::vector<schedule::firing> run;     ///< due now, oldest first
-    std::vector<schedule::firing> skipped; ///< missed by more than the grace window
-};
-
-/// The firings of `job` in (last_check, now]: those within the grace window run, older ones
-/// are skipped. Each period appears once, so running them twice is harmless only because
-/// `run_once` claims it.
-due_result due_firings(const daily_job& job, unix_time last_check, unix_time now);
 
 /// Runs `effects` for (job, period) exactly once across restarts and replicas: the claim row
 /// and whatever `effects` writes (e.g. outbox rows) commit together, or not at all. Returns
 /// false, doing nothing, when the period was already claimed.
-bool run_once(sqlite_store& db, const std::string& job, const std::string& period, unix_time now,
+bool run_once(store& db, const std::string& job, const std::string& period, unix_time now,
               const std::function<void()>& effects);
+
+/// Runs every scheduled job due since the last tick (kept in the database, so firings missed
+/// while the bot was down are caught up within their grace) up to `now`, writing their posts
+/// to the outbox in each firing's transaction, then records `now` as the last tick. The first
+/// tick of a new database only records the time. Returns how many firings ran.
+int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
+                 const job_log_fn& log);
+
+/// The earliest time after `after` at which `run_due_jobs` has something to do; 0 for never.
+unix_time next_due(sqlite_store& db, unix_time after);
 
 } // namespace tpmbot

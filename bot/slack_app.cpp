@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <cctype>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -107,6 +108,19 @@ struct job {
     std::string user;
 };
 
+/// Percent-encodes a form value (application/x-www-form-urlencoded).
+std::string form_escape(std::string_view v) {
+    std::string out;
+    for (unsigned char c : v) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += fmt::format("%{:02X}", c);
+        }
+    }
+    return out;
+}
+
 /// The queue a message is delivered in, in order: its conversation. A DM and an answer
 /// in the bot's DM with the same person share one, so they arrive in the order written.
 std::string delivery_key(const effect& e) {
@@ -145,6 +159,8 @@ struct slack_app::impl {
     net::steady_timer supervisor_wake{ioc};
     net::steady_timer sender_wake{ioc};
     net::steady_timer jobs_wake{ioc};
+    net::steady_timer scheduler_wake{ioc};
+    std::map<std::string, unix_time> members_read; ///< "team:channel" -> last conversations.members
     std::mt19937 rng{std::random_device{}()};
     int exit_code = 0;
     bool stopping = false;
@@ -165,7 +181,10 @@ struct slack_app::impl {
 
     // --- small helpers -------------------------------------------------------------------
 
-    static unix_time now_unix() {
+    unix_time now_unix() const {
+        if (s.clock) {
+            return s.clock->now();
+        }
         return std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
             .count();
@@ -300,8 +319,10 @@ struct slack_app::impl {
             co_return;
         }
         try {
-            db.transact(
-                [&] { db.set_user_info(team, user, r.reply.tz, r.reply.is_admin, now_unix()); });
+            db.transact([&] {
+                db.set_user_info(team, user, r.reply.tz, r.reply.is_admin, now_unix(),
+                                 r.reply.deleted);
+            });
         } catch (const std::exception& e) {
             log(fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
         }
@@ -342,6 +363,7 @@ struct slack_app::impl {
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
+        wake(scheduler_wake); // a standup may have been set up or changed
         wake(sender_wake);
     }
 
@@ -415,6 +437,7 @@ struct slack_app::impl {
                     handle_options opts;
                     opts.reply_in_ack = true;
                     reply = d.handle(*cmd, opts).reply;
+                    wake(scheduler_wake);
                 } else {
                     log("tpmbot: a slash command without user, team or command was acked and "
                         "ignored");
@@ -446,6 +469,7 @@ struct slack_app::impl {
                 if (auto cmd = slack::command_of_action(f.payload)) {
                     co_await prepare(*cmd, false);
                     d.handle(std::move(*cmd));
+                    wake(scheduler_wake);
                 }
             } catch (const std::exception& e) {
                 log(fmt::format("tpmbot: a button press failed: {}", e.what()));
@@ -869,6 +893,86 @@ struct slack_app::impl {
         ioc.stop(); // stopping: the delivery in flight, if any, has been recorded
     }
 
+    // --- scheduled work ------------------------------------------------------------------
+
+    /// Reads a channel's members (conversations.members, paged) into the store; on failure
+    /// (the bot is not in the channel, a missing scope) they stay unknown and nobody is taken
+    /// for gone.
+    net::awaitable<void> read_members(std::string team, std::string channel) {
+        std::vector<std::string> members;
+        std::string cursor;
+        for (int page = 0; page < 50; ++page) {
+            std::string body = "channel=" + form_escape(channel) + "&limit=1000";
+            if (!cursor.empty()) {
+                body += "&cursor=" + form_escape(cursor);
+            }
+            auto r = co_await call(*conn_http, "conversations.members", s.bot_token,
+                                   "application/x-www-form-urlencoded", body);
+            if (!r.ok()) {
+                log(fmt::format("tpmbot: conversations.members for {} failed: {}", channel,
+                                r.what()));
+                co_return;
+            }
+            members.insert(members.end(), r.reply.members.begin(), r.reply.members.end());
+            cursor = r.reply.next_cursor;
+            if (cursor.empty()) {
+                break;
+            }
+        }
+        db.transact([&] { db.set_channel_members(team, channel, members, now_unix()); });
+    }
+
+    /// Keeps what the scheduler needs fresh: each standup channel's members (hourly) and each
+    /// member's zone from users.info (daily), so prompts go out in the right zone.
+    net::awaitable<void> refresh_standup_people() {
+        auto now = now_unix();
+        for (const auto& st : db.list_standups("")) {
+            if (st.paused) {
+                continue;
+            }
+            auto key = st.team_id + ":" + st.channel_id;
+            auto read = members_read.find(key);
+            if (read == members_read.end() || now - read->second >= s.members_refresh.count()) {
+                members_read[key] = now;
+                co_await read_members(st.team_id, st.channel_id);
+            }
+            for (const auto& u : standup_members(db, st)) {
+                auto known = db.find_user(st.team_id, u);
+                if (!known || now - known->updated_at > 24 * 3600) {
+                    co_await look_up(st.team_id, u);
+                }
+                if (stopping) {
+                    co_return;
+                }
+            }
+        }
+    }
+
+    /// Runs standup prompts, reminders and reports at their times, from the clock and the
+    /// stored configuration; each firing is claimed with its posts, so a restart never
+    /// repeats one and catches up what it missed within the grace windows.
+    net::awaitable<void> scheduler() {
+        while (!stopping) {
+            auto delay = std::chrono::seconds(60);
+            try {
+                co_await refresh_standup_people();
+                auto now = now_unix();
+                if (run_due_jobs(db, now, s.timing, log) > 0) {
+                    wake(sender_wake);
+                }
+                auto next = next_due(db, now);
+                if (next != 0 && next - now < 60) {
+                    delay = std::chrono::seconds(std::max<unix_time>(next - now, 1));
+                }
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: scheduled work failed, retrying in a minute: {}",
+                                e.what()));
+            }
+            auto until = clock_type::now() + delay;
+            co_await wait(scheduler_wake, until);
+        }
+    }
+
     // --- start ---------------------------------------------------------------------------
 
     net::awaitable<void> start() {
@@ -896,6 +1000,7 @@ struct slack_app::impl {
         spawn(sender(), "the outbox sender");
         spawn(worker(), "the event worker");
         spawn(supervisor(), "the connection supervisor");
+        spawn(scheduler(), "the scheduler");
     }
 };
 
@@ -920,6 +1025,10 @@ int slack_app::run() {
 
 void slack_app::stop() {
     net::post(impl_->ioc, [d = impl_.get()] { d->stop_now(); });
+}
+
+void slack_app::poke_scheduler() {
+    net::post(impl_->ioc, [d = impl_.get()] { impl::wake(d->scheduler_wake); });
 }
 
 } // namespace tpmbot

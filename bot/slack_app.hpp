@@ -3,6 +3,7 @@
 /// the dispatcher and store in between. One io_context thread runs everything.
 
 #include "dispatcher.hpp"
+#include "scheduler.hpp"
 #include "sqlite_store.hpp"
 
 #include <chrono>
@@ -41,6 +42,13 @@ struct slack_settings {
     /// Test-only failpoint: the process kills itself (SIGKILL) right after acking an event,
     /// before processing it, so tests can prove that an acked event survives a crash.
     bool kill_after_event_ack = false;
+    /// Grace windows of the standup scheduler (TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE).
+    standup_timing timing;
+    /// Where the time comes from; null for the system clock. Tests move a manual clock and
+    /// call `poke_scheduler`.
+    std::shared_ptr<const clock_source> clock;
+    /// How often the members of standup channels are read again (conversations.members).
+    std::chrono::seconds members_refresh{std::chrono::hours(1)};
 };
 
 /// Runs the bot against Slack until `stop()` or a permanent error.
@@ -58,6 +66,9 @@ public:
     int run();
     /// Asks `run` to return; safe from any thread and from a signal handler's thread.
     void stop();
+
+    /// Makes the scheduler look at the clock now (after a test moved it); any thread.
+    void poke_scheduler();
 
 private:
     struct impl;

@@ -243,6 +243,18 @@ std::pair<std::string, std::string> thread_target(store& db, std::string_view te
             return {it->thread_channel, it->thread_ts};
         }
     }
+    // A standup digest, "standup:<channel>:<period>": late answers go in its thread.
+    constexpr std::string_view digest = "standup:";
+    if (std::string_view key = e.item; key.starts_with(digest)) {
+        key.remove_prefix(digest.size());
+        auto colon = key.find(':');
+        if (colon != std::string_view::npos) {
+            auto run = db.find_run(team_id, key.substr(0, colon), key.substr(colon + 1));
+            if (run && !run->digest_ts.empty()) {
+                return {run->digest_channel, run->digest_ts};
+            }
+        }
+    }
     return {e.channel, e.thread_ts};
 }
 

@@ -37,6 +37,7 @@ struct command {
     unix_time now = 0;           ///< the time of the request; handlers never read a clock
     std::string user_tz = "UTC"; ///< the caller's IANA zone, for light dates
     bool is_admin = false;       ///< decided by the caller of the handlers
+    bool edited = false;         ///< dm: the person edited their message `message_ts`
 };
 
 /// The kinds of tracked item, each with its id prefix.

@@ -1,6 +1,7 @@
 #include "router.hpp"
 
 #include "mrkdwn.hpp"
+#include "standup.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -31,7 +32,7 @@ std::string alias_noun(std::string_view command_name) {
     if (name == "/tpm" || name.empty()) {
         return {};
     }
-    if (name == "/blocker" || name == "/decision" || name == "/owner") {
+    if (name == "/blocker" || name == "/decision" || name == "/owner" || name == "/standup") {
         return name.substr(1);
     }
     throw user_error(fmt::format("tpmbot does not know the command `{}`. Use `/tpm help`.",
@@ -87,6 +88,20 @@ const noun_def* router::find(std::string_view name) const {
 std::vector<effect> router::run(store& db, const command& cmd) const {
     context ctx(db, cmd);
     ctx.routes = this;
+    if (cmd.from == source::dm) {
+        // An edited DM only ever changes standup answers.
+        if (cmd.edited) {
+            standup_edit(ctx);
+            return ctx.out;
+        }
+        // While a standup prompt waits for answers, a DM is an answer, unless it is a
+        // `standup` command (`standup skip`, `standup ooo 2d`).
+        auto first = lower(cmd.text.substr(0, cmd.text.find_first_of(" \n\t")));
+        if (first != "standup" && standup_waiting(db, cmd)) {
+            standup_dm(ctx);
+            return ctx.out;
+        }
+    }
     auto tokens = args::tokenize(cmd.text);
     if (cmd.from == source::slash) {
         auto noun = alias_noun(cmd.command_name);
@@ -166,8 +181,9 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
         }
         if (cmd.from == source::dm) {
             // A message in the bot's DM that is not a command: say what works here.
-            ctx.reply("Hi! In this DM you can give me the same commands as after `/tpm`, e.g. "
-                      "`blocker list mine` or `decision list pending`. `help` lists them.");
+            ctx.reply("No standup is waiting for your answers right now. In this DM you can "
+                      "give me the same commands as after `/tpm`, e.g. `blocker list mine` or "
+                      "`standup show`. `help` lists them.");
             return ctx.out;
         }
         auto shown = word.empty() ? mrkdwn::safe(tokens[0].raw) : mrkdwn::escape(word);
@@ -267,6 +283,7 @@ router make_router() {
     register_risk(r);
     register_dep(r);
     register_export(r);
+    register_standup(r);
     register_config(r);
     return r;
 }

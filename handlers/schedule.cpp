@@ -186,4 +186,36 @@ std::vector<firing> firings(int minute, weekdays days, std::string_view tz, unix
     return out;
 }
 
+int local_minute(unix_time t, std::string_view tz) {
+    auto local = zone(tz)->to_local(date::sys_seconds{std::chrono::seconds{t}});
+    auto since_midnight = local - date::floor<date::days>(local);
+    return static_cast<int>(
+        std::chrono::duration_cast<std::chrono::minutes>(since_midnight).count());
+}
+
+std::optional<firing> next_firing(int minute, weekdays days, std::string_view tz,
+                                  unix_time after) {
+    auto fs = firings(minute, days, tz, after, after + 8 * 86400);
+    if (fs.empty()) {
+        return std::nullopt;
+    }
+    return fs.front();
+}
+
 } // namespace tpmbot::schedule
+
+namespace tpmbot {
+
+due_result due_firings(const daily_job& job, unix_time last_check, unix_time now) {
+    due_result out;
+    for (auto& f : schedule::firings(job.minute, job.days, job.tz, last_check, now)) {
+        if (now - f.due <= job.grace) {
+            out.run.push_back(std::move(f));
+        } else {
+            out.skipped.push_back(std::move(f));
+        }
+    }
+    return out;
+}
+
+} // namespace tpmbot

@@ -5,6 +5,7 @@
 
 #include "model.hpp"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,9 @@ std::string format_weekdays(weekdays days);
 /// zone or an invalid date.
 unix_time at_local(std::string_view day, int minute, std::string_view tz);
 
+/// Minutes after local midnight of instant `t` in zone `tz` (user_error for an unknown zone).
+int local_minute(unix_time t, std::string_view tz);
+
 /// One firing of a daily job: its local date (the period that is claimed) and when it is due.
 struct firing {
     std::string period; ///< the local date, "YYYY-MM-DD"
@@ -48,4 +52,34 @@ struct firing {
 std::vector<firing> firings(int minute, weekdays days, std::string_view tz, unix_time after,
                             unix_time until);
 
+/// The first firing after `after` (within eight days), nullopt when `days` is empty.
+std::optional<firing> next_firing(int minute, weekdays days, std::string_view tz,
+                                  unix_time after);
+
 } // namespace tpmbot::schedule
+
+namespace tpmbot {
+
+/// A job that fires at a local time of day on some weekdays in a zone.
+struct daily_job {
+    std::string name; ///< unique, e.g. "standup-prompt:T1:C1:U1"; the claim key
+    int minute = 0;   ///< local time of day, minutes after midnight
+    schedule::weekdays days = schedule::every_day;
+    std::string tz = "UTC";
+    /// Firings missed while the bot was down are caught up if at most this old; older ones
+    /// are skipped (a standup prompt hours late helps nobody).
+    unix_time grace = 2 * 3600;
+};
+
+/// What `due_firings` decided.
+struct due_result {
+    std::vector<schedule::firing> run;     ///< due now, oldest first
+    std::vector<schedule::firing> skipped; ///< missed by more than the grace window
+};
+
+/// The firings of `job` in (last_check, now]: those within the grace window run, older ones
+/// are skipped. Each period appears once, so running them twice is harmless only because
+/// `run_once` claims it.
+due_result due_firings(const daily_job& job, unix_time last_check, unix_time now);
+
+} // namespace tpmbot

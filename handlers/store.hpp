@@ -26,6 +26,82 @@ struct item_query {
     int limit = 0;                 ///< 0: no limit
 };
 
+/// A person as the bot knows them from Slack (users.info), cached.
+struct user_row {
+    std::string team_id;
+    std::string user_id;
+    std::string tz; ///< IANA zone, empty when unknown
+    unix_time updated_at = 0;
+    bool is_admin = false; ///< a workspace admin or owner, as Slack's users.info says
+    bool deleted = false;  ///< deactivated: left the workspace
+};
+
+/// A channel's standup (SPEC §4): who, on which days, when they are asked, when it reports.
+struct standup {
+    std::string team_id;
+    std::string channel_id;
+    int minute = 9 * 60;         ///< prompt time, minutes after midnight in each member's zone
+    int report_minute = 11 * 60; ///< report time, minutes after midnight in `tz`
+    unsigned days = 0x1f;        ///< schedule::weekdays, bit 0 = Monday
+    std::string tz = "UTC";      ///< the standup's zone: report time, members of unknown zone
+    std::vector<std::string> members; ///< user ids, when not `whole_channel`
+    bool whole_channel = false;       ///< members are the channel's members
+    bool paused = false;
+    std::string created_by;
+    unix_time created_at = 0;
+    unix_time updated_at = 0;
+};
+
+/// A person's standup settings, for every standup they are in.
+struct standup_person {
+    std::string team_id;
+    std::string user_id;
+    std::string tz;        ///< `standup tz` override; empty: Slack's zone
+    std::string ooo_until; ///< YYYY-MM-DD (inclusive, their zone); empty when not away
+    std::string skip_day;  ///< YYYY-MM-DD of a standup day they skip; empty when none
+    unix_time updated_at = 0;
+};
+
+/// One standup day of a channel: the report it ends in.
+struct standup_run {
+    std::string team_id;
+    std::string channel_id;
+    std::string period;     ///< the report's local date in the standup's zone, YYYY-MM-DD
+    unix_time report_due = 0;
+    unix_time reported_at = 0; ///< 0 until the digest is written
+    std::string digest_channel;
+    std::string digest_ts; ///< the posted digest, whose thread takes late answers
+};
+
+/// One member's part in one standup run.
+struct standup_entry {
+    std::string team_id;
+    std::string channel_id;
+    std::string period; ///< the run's period
+    std::string user_id;
+    /// "prompted" (asked, answering), "answered", "away" (ooo or skip), "left" (no longer
+    /// in the channel or the workspace).
+    std::string state;
+    std::string note;                 ///< why away or left
+    std::vector<std::string> answers; ///< one per question answered so far (mrkdwn)
+    unix_time prompted_at = 0;
+    unix_time reminder_due = 0; ///< 0: no reminder
+    unix_time reminded_at = 0;
+    unix_time answered_at = 0; ///< when the last question was answered
+    bool late = false;         ///< answered after the report
+};
+
+/// A DM message that carried standup answers, so an edit can replace them.
+struct standup_message {
+    std::string team_id;
+    std::string user_id;
+    std::string ts;
+    std::string channel_id; ///< the standup's channel
+    std::string period;
+    int first_question = 0; ///< index of the first question it answered
+    int count = 1;          ///< how many questions it answered (one per line)
+};
+
 /// Everything the handlers read and write. Implementations throw std::exception on failure.
 class store {
 public:
@@ -57,6 +133,65 @@ public:
     virtual void add_admin(std::string_view team_id, std::string_view user_id, unix_time at) = 0;
     virtual void remove_admin(std::string_view team_id, std::string_view user_id) = 0;
     virtual std::vector<std::string> list_admins(std::string_view team_id) = 0;
+
+    /// What Slack said of a person (zone, admin, deactivated); nullopt when never asked.
+    virtual std::optional<user_row> find_user(std::string_view team_id,
+                                              std::string_view user_id) = 0;
+
+    /// Claims one firing of a scheduled job; false when (job, period) was already claimed.
+    /// The claim commits with the caller's transaction, so a firing and its effects happen
+    /// exactly once across restarts.
+    virtual bool claim(std::string_view job, std::string_view period, unix_time at) = 0;
+    /// A bot-wide setting (team "" for settings of the process), nullopt when unset.
+    virtual std::optional<std::string> setting(std::string_view team_id, std::string_view key) = 0;
+    virtual void set_setting(std::string_view team_id, std::string_view key,
+                             std::string_view value, unix_time at) = 0;
+
+    // standups
+    /// Creates or replaces the standup of (team, channel).
+    virtual void put_standup(const standup& s) = 0;
+    virtual std::optional<standup> find_standup(std::string_view team_id,
+                                                std::string_view channel_id) = 0;
+    /// Every standup of a team, or of every team when `team_id` is empty; by channel.
+    virtual std::vector<standup> list_standups(std::string_view team_id) = 0;
+    virtual void put_standup_person(const standup_person& p) = 0;
+    virtual std::optional<standup_person> find_standup_person(std::string_view team_id,
+                                                              std::string_view user_id) = 0;
+    /// Creates the run or updates it.
+    virtual void put_run(const standup_run& r) = 0;
+    virtual std::optional<standup_run> find_run(std::string_view team_id,
+                                                std::string_view channel_id,
+                                                std::string_view period) = 0;
+    /// Creates the entry or updates it.
+    virtual void put_entry(const standup_entry& e) = 0;
+    virtual std::optional<standup_entry> find_entry(std::string_view team_id,
+                                                    std::string_view channel_id,
+                                                    std::string_view period,
+                                                    std::string_view user_id) = 0;
+    /// The entries of one run, by prompt time then user.
+    virtual std::vector<standup_entry> run_entries(std::string_view team_id,
+                                                   std::string_view channel_id,
+                                                   std::string_view period) = 0;
+    /// A person's entries still in state "prompted", oldest prompt first.
+    virtual std::vector<standup_entry> open_entries(std::string_view team_id,
+                                                    std::string_view user_id) = 0;
+    /// A person's most recent entry (any state, any standup), nullopt when none.
+    virtual std::optional<standup_entry> latest_entry(std::string_view team_id,
+                                                      std::string_view user_id) = 0;
+    /// Entries in state "prompted" with a reminder due at or before `until` and not yet
+    /// sent, across teams.
+    virtual std::vector<standup_entry> reminders_due(unix_time until) = 0;
+    /// The earliest reminder due after `after` that is not yet sent, 0 when none.
+    virtual unix_time next_reminder(unix_time after) = 0;
+    virtual void put_standup_message(const standup_message& m) = 0;
+    virtual std::optional<standup_message> find_standup_message(std::string_view team_id,
+                                                                std::string_view user_id,
+                                                                std::string_view ts) = 0;
+    /// The members of a channel as last read from Slack; nullopt when never read.
+    virtual std::optional<std::vector<std::string>> channel_members(std::string_view team_id,
+                                                                    std::string_view channel_id) = 0;
+    virtual void set_channel_members(std::string_view team_id, std::string_view channel_id,
+                                     const std::vector<std::string>& members, unix_time at) = 0;
 };
 
 } // namespace tpmbot

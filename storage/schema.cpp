@@ -150,10 +150,99 @@ constexpr const char* v2 = R"sql(
 ALTER TABLE users ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+/// Version 3: deactivated users, and standups (SPEC §4). Lists are JSON arrays of strings
+/// ('' reads as the empty list).
+constexpr std::string_view v3 = R"sql(
+ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE standups (
+    team_id       TEXT NOT NULL,
+    channel_id    TEXT NOT NULL,
+    minute        INTEGER NOT NULL DEFAULT 0,
+    report_minute INTEGER NOT NULL DEFAULT 0,
+    days          INTEGER NOT NULL DEFAULT 0,
+    tz            TEXT NOT NULL DEFAULT '',
+    members       TEXT NOT NULL DEFAULT '',
+    whole_channel INTEGER NOT NULL DEFAULT 0,
+    paused        INTEGER NOT NULL DEFAULT 0,
+    created_by    TEXT NOT NULL DEFAULT '',
+    created_at    INTEGER NOT NULL DEFAULT 0,
+    updated_at    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, channel_id)
+);
+
+CREATE TABLE standup_people (
+    team_id    TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    tz         TEXT NOT NULL DEFAULT '',
+    ooo_until  TEXT NOT NULL DEFAULT '',
+    skip_day   TEXT NOT NULL DEFAULT '',
+    updated_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, user_id)
+);
+
+CREATE TABLE standup_runs (
+    team_id        TEXT NOT NULL,
+    channel_id     TEXT NOT NULL,
+    period         TEXT NOT NULL,
+    report_due     INTEGER NOT NULL DEFAULT 0,
+    reported_at    INTEGER NOT NULL DEFAULT 0,
+    digest_channel TEXT NOT NULL DEFAULT '',
+    digest_ts      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (team_id, channel_id, period)
+);
+
+CREATE TABLE standup_entries (
+    team_id      TEXT NOT NULL,
+    channel_id   TEXT NOT NULL,
+    period       TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    state        TEXT NOT NULL DEFAULT '',
+    note         TEXT NOT NULL DEFAULT '',
+    answers      TEXT NOT NULL DEFAULT '',
+    prompted_at  INTEGER NOT NULL DEFAULT 0,
+    reminder_due INTEGER NOT NULL DEFAULT 0,
+    reminded_at  INTEGER NOT NULL DEFAULT 0,
+    answered_at  INTEGER NOT NULL DEFAULT 0,
+    late         INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, channel_id, period, user_id)
+);
+CREATE INDEX standup_entries_open ON standup_entries (team_id, user_id, state);
+CREATE INDEX standup_entries_reminder ON standup_entries (state, reminded_at, reminder_due);
+CREATE INDEX standup_entries_latest ON standup_entries (team_id, user_id, prompted_at);
+
+CREATE TABLE standup_messages (
+    team_id        TEXT NOT NULL,
+    user_id        TEXT NOT NULL,
+    ts             TEXT NOT NULL,
+    channel_id     TEXT NOT NULL DEFAULT '',
+    period         TEXT NOT NULL DEFAULT '',
+    first_question INTEGER NOT NULL DEFAULT 0,
+    count          INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, user_id, ts)
+);
+
+CREATE TABLE channel_members (
+    team_id    TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    PRIMARY KEY (team_id, channel_id, user_id)
+);
+
+-- One row per channel whose members were read, so "never read" differs from "no members".
+CREATE TABLE channel_members_read (
+    team_id    TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    read_at    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, channel_id)
+);
+)sql";
+
 /// In order; `version` counts up from 1 without gaps.
 constexpr migration migrations[] = {
     {1, v1},
     {2, v2},
+    {3, v3},
 };
 
 void rollback_quietly(SQLite::Database& db) {

@@ -54,6 +54,194 @@ std::vector<std::string> decode_list(const SQLite::Column& c) {
     return split(c.getString(), unit_sep);
 }
 
+// Standup lists (members, answers) are JSON arrays of strings: answers are free text that
+// may hold any character, including the separators above. Every byte below 0x20, '"' and
+// '\\' is escaped; other bytes (UTF-8 or not) are kept as they are.
+std::string encode_json_list(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += '"';
+        for (char c : v[i]) {
+            auto u = static_cast<unsigned char>(c);
+            switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (u < 0x20) {
+                    out += fmt::format("\\u{:04x}", u);
+                } else {
+                    out += c;
+                }
+            }
+        }
+        out += '"';
+    }
+    out += ']';
+    return out;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xc0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xe0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+        out += static_cast<char>(0xf0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+}
+
+/// Reads what `encode_json_list` writes (and any JSON array of strings); "" is the empty list.
+/// Throws std::runtime_error naming `what` on anything else.
+std::vector<std::string> decode_json_list(std::string_view s, std::string_view what) {
+    std::vector<std::string> out;
+    if (s.empty()) {
+        return out;
+    }
+    std::size_t i = 0;
+    auto fail = [&](std::string_view why) -> std::runtime_error {
+        return std::runtime_error(
+            fmt::format("{}: malformed list at offset {}: {}", what, i, why));
+    };
+    auto skip_space = [&] {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
+            ++i;
+        }
+    };
+    auto expect = [&](char c) {
+        skip_space();
+        if (i >= s.size() || s[i] != c) {
+            throw fail(fmt::format("expected '{}'", c));
+        }
+        ++i;
+    };
+    auto hex4 = [&]() -> std::uint32_t {
+        if (s.size() - i < 4) {
+            throw fail("short \\u escape");
+        }
+        std::uint32_t v = 0;
+        for (int k = 0; k < 4; ++k) {
+            char h = s[i++];
+            v <<= 4;
+            if (h >= '0' && h <= '9') {
+                v |= static_cast<std::uint32_t>(h - '0');
+            } else if (h >= 'a' && h <= 'f') {
+                v |= static_cast<std::uint32_t>(h - 'a' + 10);
+            } else if (h >= 'A' && h <= 'F') {
+                v |= static_cast<std::uint32_t>(h - 'A' + 10);
+            } else {
+                throw fail("bad hex digit");
+            }
+        }
+        return v;
+    };
+    auto read_string = [&] {
+        expect('"');
+        std::string v;
+        for (;;) {
+            if (i >= s.size()) {
+                throw fail("unterminated string");
+            }
+            char c = s[i++];
+            if (c == '"') {
+                return v;
+            }
+            if (c != '\\') {
+                v += c;
+                continue;
+            }
+            if (i >= s.size()) {
+                throw fail("unterminated escape");
+            }
+            char e = s[i++];
+            switch (e) {
+            case '"':
+            case '\\':
+            case '/':
+                v += e;
+                break;
+            case 'b':
+                v += '\b';
+                break;
+            case 'f':
+                v += '\f';
+                break;
+            case 'n':
+                v += '\n';
+                break;
+            case 'r':
+                v += '\r';
+                break;
+            case 't':
+                v += '\t';
+                break;
+            case 'u': {
+                auto cp = hex4();
+                // A surrogate pair is one code point; a lone surrogate becomes its own 3 bytes.
+                if (cp >= 0xd800 && cp < 0xdc00 && s.substr(i, 2) == "\\u") {
+                    auto save = i;
+                    i += 2;
+                    auto low = hex4();
+                    if (low >= 0xdc00 && low < 0xe000) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+                    } else {
+                        i = save;
+                    }
+                }
+                append_utf8(v, cp);
+                break;
+            }
+            default:
+                throw fail("unknown escape");
+            }
+        }
+    };
+    expect('[');
+    skip_space();
+    if (i < s.size() && s[i] == ']') {
+        ++i;
+    } else {
+        for (;;) {
+            out.push_back(read_string());
+            skip_space();
+            if (i < s.size() && s[i] == ',') {
+                ++i;
+                continue;
+            }
+            expect(']');
+            break;
+        }
+    }
+    skip_space();
+    if (i != s.size()) {
+        throw fail("text after the list");
+    }
+    return out;
+}
+
 std::string encode_buttons(const std::vector<button>& buttons) {
     std::string out;
     for (std::size_t i = 0; i < buttons.size(); ++i) {
@@ -627,6 +815,21 @@ void sqlite_store::mark_sent(std::int64_t id, std::string_view channel, std::str
         if (!row->e.is_card) {
             return;
         }
+        // A standup digest ("standup:<channel>:<period>"): its thread takes late answers.
+        if (std::string_view key = row->e.item; key.starts_with("standup:")) {
+            key.remove_prefix(8);
+            auto colon = key.find(':');
+            if (colon == std::string_view::npos) {
+                return;
+            }
+            auto s = impl_->prepare("UPDATE standup_runs SET digest_channel = ?, digest_ts = ? "
+                                    "WHERE team_id = ? AND channel_id = ? AND period = ? AND "
+                                    "digest_ts = ''");
+            bind_all(*s, channel.empty() ? std::string_view(row->e.channel) : channel, ts,
+                     row->team_id, key.substr(0, colon), key.substr(colon + 1));
+            s->exec();
+            return;
+        }
         auto target = parse_item_id(row->e.item);
         if (!target) {
             return;
@@ -683,24 +886,375 @@ bool sqlite_store::claim(std::string_view job, std::string_view period, unix_tim
 }
 
 void sqlite_store::set_user_info(std::string_view team_id, std::string_view user_id,
-                                 std::string_view tz, bool is_admin, unix_time at) {
-    auto s = impl_->prepare("INSERT INTO users (team_id, user_id, tz, is_admin, updated_at) "
-                            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
-                            "tz = excluded.tz, is_admin = excluded.is_admin, "
-                            "updated_at = excluded.updated_at");
-    bind_all(*s, team_id, user_id, tz, is_admin ? 1 : 0, at);
+                                 std::string_view tz, bool is_admin, unix_time at, bool deleted) {
+    auto s = impl_->prepare(
+        "INSERT INTO users (team_id, user_id, tz, is_admin, deleted, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
+        "tz = excluded.tz, is_admin = excluded.is_admin, deleted = excluded.deleted, "
+        "updated_at = excluded.updated_at");
+    bind_all(*s, team_id, user_id, tz, is_admin ? 1 : 0, deleted ? 1 : 0, at);
     s->exec();
 }
 
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
-    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at, is_admin FROM users "
-                            "WHERE team_id = ? AND user_id = ?");
+    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at, is_admin, deleted "
+                            "FROM users WHERE team_id = ? AND user_id = ?");
     bind_all(*s, team_id, user_id);
     if (!s->executeStep()) {
         return std::nullopt;
     }
-    return user_row{text(*s, 0), text(*s, 1), text(*s, 2), integer(*s, 3), integer(*s, 4) != 0};
+    return user_row{text(*s, 0),          text(*s, 1),          text(*s, 2),
+                    integer(*s, 3),       integer(*s, 4) != 0, integer(*s, 5) != 0};
+}
+
+std::optional<std::string> sqlite_store::setting(std::string_view team_id,
+                                                 std::string_view key) {
+    auto s = impl_->prepare("SELECT value FROM settings WHERE team_id = ? AND key = ?");
+    bind_all(*s, team_id, key);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return text(*s, 0);
+}
+
+void sqlite_store::set_setting(std::string_view team_id, std::string_view key,
+                               std::string_view value, unix_time at) {
+    auto s = impl_->prepare("INSERT INTO settings (team_id, key, value, updated_at) "
+                            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, key) DO UPDATE SET "
+                            "value = excluded.value, updated_at = excluded.updated_at");
+    bind_all(*s, team_id, key, value, at);
+    s->exec();
+}
+
+namespace {
+
+constexpr const char* standup_columns =
+    "team_id, channel_id, minute, report_minute, days, tz, members, whole_channel, paused, "
+    "created_by, created_at, updated_at";
+
+standup read_standup(const SQLite::Statement& s) {
+    standup r;
+    r.team_id = text(s, 0);
+    r.channel_id = text(s, 1);
+    r.minute = static_cast<int>(integer(s, 2));
+    r.report_minute = static_cast<int>(integer(s, 3));
+    r.days = static_cast<unsigned>(integer(s, 4));
+    r.tz = text(s, 5);
+    r.members = decode_json_list(text(s, 6), "standups.members");
+    r.whole_channel = integer(s, 7) != 0;
+    r.paused = integer(s, 8) != 0;
+    r.created_by = text(s, 9);
+    r.created_at = integer(s, 10);
+    r.updated_at = integer(s, 11);
+    return r;
+}
+
+constexpr const char* person_columns = "team_id, user_id, tz, ooo_until, skip_day, updated_at";
+
+standup_person read_person(const SQLite::Statement& s) {
+    return {text(s, 0), text(s, 1), text(s, 2), text(s, 3), text(s, 4), integer(s, 5)};
+}
+
+constexpr const char* run_columns =
+    "team_id, channel_id, period, report_due, reported_at, digest_channel, digest_ts";
+
+standup_run read_run(const SQLite::Statement& s) {
+    return {text(s, 0),    text(s, 1), text(s, 2), integer(s, 3),
+            integer(s, 4), text(s, 5), text(s, 6)};
+}
+
+constexpr const char* entry_columns =
+    "team_id, channel_id, period, user_id, state, note, answers, prompted_at, reminder_due, "
+    "reminded_at, answered_at, late";
+
+standup_entry read_entry(const SQLite::Statement& s) {
+    standup_entry e;
+    e.team_id = text(s, 0);
+    e.channel_id = text(s, 1);
+    e.period = text(s, 2);
+    e.user_id = text(s, 3);
+    e.state = text(s, 4);
+    e.note = text(s, 5);
+    e.answers = decode_json_list(text(s, 6), "standup_entries.answers");
+    e.prompted_at = integer(s, 7);
+    e.reminder_due = integer(s, 8);
+    e.reminded_at = integer(s, 9);
+    e.answered_at = integer(s, 10);
+    e.late = integer(s, 11) != 0;
+    return e;
+}
+
+constexpr const char* message_columns =
+    "team_id, user_id, ts, channel_id, period, first_question, count";
+
+standup_message read_message(const SQLite::Statement& s) {
+    return {text(s, 0),
+            text(s, 1),
+            text(s, 2),
+            text(s, 3),
+            text(s, 4),
+            static_cast<int>(integer(s, 5)),
+            static_cast<int>(integer(s, 6))};
+}
+
+} // namespace
+
+void sqlite_store::put_standup(const standup& st) {
+    auto s = impl_->prepare(fmt::format(
+        "INSERT INTO standups ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, channel_id) DO UPDATE SET minute = excluded.minute, "
+        "report_minute = excluded.report_minute, days = excluded.days, tz = excluded.tz, "
+        "members = excluded.members, whole_channel = excluded.whole_channel, "
+        "paused = excluded.paused, created_by = excluded.created_by, "
+        "created_at = excluded.created_at, updated_at = excluded.updated_at",
+        standup_columns));
+    bind_all(*s, st.team_id, st.channel_id, st.minute, st.report_minute,
+             static_cast<std::int64_t>(st.days), st.tz, encode_json_list(st.members),
+             st.whole_channel ? 1 : 0, st.paused ? 1 : 0, st.created_by, st.created_at,
+             st.updated_at);
+    s->exec();
+}
+
+std::optional<standup> sqlite_store::find_standup(std::string_view team_id,
+                                                  std::string_view channel_id) {
+    auto s = impl_->prepare(fmt::format(
+        "SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?", standup_columns));
+    bind_all(*s, team_id, channel_id);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_standup(*s);
+}
+
+std::vector<standup> sqlite_store::list_standups(std::string_view team_id) {
+    std::vector<standup> out;
+    auto read_all = [&](statement_use& s) {
+        while (s->executeStep()) {
+            out.push_back(read_standup(*s));
+        }
+    };
+    if (team_id.empty()) {
+        auto s = impl_->prepare(fmt::format(
+            "SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns));
+        read_all(s);
+    } else {
+        auto s = impl_->prepare(fmt::format(
+            "SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id", standup_columns));
+        bind_all(*s, team_id);
+        read_all(s);
+    }
+    return out;
+}
+
+void sqlite_store::put_standup_person(const standup_person& p) {
+    auto s = impl_->prepare(fmt::format(
+        "INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
+        "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
+        "updated_at = excluded.updated_at",
+        person_columns));
+    bind_all(*s, p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
+    s->exec();
+}
+
+std::optional<standup_person> sqlite_store::find_standup_person(std::string_view team_id,
+                                                                std::string_view user_id) {
+    auto s = impl_->prepare(fmt::format(
+        "SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?", person_columns));
+    bind_all(*s, team_id, user_id);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_person(*s);
+}
+
+void sqlite_store::put_run(const standup_run& r) {
+    auto s = impl_->prepare(fmt::format(
+        "INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
+        "report_due = excluded.report_due, reported_at = excluded.reported_at, "
+        "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
+        run_columns));
+    bind_all(*s, r.team_id, r.channel_id, r.period, r.report_due, r.reported_at,
+             r.digest_channel, r.digest_ts);
+    s->exec();
+}
+
+std::optional<standup_run> sqlite_store::find_run(std::string_view team_id,
+                                                  std::string_view channel_id,
+                                                  std::string_view period) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_runs WHERE team_id = ? AND "
+                                        "channel_id = ? AND period = ?",
+                                        run_columns));
+    bind_all(*s, team_id, channel_id, period);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_run(*s);
+}
+
+void sqlite_store::put_entry(const standup_entry& e) {
+    auto s = impl_->prepare(fmt::format(
+        "INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
+        "state = excluded.state, note = excluded.note, answers = excluded.answers, "
+        "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
+        "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
+        "late = excluded.late",
+        entry_columns));
+    bind_all(*s, e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note,
+             encode_json_list(e.answers), e.prompted_at, e.reminder_due, e.reminded_at,
+             e.answered_at, e.late ? 1 : 0);
+    s->exec();
+}
+
+std::optional<standup_entry> sqlite_store::find_entry(std::string_view team_id,
+                                                      std::string_view channel_id,
+                                                      std::string_view period,
+                                                      std::string_view user_id) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                        "channel_id = ? AND period = ? AND user_id = ?",
+                                        entry_columns));
+    bind_all(*s, team_id, channel_id, period, user_id);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_entry(*s);
+}
+
+std::vector<standup_entry> sqlite_store::run_entries(std::string_view team_id,
+                                                     std::string_view channel_id,
+                                                     std::string_view period) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                        "channel_id = ? AND period = ? "
+                                        "ORDER BY prompted_at, user_id",
+                                        entry_columns));
+    bind_all(*s, team_id, channel_id, period);
+    std::vector<standup_entry> out;
+    while (s->executeStep()) {
+        out.push_back(read_entry(*s));
+    }
+    return out;
+}
+
+std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
+                                                      std::string_view user_id) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                        "user_id = ? AND state = 'prompted' "
+                                        "ORDER BY prompted_at, channel_id, period",
+                                        entry_columns));
+    bind_all(*s, team_id, user_id);
+    std::vector<standup_entry> out;
+    while (s->executeStep()) {
+        out.push_back(read_entry(*s));
+    }
+    return out;
+}
+
+std::optional<standup_entry> sqlite_store::latest_entry(std::string_view team_id,
+                                                        std::string_view user_id) {
+    // Equal prompt times: the entry created last (an upsert keeps the row's rowid).
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                        "user_id = ? ORDER BY prompted_at DESC, rowid DESC "
+                                        "LIMIT 1",
+                                        entry_columns));
+    bind_all(*s, team_id, user_id);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_entry(*s);
+}
+
+std::vector<standup_entry> sqlite_store::reminders_due(unix_time until) {
+    auto s = impl_->prepare(fmt::format(
+        "SELECT {} FROM standup_entries WHERE state = 'prompted' AND reminded_at = 0 AND "
+        "reminder_due > 0 AND reminder_due <= ? "
+        "ORDER BY reminder_due, team_id, channel_id, period, user_id",
+        entry_columns));
+    bind_all(*s, until);
+    std::vector<standup_entry> out;
+    while (s->executeStep()) {
+        out.push_back(read_entry(*s));
+    }
+    return out;
+}
+
+unix_time sqlite_store::next_reminder(unix_time after) {
+    auto s = impl_->prepare("SELECT MIN(reminder_due) FROM standup_entries WHERE "
+                            "state = 'prompted' AND reminded_at = 0 AND reminder_due > ?");
+    bind_all(*s, after);
+    if (!s->executeStep() || s->getColumn(0).isNull()) {
+        return 0;
+    }
+    return integer(*s, 0);
+}
+
+void sqlite_store::put_standup_message(const standup_message& m) {
+    auto s = impl_->prepare(fmt::format(
+        "INSERT INTO standup_messages ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, user_id, ts) DO UPDATE SET channel_id = excluded.channel_id, "
+        "period = excluded.period, first_question = excluded.first_question, "
+        "count = excluded.count",
+        message_columns));
+    bind_all(*s, m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
+    s->exec();
+}
+
+std::optional<standup_message> sqlite_store::find_standup_message(std::string_view team_id,
+                                                                  std::string_view user_id,
+                                                                  std::string_view ts) {
+    auto s = impl_->prepare(fmt::format(
+        "SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?",
+        message_columns));
+    bind_all(*s, team_id, user_id, ts);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return read_message(*s);
+}
+
+std::optional<std::vector<std::string>>
+sqlite_store::channel_members(std::string_view team_id, std::string_view channel_id) {
+    {
+        auto s = impl_->prepare(
+            "SELECT 1 FROM channel_members_read WHERE team_id = ? AND channel_id = ?");
+        bind_all(*s, team_id, channel_id);
+        if (!s->executeStep()) {
+            return std::nullopt;
+        }
+    }
+    auto s = impl_->prepare("SELECT user_id FROM channel_members WHERE team_id = ? AND "
+                            "channel_id = ? ORDER BY user_id");
+    bind_all(*s, team_id, channel_id);
+    std::vector<std::string> out;
+    while (s->executeStep()) {
+        out.push_back(text(*s, 0));
+    }
+    return out;
+}
+
+void sqlite_store::set_channel_members(std::string_view team_id, std::string_view channel_id,
+                                       const std::vector<std::string>& members, unix_time at) {
+    transact([&] {
+        {
+            auto s =
+                impl_->prepare("DELETE FROM channel_members WHERE team_id = ? AND channel_id = ?");
+            bind_all(*s, team_id, channel_id);
+            s->exec();
+        }
+        for (const auto& user : members) {
+            auto s = impl_->prepare("INSERT INTO channel_members (team_id, channel_id, user_id) "
+                                    "VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+            bind_all(*s, team_id, channel_id, user);
+            s->exec();
+        }
+        auto s = impl_->prepare("INSERT INTO channel_members_read (team_id, channel_id, read_at) "
+                                "VALUES (?, ?, ?) ON CONFLICT (team_id, channel_id) DO UPDATE "
+                                "SET read_at = excluded.read_at");
+        bind_all(*s, team_id, channel_id, at);
+        s->exec();
+    });
 }
 
 } // namespace tpmbot

@@ -32,15 +32,6 @@ struct inbox_row {
     unix_time received_at = 0;
 };
 
-/// A user's settings known to the bot.
-struct user_row {
-    std::string team_id;
-    std::string user_id;
-    std::string tz; ///< IANA zone, empty when unknown
-    unix_time updated_at = 0;
-    bool is_admin = false; ///< a workspace admin or owner, as Slack's users.info says
-};
-
 /// SQLite implementation of `store` and of the transport tables.
 class sqlite_store final : public store {
 public:
@@ -72,6 +63,48 @@ public:
     void add_admin(std::string_view team_id, std::string_view user_id, unix_time at) override;
     void remove_admin(std::string_view team_id, std::string_view user_id) override;
     std::vector<std::string> list_admins(std::string_view team_id) override;
+    std::optional<user_row> find_user(std::string_view team_id,
+                                      std::string_view user_id) override;
+    bool claim(std::string_view job, std::string_view period, unix_time at) override;
+    std::optional<std::string> setting(std::string_view team_id, std::string_view key) override;
+    void set_setting(std::string_view team_id, std::string_view key, std::string_view value,
+                     unix_time at) override;
+
+    // standups
+    void put_standup(const standup& s) override;
+    std::optional<standup> find_standup(std::string_view team_id,
+                                        std::string_view channel_id) override;
+    std::vector<standup> list_standups(std::string_view team_id) override;
+    void put_standup_person(const standup_person& p) override;
+    std::optional<standup_person> find_standup_person(std::string_view team_id,
+                                                      std::string_view user_id) override;
+    void put_run(const standup_run& r) override;
+    std::optional<standup_run> find_run(std::string_view team_id, std::string_view channel_id,
+                                        std::string_view period) override;
+    void put_entry(const standup_entry& e) override;
+    std::optional<standup_entry> find_entry(std::string_view team_id,
+                                            std::string_view channel_id,
+                                            std::string_view period,
+                                            std::string_view user_id) override;
+    std::vector<standup_entry> run_entries(std::string_view team_id, std::string_view channel_id,
+                                           std::string_view period) override;
+    std::vector<standup_entry> open_entries(std::string_view team_id,
+                                            std::string_view user_id) override;
+    std::optional<standup_entry> latest_entry(std::string_view team_id,
+                                              std::string_view user_id) override;
+    std::vector<standup_entry> reminders_due(unix_time until) override;
+    unix_time next_reminder(unix_time after) override;
+    void put_standup_message(const standup_message& m) override;
+    std::optional<standup_message> find_standup_message(std::string_view team_id,
+                                                        std::string_view user_id,
+                                                        std::string_view ts) override;
+    /// By user id.
+    std::optional<std::vector<std::string>> channel_members(std::string_view team_id,
+                                                            std::string_view channel_id) override;
+    /// Replaces the whole member set at once (in one transaction, or a savepoint of the
+    /// caller's); duplicates are stored once.
+    void set_channel_members(std::string_view team_id, std::string_view channel_id,
+                             const std::vector<std::string>& members, unix_time at) override;
 
     // outbox: every post is a row before it is sent
     /// Appends an effect to the outbox; returns its id. Call inside `transact`.
@@ -93,15 +126,11 @@ public:
     std::vector<inbox_row> inbox_unprocessed(int limit);
     void inbox_done(std::string_view event_id, unix_time at);
 
-    // job claims: one row per (job, period), so a firing happens once
-    /// False when (job, period) was already claimed. Call inside `transact`.
-    bool claim(std::string_view job, std::string_view period, unix_time at);
-
     // users
-    /// Records what Slack's users.info says of a person: zone and admin flag.
+    /// Records what Slack's users.info says of a person: zone, admin flag and whether the
+    /// account is deactivated.
     void set_user_info(std::string_view team_id, std::string_view user_id, std::string_view tz,
-                       bool is_admin, unix_time at);
-    std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id);
+                       bool is_admin, unix_time at, bool deleted = false);
 
 private:
     struct impl;

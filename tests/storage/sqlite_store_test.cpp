@@ -779,7 +779,8 @@ TEST_CASE("what users.info says of a person is stored with the admin flag", "[st
     REQUIRE(u);
     CHECK(u->tz.empty());
     CHECK_FALSE(u->is_admin);
-    CHECK(s.schema_version() == 2);
+    CHECK_FALSE(u->deleted);
+    CHECK(s.schema_version() == sqlite_store::latest_schema_version());
 }
 
 TEST_CASE("a second store on the same file sees committed data", "[storage]") {
@@ -806,4 +807,592 @@ TEST_CASE("a second store on the same file sees committed data", "[storage]") {
         CHECK(reader.list_admins("T1").empty());
     });
     CHECK(reader.list_admins("T1") == std::vector<std::string>{"U1"});
+}
+
+namespace {
+
+standup full_standup() {
+    standup s;
+    s.team_id = "T1";
+    s.channel_id = "C1";
+    s.minute = 8 * 60 + 30;
+    s.report_minute = 10 * 60 + 45;
+    s.days = 0x15;
+    s.tz = "Europe/Berlin";
+    s.members = {"U1", "U2", "U3"};
+    s.whole_channel = false;
+    s.paused = true;
+    s.created_by = "U9";
+    s.created_at = 1700000000;
+    s.updated_at = 1700000500;
+    return s;
+}
+
+void require_same(const standup& a, const standup& b) {
+    CHECK(a.team_id == b.team_id);
+    CHECK(a.channel_id == b.channel_id);
+    CHECK(a.minute == b.minute);
+    CHECK(a.report_minute == b.report_minute);
+    CHECK(a.days == b.days);
+    CHECK(a.tz == b.tz);
+    CHECK(a.members == b.members);
+    CHECK(a.whole_channel == b.whole_channel);
+    CHECK(a.paused == b.paused);
+    CHECK(a.created_by == b.created_by);
+    CHECK(a.created_at == b.created_at);
+    CHECK(a.updated_at == b.updated_at);
+}
+
+standup_entry make_entry(std::string channel, std::string period, std::string user,
+                         unix_time prompted) {
+    standup_entry e;
+    e.team_id = "T1";
+    e.channel_id = std::move(channel);
+    e.period = std::move(period);
+    e.user_id = std::move(user);
+    e.state = "prompted";
+    e.prompted_at = prompted;
+    return e;
+}
+
+standup_entry full_entry() {
+    auto e = make_entry("C1", "2024-03-01", "U1", 1709280000);
+    e.state = "answered";
+    e.note = "back \"soon\"\nreally";
+    e.answers = {"line 1\nline 2\r\nline 3",
+                 "say \"hi\" and 'bye'",
+                 "back\\slash \\n not a newline \\u0041",
+                 "🚀 emoji, ünïcödé, 日本語",
+                 "",
+                 "[\"looks\",\"like\",\"json\"]",
+                 std::string("\x1f\x1e\x01\x7f tab\t bell\a"),
+                 std::string("\xff\xfe not utf-8"),
+                 ",]\"["};
+    e.prompted_at = 1709280000;
+    e.reminder_due = 1709283600;
+    e.reminded_at = 1709283601;
+    e.answered_at = 1709284000;
+    e.late = true;
+    return e;
+}
+
+void require_same(const standup_entry& a, const standup_entry& b) {
+    CHECK(a.team_id == b.team_id);
+    CHECK(a.channel_id == b.channel_id);
+    CHECK(a.period == b.period);
+    CHECK(a.user_id == b.user_id);
+    CHECK(a.state == b.state);
+    CHECK(a.note == b.note);
+    CHECK(a.answers == b.answers);
+    CHECK(a.prompted_at == b.prompted_at);
+    CHECK(a.reminder_due == b.reminder_due);
+    CHECK(a.reminded_at == b.reminded_at);
+    CHECK(a.answered_at == b.answered_at);
+    CHECK(a.late == b.late);
+}
+
+std::vector<std::string> keys(const std::vector<standup_entry>& entries) {
+    std::vector<std::string> out;
+    for (const auto& e : entries) {
+        out.push_back(e.team_id + ":" + e.channel_id + ":" + e.period + ":" + e.user_id);
+    }
+    return out;
+}
+
+std::vector<std::string> channels(const std::vector<standup>& standups) {
+    std::vector<std::string> out;
+    for (const auto& s : standups) {
+        out.push_back(s.team_id + ":" + s.channel_id);
+    }
+    return out;
+}
+
+using strings = std::vector<std::string>;
+
+} // namespace
+
+TEST_CASE("the latest schema is version 3", "[storage]") {
+    CHECK(sqlite_store::latest_schema_version() == 3);
+    sqlite_store s(":memory:");
+    CHECK(s.schema_version() == 3);
+}
+
+TEST_CASE("a version 2 database is migrated to version 3 and keeps its data", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    {
+        sqlite_store s(path);
+        s.set_user_info("T1", "U1", "Asia/Tokyo", true, 10);
+        s.transact([&] {
+            auto n = s.next_number("T1", item_kind::risk);
+            s.insert_item(make_item("T1", item_kind::risk, n, 100));
+        });
+    }
+    {
+        // Take the file back to exactly what version 2 created.
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+        raw.exec("DROP TABLE standups; DROP TABLE standup_people; DROP TABLE standup_runs; "
+                 "DROP TABLE standup_entries; DROP TABLE standup_messages; "
+                 "DROP TABLE channel_members; DROP TABLE channel_members_read; "
+                 "ALTER TABLE users DROP COLUMN deleted; PRAGMA user_version = 2;");
+        REQUIRE(raw.execAndGet("PRAGMA user_version").getInt() == 2);
+        REQUIRE_FALSE(raw.tableExists("standups"));
+    }
+    {
+        sqlite_store s(path);
+        CHECK(s.schema_version() == 3);
+        auto u = s.find_user("T1", "U1");
+        REQUIRE(u);
+        CHECK(u->tz == "Asia/Tokyo");
+        CHECK(u->is_admin);
+        CHECK_FALSE(u->deleted);
+        CHECK(u->updated_at == 10);
+        auto it = s.find_item("T1", {item_kind::risk, 1});
+        REQUIRE(it);
+        CHECK(it->title == "thing 1");
+        s.put_standup(full_standup());
+        s.set_user_info("T1", "U1", "Asia/Tokyo", true, 20, true);
+        CHECK(s.find_user("T1", "U1")->deleted);
+    }
+    sqlite_store s(path);
+    CHECK(s.schema_version() == 3);
+    CHECK(s.find_standup("T1", "C1"));
+    CHECK(s.find_user("T1", "U1")->deleted);
+}
+
+TEST_CASE("a deactivated user is recorded and can come back", "[storage]") {
+    sqlite_store s(":memory:");
+    s.set_user_info("T1", "U1", "UTC", false, 10, true);
+    auto u = s.find_user("T1", "U1");
+    REQUIRE(u);
+    CHECK(u->deleted);
+    CHECK_FALSE(u->is_admin);
+    // The old five-argument call means "not deleted".
+    s.set_user_info("T1", "U1", "UTC", false, 20);
+    u = s.find_user("T1", "U1");
+    REQUIRE(u);
+    CHECK_FALSE(u->deleted);
+    CHECK(u->updated_at == 20);
+}
+
+TEST_CASE("settings are per team, replaced on set and survive reopening", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    {
+        sqlite_store s(path);
+        CHECK_FALSE(s.setting("", "k"));
+        s.set_setting("", "k", "process", 1);
+        s.set_setting("T1", "k", "team one", 2);
+        s.set_setting("T1", "empty", "", 3);
+        CHECK(s.setting("", "k") == std::optional<std::string>("process"));
+        CHECK(s.setting("T1", "k") == std::optional<std::string>("team one"));
+        CHECK_FALSE(s.setting("T2", "k"));
+        CHECK(s.setting("T1", "empty") == std::optional<std::string>(""));
+        s.transact([&] { s.set_setting("T1", "k", "line 1\n\"quoted\" \\ 🚀", 4); });
+    }
+    sqlite_store s(path);
+    CHECK(s.setting("T1", "k") == std::optional<std::string>("line 1\n\"quoted\" \\ 🚀"));
+    CHECK(s.setting("", "k") == std::optional<std::string>("process"));
+}
+
+TEST_CASE("standups round-trip every field and are replaced on put", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.find_standup("T1", "C1"));
+    auto st = full_standup();
+    s.put_standup(st);
+    auto got = s.find_standup("T1", "C1");
+    REQUIRE(got);
+    require_same(*got, st);
+    CHECK_FALSE(s.find_standup("T2", "C1"));
+    CHECK_FALSE(s.find_standup("T1", "C2"));
+
+    SECTION("defaults round-trip") {
+        standup d;
+        d.team_id = "T1";
+        d.channel_id = "C2";
+        s.put_standup(d);
+        auto back = s.find_standup("T1", "C2");
+        REQUIRE(back);
+        require_same(*back, d);
+        CHECK(back->members.empty());
+    }
+    SECTION("put replaces every field") {
+        st.minute = 7 * 60;
+        st.report_minute = 12 * 60;
+        st.days = 0x7f;
+        st.tz = "UTC";
+        st.members = {};
+        st.whole_channel = true;
+        st.paused = false;
+        st.created_by = "U8";
+        st.created_at = 5;
+        st.updated_at = 6;
+        s.put_standup(st);
+        auto back = s.find_standup("T1", "C1");
+        REQUIRE(back);
+        require_same(*back, st);
+        CHECK(s.list_standups("T1").size() == 1);
+    }
+    SECTION("a list of one empty id stays distinct from an empty list") {
+        st.members = {""};
+        s.put_standup(st);
+        CHECK(s.find_standup("T1", "C1")->members == strings{""});
+    }
+}
+
+TEST_CASE("standups are listed by team then channel", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK(s.list_standups("").empty());
+    for (auto [team, channel] : {std::pair{"T2", "C1"}, std::pair{"T1", "C9"},
+                                 std::pair{"T1", "C2"}, std::pair{"T2", "C0"}}) {
+        auto st = full_standup();
+        st.team_id = team;
+        st.channel_id = channel;
+        s.put_standup(st);
+    }
+    CHECK(channels(s.list_standups("")) == strings{"T1:C2", "T1:C9", "T2:C0", "T2:C1"});
+    CHECK(channels(s.list_standups("T1")) == strings{"T1:C2", "T1:C9"});
+    CHECK(channels(s.list_standups("T2")) == strings{"T2:C0", "T2:C1"});
+    CHECK(s.list_standups("T3").empty());
+}
+
+TEST_CASE("standup people round-trip and are replaced on put", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.find_standup_person("T1", "U1"));
+    s.put_standup_person({"T1", "U1", "America/Chicago", "2024-03-10", "2024-03-04", 50});
+    auto p = s.find_standup_person("T1", "U1");
+    REQUIRE(p);
+    CHECK(p->team_id == "T1");
+    CHECK(p->user_id == "U1");
+    CHECK(p->tz == "America/Chicago");
+    CHECK(p->ooo_until == "2024-03-10");
+    CHECK(p->skip_day == "2024-03-04");
+    CHECK(p->updated_at == 50);
+    CHECK_FALSE(s.find_standup_person("T2", "U1"));
+
+    s.put_standup_person({"T1", "U1", "", "", "", 60});
+    p = s.find_standup_person("T1", "U1");
+    REQUIRE(p);
+    CHECK(p->tz.empty());
+    CHECK(p->ooo_until.empty());
+    CHECK(p->skip_day.empty());
+    CHECK(p->updated_at == 60);
+}
+
+TEST_CASE("standup runs round-trip and are updated on put", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.find_run("T1", "C1", "2024-03-01"));
+    s.put_run({"T1", "C1", "2024-03-01", 1000, 0, "", ""});
+    auto r = s.find_run("T1", "C1", "2024-03-01");
+    REQUIRE(r);
+    CHECK(r->team_id == "T1");
+    CHECK(r->channel_id == "C1");
+    CHECK(r->period == "2024-03-01");
+    CHECK(r->report_due == 1000);
+    CHECK(r->reported_at == 0);
+    CHECK(r->digest_channel.empty());
+    CHECK(r->digest_ts.empty());
+    CHECK_FALSE(s.find_run("T1", "C1", "2024-03-02"));
+    CHECK_FALSE(s.find_run("T1", "C2", "2024-03-01"));
+    CHECK_FALSE(s.find_run("T2", "C1", "2024-03-01"));
+
+    s.put_run({"T1", "C1", "2024-03-01", 1001, 1002, "C7", "1709280000.000100"});
+    r = s.find_run("T1", "C1", "2024-03-01");
+    REQUIRE(r);
+    CHECK(r->report_due == 1001);
+    CHECK(r->reported_at == 1002);
+    CHECK(r->digest_channel == "C7");
+    CHECK(r->digest_ts == "1709280000.000100");
+}
+
+TEST_CASE("standup entries round-trip every field, answers of any text", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.find_entry("T1", "C1", "2024-03-01", "U1"));
+    auto e = full_entry();
+    s.put_entry(e);
+    auto got = s.find_entry("T1", "C1", "2024-03-01", "U1");
+    REQUIRE(got);
+    require_same(*got, e);
+    CHECK_FALSE(s.find_entry("T1", "C1", "2024-03-01", "U2"));
+    CHECK_FALSE(s.find_entry("T1", "C1", "2024-03-02", "U1"));
+    CHECK_FALSE(s.find_entry("T2", "C1", "2024-03-01", "U1"));
+
+    SECTION("every control character") {
+        std::string all;
+        for (int c = 1; c < 0x20; ++c) {
+            all += static_cast<char>(c);
+        }
+        e.answers = {all, all + "\"\\"};
+        s.put_entry(e);
+        CHECK(s.find_entry("T1", "C1", "2024-03-01", "U1")->answers == e.answers);
+    }
+    SECTION("empty answers, and one empty answer, stay distinct") {
+        e.answers = {};
+        s.put_entry(e);
+        CHECK(s.find_entry("T1", "C1", "2024-03-01", "U1")->answers.empty());
+        e.answers = {""};
+        s.put_entry(e);
+        CHECK(s.find_entry("T1", "C1", "2024-03-01", "U1")->answers == strings{""});
+        e.answers = {"", ""};
+        s.put_entry(e);
+        CHECK(s.find_entry("T1", "C1", "2024-03-01", "U1")->answers == strings{"", ""});
+    }
+    SECTION("put replaces every field") {
+        standup_entry u = make_entry("C1", "2024-03-01", "U1", 5);
+        u.state = "away";
+        u.note = "ooo";
+        s.put_entry(u);
+        auto back = s.find_entry("T1", "C1", "2024-03-01", "U1");
+        REQUIRE(back);
+        require_same(*back, u);
+        CHECK(s.run_entries("T1", "C1", "2024-03-01").size() == 1);
+    }
+}
+
+TEST_CASE("answers stored as JSON by hand are decoded, malformed ones are an error",
+          "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    {
+        sqlite_store s(path);
+        s.put_entry(make_entry("C1", "P1", "U1", 1));
+        s.put_entry(make_entry("C1", "P2", "U1", 2));
+        s.put_entry(make_entry("C1", "P3", "U1", 3));
+    }
+    {
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+        raw.exec(R"sql(UPDATE standup_entries SET answers =
+                       ' [ "caf\u00e9 \ud83d\ude80" , "a\/b\"c\\d\te\u0041" ] '
+                       WHERE period = 'P1')sql");
+        raw.exec("UPDATE standup_entries SET answers = '' WHERE period = 'P2'");
+        raw.exec("UPDATE standup_entries SET answers = '[\"unterminated' WHERE period = 'P3'");
+    }
+    sqlite_store s(path);
+    CHECK(s.find_entry("T1", "C1", "P1", "U1")->answers ==
+          strings{"caf\xc3\xa9 \xf0\x9f\x9a\x80", "a/b\"c\\d\teA"});
+    CHECK(s.find_entry("T1", "C1", "P2", "U1")->answers.empty());
+    REQUIRE_THROWS_AS(s.find_entry("T1", "C1", "P3", "U1"), std::runtime_error);
+    REQUIRE_THROWS_WITH(s.find_entry("T1", "C1", "P3", "U1"),
+                        Contains("standup_entries.answers") && Contains("malformed"));
+}
+
+TEST_CASE("a run's entries are listed by prompt time then user", "[storage]") {
+    sqlite_store s(":memory:");
+    s.put_entry(make_entry("C1", "P1", "U3", 20));
+    s.put_entry(make_entry("C1", "P1", "U2", 10));
+    s.put_entry(make_entry("C1", "P1", "U1", 20));
+    s.put_entry(make_entry("C1", "P2", "U1", 5));
+    s.put_entry(make_entry("C2", "P1", "U1", 5));
+    auto other = make_entry("C1", "P1", "U0", 1);
+    other.team_id = "T2";
+    s.put_entry(other);
+    CHECK(keys(s.run_entries("T1", "C1", "P1")) ==
+          strings{"T1:C1:P1:U2", "T1:C1:P1:U1", "T1:C1:P1:U3"});
+    CHECK(s.run_entries("T1", "C1", "P9").empty());
+}
+
+TEST_CASE("open entries are a person's prompted ones, oldest prompt first", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK(s.open_entries("T1", "U1").empty());
+    s.put_entry(make_entry("C3", "P1", "U1", 30));
+    s.put_entry(make_entry("C2", "P1", "U1", 10));
+    s.put_entry(make_entry("C1", "P1", "U1", 10));
+    auto answered = make_entry("C4", "P1", "U1", 5);
+    answered.state = "answered";
+    s.put_entry(answered);
+    auto away = make_entry("C5", "P1", "U1", 5);
+    away.state = "away";
+    s.put_entry(away);
+    s.put_entry(make_entry("C1", "P1", "U2", 1));
+    auto other_team = make_entry("C1", "P1", "U1", 1);
+    other_team.team_id = "T2";
+    s.put_entry(other_team);
+    CHECK(keys(s.open_entries("T1", "U1")) ==
+          strings{"T1:C1:P1:U1", "T1:C2:P1:U1", "T1:C3:P1:U1"});
+    CHECK(keys(s.open_entries("T2", "U1")) == strings{"T2:C1:P1:U1"});
+
+    // Answering closes it.
+    auto e = make_entry("C2", "P1", "U1", 10);
+    e.state = "answered";
+    s.put_entry(e);
+    CHECK(keys(s.open_entries("T1", "U1")) == strings{"T1:C1:P1:U1", "T1:C3:P1:U1"});
+}
+
+TEST_CASE("the latest entry is the last prompted, in any state", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.latest_entry("T1", "U1"));
+    s.put_entry(make_entry("C1", "P1", "U1", 10));
+    auto later = make_entry("C2", "P1", "U1", 20);
+    later.state = "answered";
+    s.put_entry(later);
+    s.put_entry(make_entry("C3", "P1", "U1", 15));
+    s.put_entry(make_entry("C1", "P1", "U2", 99));
+    auto latest = s.latest_entry("T1", "U1");
+    REQUIRE(latest);
+    CHECK(latest->channel_id == "C2");
+    CHECK(latest->state == "answered");
+    CHECK_FALSE(s.latest_entry("T2", "U1"));
+
+    SECTION("equal prompt times: the one created last") {
+        s.put_entry(make_entry("C0", "P1", "U1", 20));
+        CHECK(s.latest_entry("T1", "U1")->channel_id == "C0");
+        // Updating the older one does not make it newer.
+        later.note = "edited";
+        s.put_entry(later);
+        CHECK(s.latest_entry("T1", "U1")->channel_id == "C0");
+    }
+}
+
+TEST_CASE("reminders are due at or before a time, once, only while prompted", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK(s.reminders_due(1000000).empty());
+    CHECK(s.next_reminder(0) == 0);
+
+    auto with_reminder = [](std::string channel, std::string user, unix_time due) {
+        auto e = make_entry(std::move(channel), "P1", std::move(user), 1);
+        e.reminder_due = due;
+        return e;
+    };
+    s.put_entry(with_reminder("C1", "U1", 100));
+    s.put_entry(with_reminder("C1", "U2", 50));
+    s.put_entry(with_reminder("C1", "U3", 200));
+    s.put_entry(with_reminder("C1", "U4", 0)); // no reminder
+    auto sent = with_reminder("C1", "U5", 60);
+    sent.reminded_at = 61;
+    s.put_entry(sent);
+    auto answered = with_reminder("C1", "U6", 70);
+    answered.state = "answered";
+    s.put_entry(answered);
+    auto away = with_reminder("C1", "U7", 80);
+    away.state = "away";
+    s.put_entry(away);
+    auto other_team = with_reminder("C9", "U1", 150);
+    other_team.team_id = "T2";
+    s.put_entry(other_team);
+
+    CHECK(s.reminders_due(49).empty());
+    CHECK(keys(s.reminders_due(50)) == strings{"T1:C1:P1:U2"});
+    CHECK(keys(s.reminders_due(100)) == strings{"T1:C1:P1:U2", "T1:C1:P1:U1"});
+    CHECK(keys(s.reminders_due(199)) ==
+          strings{"T1:C1:P1:U2", "T1:C1:P1:U1", "T2:C9:P1:U1"});
+    CHECK(keys(s.reminders_due(200)) ==
+          strings{"T1:C1:P1:U2", "T1:C1:P1:U1", "T2:C9:P1:U1", "T1:C1:P1:U3"});
+
+    CHECK(s.next_reminder(0) == 50);
+    CHECK(s.next_reminder(49) == 50);
+    CHECK(s.next_reminder(50) == 100); // strictly after
+    CHECK(s.next_reminder(100) == 150);
+    CHECK(s.next_reminder(150) == 200);
+    CHECK(s.next_reminder(200) == 0);
+
+    // Sending the reminder takes it out of both.
+    auto e = with_reminder("C1", "U2", 50);
+    e.reminded_at = 55;
+    s.put_entry(e);
+    CHECK(keys(s.reminders_due(100)) == strings{"T1:C1:P1:U1"});
+    CHECK(s.next_reminder(0) == 100);
+}
+
+TEST_CASE("standup messages round-trip and are replaced on put", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.find_standup_message("T1", "U1", "1.1"));
+    s.put_standup_message({"T1", "U1", "1.1", "C1", "2024-03-01", 2, 3});
+    auto m = s.find_standup_message("T1", "U1", "1.1");
+    REQUIRE(m);
+    CHECK(m->team_id == "T1");
+    CHECK(m->user_id == "U1");
+    CHECK(m->ts == "1.1");
+    CHECK(m->channel_id == "C1");
+    CHECK(m->period == "2024-03-01");
+    CHECK(m->first_question == 2);
+    CHECK(m->count == 3);
+    CHECK_FALSE(s.find_standup_message("T1", "U2", "1.1"));
+    CHECK_FALSE(s.find_standup_message("T1", "U1", "1.2"));
+    CHECK_FALSE(s.find_standup_message("T2", "U1", "1.1"));
+
+    s.put_standup_message({"T1", "U1", "1.1", "C2", "2024-03-02", 0, 1});
+    m = s.find_standup_message("T1", "U1", "1.1");
+    REQUIRE(m);
+    CHECK(m->channel_id == "C2");
+    CHECK(m->period == "2024-03-02");
+    CHECK(m->first_question == 0);
+    CHECK(m->count == 1);
+}
+
+TEST_CASE("channel members: never read, read empty, and replaced as a whole", "[storage]") {
+    sqlite_store s(":memory:");
+    CHECK_FALSE(s.channel_members("T1", "C1"));
+
+    s.set_channel_members("T1", "C1", {}, 10);
+    auto m = s.channel_members("T1", "C1");
+    REQUIRE(m);
+    CHECK(m->empty());
+
+    s.set_channel_members("T1", "C1", {"U3", "U1", "U2", "U1"}, 20);
+    CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{"U1", "U2", "U3"}));
+    CHECK_FALSE(s.channel_members("T1", "C2"));
+    CHECK_FALSE(s.channel_members("T2", "C1"));
+
+    s.set_channel_members("T1", "C2", {"U9"}, 25);
+    s.set_channel_members("T1", "C1", {"U4", "U2"}, 30);
+    CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{"U2", "U4"}));
+    CHECK(s.channel_members("T1", "C2") == std::optional<strings>(strings{"U9"}));
+
+    s.set_channel_members("T1", "C1", {}, 40);
+    CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{}));
+
+    SECTION("inside a transaction that fails, nothing changes") {
+        s.set_channel_members("T1", "C1", {"U1"}, 50);
+        REQUIRE_THROWS(s.transact([&] {
+            s.set_channel_members("T1", "C1", {"U5", "U6"}, 60);
+            s.set_channel_members("T1", "C3", {"U5"}, 60);
+            CHECK(s.channel_members("T1", "C1") ==
+                  std::optional<strings>(strings{"U5", "U6"}));
+            throw std::runtime_error("boom");
+        }));
+        CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{"U1"}));
+        CHECK_FALSE(s.channel_members("T1", "C3"));
+    }
+}
+
+TEST_CASE("standup data survives closing and reopening the file", "[storage]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    auto st = full_standup();
+    auto e = full_entry();
+    {
+        sqlite_store s(path);
+        s.transact([&] {
+            s.put_standup(st);
+            s.put_standup_person({"T1", "U1", "Europe/Paris", "2024-03-09", "", 7});
+            s.put_run({"T1", "C1", "2024-03-01", 100, 200, "C1", "9.9"});
+            s.put_entry(e);
+            s.put_standup_message({"T1", "U1", "5.5", "C1", "2024-03-01", 1, 2});
+            s.set_channel_members("T1", "C1", {"U1", "U2"}, 8);
+            s.set_channel_members("T1", "C2", {}, 8);
+            s.set_setting("T1", "digest", "on", 9);
+        });
+    }
+    sqlite_store s(path);
+    auto got_standup = s.find_standup("T1", "C1");
+    REQUIRE(got_standup);
+    require_same(*got_standup, st);
+    auto p = s.find_standup_person("T1", "U1");
+    REQUIRE(p);
+    CHECK(p->tz == "Europe/Paris");
+    CHECK(p->ooo_until == "2024-03-09");
+    auto r = s.find_run("T1", "C1", "2024-03-01");
+    REQUIRE(r);
+    CHECK(r->reported_at == 200);
+    CHECK(r->digest_ts == "9.9");
+    auto got_entry = s.find_entry("T1", "C1", "2024-03-01", "U1");
+    REQUIRE(got_entry);
+    require_same(*got_entry, e);
+    auto m = s.find_standup_message("T1", "U1", "5.5");
+    REQUIRE(m);
+    CHECK(m->count == 2);
+    CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{"U1", "U2"}));
+    CHECK(s.channel_members("T1", "C2") == std::optional<strings>(strings{}));
+    CHECK_FALSE(s.channel_members("T1", "C3"));
+    CHECK(s.setting("T1", "digest") == std::optional<std::string>("on"));
 }

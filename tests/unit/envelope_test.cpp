@@ -269,7 +269,7 @@ TEST_CASE("a threaded DM reply keeps its thread", "[envelope]") {
     CHECK(c->text == "When Slack was released?");
 }
 
-TEST_CASE("bot messages and edits in a DM are ignored", "[envelope]") {
+TEST_CASE("bot messages in a DM are ignored; a person's edit is an edit command", "[envelope]") {
     const event bot = load_event("events_api_bot_message.json");
     CHECK(bot.subtype == "bot_message");
     CHECK(bot.bot_id == "BB12033");
@@ -283,7 +283,31 @@ TEST_CASE("bot messages and edits in a DM are ignored", "[envelope]") {
     CHECK(changed.user.empty());
     CHECK(changed.text.empty());
     CHECK(changed.ts == "1358878755.000001");
-    CHECK_FALSE(command_of_event(changed, "UBOT"));
+    // The edit of a DM (it may change standup answers) names the edited message's ts.
+    CHECK(changed.changed_user == "U111");
+    CHECK(changed.changed_ts == "1358878749.000002");
+    auto edit = command_of_event(changed, "UBOT");
+    REQUIRE(edit);
+    CHECK(edit->from == source::dm);
+    CHECK(edit->edited);
+    CHECK(edit->user_id == "U111");
+    CHECK(edit->channel_id == "D111");
+    CHECK(edit->message_ts == "1358878749.000002");
+    CHECK(edit->text == "blocker deploy is stuck");
+
+    // The bot's own edits, and edits of bot messages, are not commands.
+    CHECK_FALSE(command_of_event(changed, "U111"));
+    auto by_bot = changed;
+    by_bot.changed_bot_id = "B1";
+    CHECK_FALSE(command_of_event(by_bot, "UBOT"));
+    // An edit in a channel is not addressed to the bot.
+    auto in_channel = changed;
+    in_channel.channel_type = "channel";
+    CHECK_FALSE(command_of_event(in_channel, "UBOT"));
+    // message_deleted and other subtypes stay ignored.
+    auto deleted = changed;
+    deleted.subtype = "message_deleted";
+    CHECK_FALSE(command_of_event(deleted, "UBOT"));
 }
 
 TEST_CASE("a block_actions envelope becomes the button's command", "[envelope]") {

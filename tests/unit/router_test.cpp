@@ -25,14 +25,15 @@ std::string as_slack(std::string example) {
     std::string out;
     for (std::size_t i = 0; i < example.size(); ++i) {
         const char c = example[i];
-        const bool starts_name = c == '@' && (i == 0 || example[i - 1] == ' ' ||
-                                              example[i - 1] == ':' || example[i - 1] == ',');
+        const bool starts_name = (c == '@' || c == '#') &&
+                                 (i == 0 || example[i - 1] == ' ' || example[i - 1] == ':' ||
+                                  example[i - 1] == ',');
         if (!starts_name) {
             out += c;
             continue;
         }
         std::size_t j = i + 1;
-        std::string name, id = "U";
+        std::string name, id = c == '@' ? "U" : "C";
         while (j < example.size() &&
                (std::isalnum(static_cast<unsigned char>(example[j])) != 0 || example[j] == '-' ||
                 example[j] == '_' || example[j] == '.')) {
@@ -42,7 +43,7 @@ std::string as_slack(std::string example) {
             }
             ++j;
         }
-        out += "<@" + id + "|" + name + ">";
+        out += (c == '@' ? "<@" : "<#") + id + "|" + name + ">";
         i = j - 1;
     }
     return out;
@@ -61,6 +62,7 @@ void prepare_for_examples(harness& h) {
                  "?\" by:+14d dri:<@UPREP> options:\"flag\"|\"wait\"");
         }
         h.ok("decision D-3 decide flag", "UPREP");
+        h.ok("standup setup at:09:00 members:<@UME>,<@UPREP>", "UME", as_admin());
         for (int i = 1; i <= 3; ++i) {
             h.ok("risk \"prepared risk " + std::to_string(i) + "\" dri:<@UPREP>");
         }
@@ -87,7 +89,8 @@ TEST_CASE("the router registers every noun once, in order", "[router]") {
             CHECK_FALSE(e.summary.empty());
         }
     }
-    CHECK(names == strings{"blocker", "owner", "decision", "risk", "dep", "export", "config"});
+    CHECK(names == strings{"blocker", "owner", "decision", "risk", "dep", "export", "standup",
+                           "config"});
     noun_def dup;
     dup.name = "blocker";
     CHECK_THROWS_AS(r.add(dup), std::logic_error);
