@@ -1,5 +1,6 @@
 #include "console.hpp"
 
+#include "common.hpp"
 #include "dates.hpp"
 #include "schedule.hpp"
 #include "scheduler.hpp"
@@ -62,8 +63,7 @@ std::string trim(std::string_view s) {
 
 console::console(sqlite_store& db, dispatcher& d, const config& cfg, std::ostream& out)
     : db_(db), dispatch_(d), out_(out), team_(cfg.team), user_(user_id_for(cfg.user)),
-      channel_(channel_id_for(cfg.channel)), tz_(cfg.tz), admin_user_(user_),
-      timing_(cfg.timing) {
+      channel_(channel_id_for(cfg.channel)), tz_(cfg.tz), admin_user_(user_), timing_(cfg.timing) {
     names_[user_] = cfg.user;
     names_[channel_] = cfg.channel;
     names_[user_id_for(bot_name)] = std::string(bot_name);
@@ -100,14 +100,14 @@ std::string console::user_name(const std::string& id) const {
     if (auto it = names_.find(id); it != names_.end()) {
         return it->second;
     }
-    return id;
+    return id.size() > 1 && id[0] == 'U' ? lower(id.substr(1)) : id; // ids come from names
 }
 
 std::string console::channel_name(const std::string& id) const {
     if (auto it = names_.find(id); it != names_.end()) {
         return it->second;
     }
-    return id;
+    return id.size() > 1 && id[0] == 'C' ? lower(id.substr(1)) : id;
 }
 
 std::string console::encode(std::string_view s) {
@@ -175,7 +175,8 @@ void console::run(command cmd) {
 }
 
 void console::tick() {
-    run_due_jobs(db_, now(), timing_, [this](const std::string& l) { out_ << "(log) " << l << "\n"; });
+    run_due_jobs(db_, now(), timing_,
+                 [this](const std::string& l) { out_ << "(log) " << l << "\n"; });
     drain();
 }
 
@@ -307,8 +308,7 @@ void console::meta(const std::string& text) {
         advance(amount * per);
         out_ << fmt::format("(the clock is now {} {} in {})\n",
                             dates::pretty(dates::today(now(), tz_)),
-                            schedule::format_time_of_day(schedule::local_minute(now(), tz_)),
-                            tz_);
+                            schedule::format_time_of_day(schedule::local_minute(now(), tz_)), tz_);
     } else if (word == ":dm" && !arg.empty()) {
         direct_message(arg, false);
     } else if (word == ":edit" && !arg.empty()) {
@@ -373,8 +373,11 @@ void console::drain() {
             std::string where;
             switch (e.to) {
             case destination::ephemeral:
-                where = fmt::format("#{} · only @{} sees this", channel_name(channel),
-                                    user_name(e.user));
+                // In the bot's DM an answer is an ordinary message there (as in Slack).
+                where = !channel.empty() && channel[0] == 'D'
+                            ? "DM to @" + user_name(e.user)
+                            : fmt::format("#{} · only @{} sees this", channel_name(channel),
+                                          user_name(e.user));
                 break;
             case destination::channel:
                 where = "#" + channel_name(channel);

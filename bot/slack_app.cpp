@@ -5,7 +5,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <cctype>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +17,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
+#include <cctype>
 #include <csignal>
 #include <deque>
 #include <fmt/format.h>
@@ -161,6 +161,8 @@ struct slack_app::impl {
     net::steady_timer jobs_wake{ioc};
     net::steady_timer scheduler_wake{ioc};
     std::map<std::string, unix_time> members_read; ///< "team:channel" -> last conversations.members
+    std::map<std::string, unix_time>
+        lookups_tried; ///< "team:user" -> last users.info for a standup
     std::mt19937 rng{std::random_device{}()};
     int exit_code = 0;
     bool stopping = false;
@@ -314,14 +316,17 @@ struct slack_app::impl {
         // users.info takes a form body, not JSON (reference §6.1).
         auto r = co_await call(http, "users.info", s.bot_token, "application/x-www-form-urlencoded",
                                "user=" + user);
-        if (!r.ok()) {
+        // Slack answers user_not_found for an id that is not (or no longer) in the
+        // workspace: recorded as gone, so a standup stops nudging it.
+        bool gone = !r.network_error && r.reply.error == "user_not_found";
+        if (!r.ok() && !gone) {
             log(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
             co_return;
         }
         try {
             db.transact([&] {
                 db.set_user_info(team, user, r.reply.tz, r.reply.is_admin, now_unix(),
-                                 r.reply.deleted);
+                                 r.reply.deleted || gone);
             });
         } catch (const std::exception& e) {
             log(fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
@@ -899,6 +904,9 @@ struct slack_app::impl {
     /// (the bot is not in the channel, a missing scope) they stay unknown and nobody is taken
     /// for gone.
     net::awaitable<void> read_members(std::string team, std::string channel) {
+        // Its own client: the connection supervisor may be using conn_http right now, and one
+        // client carries one request at a time.
+        http_client http(ioc.get_executor(), tls, s.http_timeout);
         std::vector<std::string> members;
         std::string cursor;
         for (int page = 0; page < 50; ++page) {
@@ -906,7 +914,7 @@ struct slack_app::impl {
             if (!cursor.empty()) {
                 body += "&cursor=" + form_escape(cursor);
             }
-            auto r = co_await call(*conn_http, "conversations.members", s.bot_token,
+            auto r = co_await call(http, "conversations.members", s.bot_token,
                                    "application/x-www-form-urlencoded", body);
             if (!r.ok()) {
                 log(fmt::format("tpmbot: conversations.members for {} failed: {}", channel,
@@ -938,7 +946,10 @@ struct slack_app::impl {
             }
             for (const auto& u : standup_members(db, st)) {
                 auto known = db.find_user(st.team_id, u);
-                if (!known || now - known->updated_at > 24 * 3600) {
+                // A lookup that failed is tried again after an hour, not at every tick.
+                auto& tried = lookups_tried[st.team_id + ":" + u];
+                if ((!known || now - known->updated_at > 24 * 3600) && now - tried >= 3600) {
+                    tried = now;
                     co_await look_up(st.team_id, u);
                 }
                 if (stopping) {

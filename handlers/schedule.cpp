@@ -8,6 +8,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 #include <fmt/format.h>
+#include <sstream>
 
 namespace tpmbot::schedule {
 
@@ -186,6 +187,17 @@ std::vector<firing> firings(int minute, weekdays days, std::string_view tz, unix
     return out;
 }
 
+bool is_one_of(std::string_view day, weekdays days) {
+    date::sys_days d;
+    std::istringstream in{std::string(day)};
+    in >> date::parse("%F", d);
+    if (in.fail()) {
+        return false;
+    }
+    unsigned iso = date::weekday{d}.iso_encoding(); // 1 = Monday … 7 = Sunday
+    return (days & (1u << (iso - 1))) != 0;
+}
+
 int local_minute(unix_time t, std::string_view tz) {
     auto local = zone(tz)->to_local(date::sys_seconds{std::chrono::seconds{t}});
     auto since_midnight = local - date::floor<date::days>(local);
@@ -193,8 +205,7 @@ int local_minute(unix_time t, std::string_view tz) {
         std::chrono::duration_cast<std::chrono::minutes>(since_midnight).count());
 }
 
-std::optional<firing> next_firing(int minute, weekdays days, std::string_view tz,
-                                  unix_time after) {
+std::optional<firing> next_firing(int minute, weekdays days, std::string_view tz, unix_time after) {
     auto fs = firings(minute, days, tz, after, after + 8 * 86400);
     if (fs.empty()) {
         return std::nullopt;

@@ -38,6 +38,9 @@ std::string format_weekdays(weekdays days);
 /// zone or an invalid date.
 unix_time at_local(std::string_view day, int minute, std::string_view tz);
 
+/// Whether the date "YYYY-MM-DD" falls on one of `days` (false for a malformed date).
+bool is_one_of(std::string_view day, weekdays days);
+
 /// Minutes after local midnight of instant `t` in zone `tz` (user_error for an unknown zone).
 int local_minute(unix_time t, std::string_view tz);
 
@@ -53,8 +56,7 @@ std::vector<firing> firings(int minute, weekdays days, std::string_view tz, unix
                             unix_time until);
 
 /// The first firing after `after` (within eight days), nullopt when `days` is empty.
-std::optional<firing> next_firing(int minute, weekdays days, std::string_view tz,
-                                  unix_time after);
+std::optional<firing> next_firing(int minute, weekdays days, std::string_view tz, unix_time after);
 
 } // namespace tpmbot::schedule
 

@@ -19,6 +19,8 @@ constexpr std::array<std::string_view, 5> setup_keys = {"at", "days", "report", 
 constexpr std::size_t max_members = 200;
 /// A reminder needs time to be worth anything: none when the report is this close.
 constexpr unix_time min_reminder_gap = 30 * 60;
+/// The reminder comes at most this long after the prompt.
+constexpr unix_time max_reminder_delay = 3 * 3600;
 /// An unanswered prompt of a reported run takes late answers for this long.
 constexpr unix_time late_window = 24 * 3600;
 
@@ -33,6 +35,16 @@ std::string trim(std::string_view s) {
 
 std::string hhmm(unix_time t, std::string_view tz) {
     return schedule::format_time_of_day(schedule::local_minute(t, tz));
+}
+
+/// "at 11:00", or "Thu 2026-11-26 at 02:00" when the report is on another day than `ref`
+/// in the member's zone.
+std::string report_when(unix_time report_due, std::string_view tz, unix_time ref) {
+    auto day = dates::today(report_due, tz);
+    if (day == dates::today(ref, tz)) {
+        return "at " + hhmm(report_due, tz);
+    }
+    return fmt::format("{} at {}", dates::pretty(day), hhmm(report_due, tz));
 }
 
 std::string joined(const std::vector<std::string>& parts, std::string_view sep) {
@@ -71,8 +83,8 @@ standup require_standup(context& ctx, const std::string& channel) {
 
 void require_admin(const command& cmd, std::string_view what) {
     if (!cmd.is_admin) {
-        throw user_error(fmt::format("Only an admin can {}. `/tpm config admins` lists them.",
-                                     what));
+        throw user_error(
+            fmt::format("Only an admin can {}. `/tpm config admins` lists them.", what));
     }
 }
 
@@ -100,11 +112,24 @@ bool says_nothing(std::string_view answer) {
     while (!a.empty() && std::string_view(".!").find(a.back()) != std::string_view::npos) {
         a.pop_back();
     }
-    static const std::array<std::string_view, 18> nothing = {
-        "",           "none",         "no",         "nope",        "nothing",
-        "n/a",        "na",           "-",          "no blockers", "no blocker",
-        "nothing blocking", "nothing blocking me", "not blocked", "all good", "nah",
-        ":+1:",       ":thumbsup:",   "none so far"};
+    static const std::array<std::string_view, 18> nothing = {"",
+                                                             "none",
+                                                             "no",
+                                                             "nope",
+                                                             "nothing",
+                                                             "n/a",
+                                                             "na",
+                                                             "-",
+                                                             "no blockers",
+                                                             "no blocker",
+                                                             "nothing blocking",
+                                                             "nothing blocking me",
+                                                             "not blocked",
+                                                             "all good",
+                                                             "nah",
+                                                             ":+1:",
+                                                             ":thumbsup:",
+                                                             "none so far"};
     return std::find(nothing.begin(), nothing.end(), a) != nothing.end();
 }
 
@@ -113,8 +138,8 @@ bool names_item(store& db, const std::string& team, std::string_view answer) {
     try {
         for (const auto& t : args::tokenize(answer)) {
             auto word = t.text;
-            while (!word.empty() && std::string_view(".,;:!?)").find(word.back()) !=
-                                        std::string_view::npos) {
+            while (!word.empty() &&
+                   std::string_view(".,;:!?)").find(word.back()) != std::string_view::npos) {
                 word.pop_back();
             }
             if (auto id = parse_item_id(word); id && db.find_item(team, *id)) {
@@ -171,24 +196,41 @@ standup_run load_run(store& db, const standup& s, const schedule::firing& report
     return r;
 }
 
+/// What asking one member came to.
+enum class asked { prompted, not_asked, already, none };
+
 /// Asks one member for a run's answers (or records why they are not asked). `local_day` is
-/// the member's date of the prompt, `due` when it was due, `now` the time it is sent. Returns false when the member
-/// already has an entry for that run.
-bool prompt_member(store& db, const standup& s, const std::string& user,
-                   const std::string& local_day, unix_time due, unix_time now,
-                   const emit_fn& emit, const job_log_fn& log) {
+/// the member's date of the prompt, `due` when it was due, `now` the time it is sent.
+asked prompt_member(store& db, const standup& s, const std::string& user,
+                    const std::string& local_day, unix_time due, unix_time now, const emit_fn& emit,
+                    const job_log_fn& log) {
+    auto zone = member_zone(db, s, user);
     auto report = report_after(s, due);
     if (!report) {
-        return false;
+        return asked::none;
+    }
+    if (auto existing = db.find_entry(s.team_id, s.channel_id, report->period, user)) {
+        // When the member's zone and the standup's change clocks on different dates, two of
+        // the member's days can land before the same report; the later one takes the next.
+        if (dates::today(existing->prompted_at, zone) == local_day) {
+            return asked::already;
+        }
+        report = report_after(s, report->due);
+        if (!report || db.find_entry(s.team_id, s.channel_id, report->period, user)) {
+            return asked::already;
+        }
+    }
+    if (report->due <= now) {
+        log(fmt::format("standup prompt for {} in {} {} {} not sent: its report time has "
+                        "passed",
+                        user, s.team_id, s.channel_id, report->period));
+        return asked::none;
     }
     auto run = load_run(db, s, *report);
-    if (db.find_entry(s.team_id, s.channel_id, run.period, user)) {
-        return false;
-    }
     if (run.reported_at != 0) {
         log(fmt::format("standup prompt for {} in {} {} {} not sent: its report is already out",
                         user, s.team_id, s.channel_id, run.period));
-        return false;
+        return asked::none;
     }
     // An unanswered prompt of an earlier day no longer takes answers.
     for (auto old : db.open_entries(s.team_id, user)) {
@@ -197,7 +239,6 @@ bool prompt_member(store& db, const standup& s, const std::string& user,
             db.put_entry(old);
         }
     }
-    auto zone = member_zone(db, s, user);
     standup_entry e;
     e.team_id = s.team_id;
     e.channel_id = s.channel_id;
@@ -206,8 +247,8 @@ bool prompt_member(store& db, const standup& s, const std::string& user,
     e.prompted_at = now;
     auto person = person_of(db, s.team_id, user);
     auto known = db.find_user(s.team_id, user);
-    auto channel_members = s.whole_channel ? std::nullopt : db.channel_members(s.team_id,
-                                                                                s.channel_id);
+    auto channel_members =
+        s.whole_channel ? std::nullopt : db.channel_members(s.team_id, s.channel_id);
     if (known && known->deleted) {
         e.state = "left";
         e.note = "left the workspace";
@@ -222,14 +263,16 @@ bool prompt_member(store& db, const standup& s, const std::string& user,
         e.note = "skipped";
     } else {
         e.state = "prompted";
+        // Halfway to the report, but within the working day of the prompt (never, say, on
+        // a Saturday before a Monday report).
         if (report->due - now >= min_reminder_gap) {
-            e.reminder_due = now + (report->due - now) / 2;
+            e.reminder_due = now + std::min(max_reminder_delay, (report->due - now) / 2);
         }
-        std::string text = fmt::format(
-            ":wave: *Standup for <#{}>* · {} · the report goes out at {} your time.\n"
-            "Answer here: one message per question, or all {} at once, one per line.",
-            s.channel_id, dates::pretty(local_day), hhmm(report->due, zone),
-            standup_questions().size());
+        auto when = report_when(report->due, zone, now);
+        std::string text =
+            fmt::format(":wave: *Standup for <#{}>* · {} · the report goes out {} your time.\n"
+                        "Answer here: one message per question, or all {} at once, one per line.",
+                        s.channel_id, dates::pretty(local_day), when, standup_questions().size());
         std::vector<button> buttons;
         auto blockers = their_blockers(db, s.team_id, user);
         if (!blockers.empty()) {
@@ -237,8 +280,8 @@ bool prompt_member(store& db, const standup& s, const std::string& user,
             for (const auto& b : blockers) {
                 text += "\n" + list_line(b, now);
                 if (buttons.size() < 3) {
-                    buttons.push_back({"Resolve " + b.id_str(), "resolve",
-                                       "blocker " + b.id_str() + " resolve"});
+                    buttons.push_back(
+                        {"Resolve " + b.id_str(), "resolve", "blocker " + b.id_str() + " resolve"});
                 }
             }
             text += "\nName an id in your blockers answer if it still blocks you.";
@@ -247,7 +290,7 @@ bool prompt_member(store& db, const standup& s, const std::string& user,
         emit(s.team_id, dm_effect(user, std::move(text), std::move(buttons)));
     }
     db.put_entry(e);
-    return true;
+    return e.state == "prompted" ? asked::prompted : asked::not_asked;
 }
 
 std::string digest_text(store& db, const standup& s, const std::string& period,
@@ -270,7 +313,8 @@ std::string digest_text(store& db, const standup& s, const std::string& period,
             continue;
         }
         if (e.answers.size() > blocker_question && !says_nothing(e.answers[blocker_question])) {
-            blockers.push_back(fmt::format("• {}: {}", who(e.user_id), e.answers[blocker_question]));
+            blockers.push_back(
+                fmt::format("• {}: {}", who(e.user_id), e.answers[blocker_question]));
         }
         answers += fmt::format("\n*{}*", who(e.user_id));
         for (std::size_t i = 0; i < e.answers.size() && i < qs.size(); ++i) {
@@ -290,8 +334,7 @@ std::string digest_text(store& db, const standup& s, const std::string& period,
         out += "\n\n*Away:* " + joined(away, ", ");
     }
     if (!silent.empty()) {
-        out += "\n\n*No answer yet:* " + joined(silent, ", ") +
-               " (late answers go in this thread)";
+        out += "\n\n*No answer yet:* " + joined(silent, ", ") + " (late answers go in this thread)";
     }
     if (!gone.empty()) {
         out += "\n\n*Not asked:* " + joined(gone, ", ");
@@ -309,8 +352,8 @@ void write_digest(store& db, const standup& s, const schedule::firing& f, unix_t
     run.reported_at = now;
     db.put_run(run);
     if (entries.empty()) {
-        log(fmt::format("standup digest for {} {} {}: nobody was asked, nothing posted",
-                        s.team_id, s.channel_id, run.period));
+        log(fmt::format("standup digest for {} {} {}: nobody was asked, nothing posted", s.team_id,
+                        s.channel_id, run.period));
         return;
     }
     effect e;
@@ -331,23 +374,25 @@ void send_reminder(store& db, standup_entry e, unix_time now, const emit_fn& emi
         return;
     }
     auto zone = member_zone(db, *s, e.user_id);
+    if (!schedule::is_one_of(dates::today(now, zone), s->days)) {
+        return; // no nudges on days off
+    }
+    auto when = report_when(run->report_due, zone, now);
     emit(e.team_id,
          dm_effect(e.user_id, fmt::format(":alarm_clock: A reminder: the standup for <#{}> "
-                                          "reports at {} your time and I don't have your "
+                                          "reports {} your time and I don't have your "
                                           "answers yet.\n{}",
-                                          e.channel_id, hhmm(run->report_due, zone),
-                                          question_line(e.answers.size()))));
+                                          e.channel_id, when, question_line(e.answers.size()))));
 }
 
-/// Splits a reply into answers for questions `first`..: one per line when it has at least
-/// as many lines as questions remain (extra lines stay with the last), else one answer.
-std::vector<std::string> split_answers(std::string_view text, std::size_t remaining) {
+/// The non-blank lines of a reply, trimmed.
+std::vector<std::string> answer_lines(std::string_view text) {
     std::vector<std::string> lines;
     std::size_t start = 0;
     while (start <= text.size()) {
         auto nl = text.find('\n', start);
-        auto line = trim(text.substr(start, nl == std::string_view::npos ? text.size() - start
-                                                                         : nl - start));
+        auto line = trim(
+            text.substr(start, nl == std::string_view::npos ? text.size() - start : nl - start));
         if (!line.empty()) {
             lines.push_back(line);
         }
@@ -356,6 +401,13 @@ std::vector<std::string> split_answers(std::string_view text, std::size_t remain
         }
         start = nl + 1;
     }
+    return lines;
+}
+
+/// Splits a reply into answers for questions `first`..: one per line when it has at least
+/// as many lines as questions remain (extra lines stay with the last), else one answer.
+std::vector<std::string> split_answers(std::string_view text, std::size_t remaining) {
+    auto lines = answer_lines(text);
     if (remaining <= 1 || lines.size() < remaining) {
         return {trim(text)};
     }
@@ -376,13 +428,23 @@ bool takes_answers(store& db, const standup_entry& e, unix_time now) {
     return !run || run->reported_at == 0 || now - run->reported_at <= late_window;
 }
 
+/// The prompt a DM answers: one whose report is still to come first (oldest prompt first),
+/// else one whose report is out, for a late answer.
 std::optional<standup_entry> waiting_entry(store& db, const command& cmd) {
+    std::optional<standup_entry> late;
     for (auto& e : db.open_entries(cmd.team_id, cmd.user_id)) {
-        if (takes_answers(db, e, cmd.now)) {
+        if (!takes_answers(db, e, cmd.now)) {
+            continue;
+        }
+        auto run = db.find_run(e.team_id, e.channel_id, e.period);
+        if (!run || run->reported_at == 0) {
             return e;
         }
+        if (!late) {
+            late = e;
+        }
     }
-    return std::nullopt;
+    return late;
 }
 
 /// After the last answer: thanks, the late post when the report is out, the blocker offer.
@@ -411,9 +473,10 @@ void finish_entry(context& ctx, standup_entry& e) {
                                       e.channel_id));
     } else {
         ctx.dm(e.user_id,
-               fmt::format("Thanks, that's everything for <#{}>. It goes in the report at {} "
+               fmt::format("Thanks, that's everything for <#{}>. It goes in the report {} "
                            "your time; edit your messages until then to change an answer.",
-                           e.channel_id, run ? hhmm(run->report_due, zone) : "report time"));
+                           e.channel_id,
+                           run ? report_when(run->report_due, zone, cmd.now) : "at report time"));
     }
     if (e.answers.size() > blocker_question) {
         const auto& b = e.answers[blocker_question];
@@ -425,7 +488,7 @@ void finish_entry(context& ctx, standup_entry& e) {
                             "it gets an owner and shows in the weekly status?",
                             b, e.channel_id),
                 {{"Log as blocker", "log_blocker",
-                  fmt::format("standup log <#{}> {}", e.channel_id, b)}}));
+                  fmt::format("standup log <#{}> {}", e.channel_id, e.period)}}));
         }
     }
 }
@@ -460,8 +523,8 @@ void record_answers(context& ctx, standup_entry e, const std::string& text) {
     ctx.db.put_entry(e);
     // Another standup waiting: its first question follows.
     if (auto next = waiting_entry(ctx.db, ctx.cmd); next && next->answers.empty()) {
-        ctx.dm(e.user_id, fmt::format("Next, the standup for <#{}>:\n{}", next->channel_id,
-                                      question_line(0)));
+        ctx.dm(e.user_id,
+               fmt::format("Next, the standup for <#{}>:\n{}", next->channel_id, question_line(0)));
     }
 }
 
@@ -489,8 +552,8 @@ void setup(context& ctx, std::vector<args::token>& rest) {
     check_keys(rest, setup_keys, setup_example);
     auto at = take_key(rest, "at");
     if (!at) {
-        throw user_error(fmt::format("When should I ask? Add `at:<HH:MM>`, e.g. `{}`",
-                                     setup_example));
+        throw user_error(
+            fmt::format("When should I ask? Add `at:<HH:MM>`, e.g. `{}`", setup_example));
     }
     standup s;
     if (auto old = ctx.db.find_standup(cmd.team_id, channel)) {
@@ -511,12 +574,15 @@ void setup(context& ctx, std::vector<args::token>& rest) {
     if (auto r = take_key(rest, "report")) {
         s.report_minute = schedule::parse_time_of_day(r->value);
         if (s.report_minute <= s.minute) {
+            auto fix = s.minute >= 23 * 60 + 59
+                           ? std::string("an earlier `at:`, e.g. `at:09:30 report:11:00`")
+                           : fmt::format("`report:{}`", schedule::format_time_of_day(std::min(
+                                                            s.minute + 120, 23 * 60 + 59)));
             throw user_error(fmt::format(
                 "The report (`report:{}`) must come after the prompt (`at:{}`) on the same day, "
-                "so people have time to answer, e.g. `report:{}`.",
+                "so people have time to answer, e.g. {}.",
                 schedule::format_time_of_day(s.report_minute),
-                schedule::format_time_of_day(s.minute),
-                schedule::format_time_of_day(std::min(s.minute + 120, 23 * 60 + 59))));
+                schedule::format_time_of_day(s.minute), fix));
         }
     } else {
         s.report_minute = s.minute + 120;
@@ -574,7 +640,7 @@ void setup(context& ctx, std::vector<args::token>& rest) {
     auto summary = fmt::format(
         "I'll ask {} at {} in each person's own time zone ({}) and post the report here at {} "
         "{}.",
-        whole ? "everyone in this channel" : joined(names, ", "),
+        whole ? fmt::format("everyone in <#{}>", channel) : joined(names, ", "),
         schedule::format_time_of_day(s.minute), schedule::format_weekdays(s.days),
         schedule::format_time_of_day(s.report_minute), s.tz);
     ctx.channel_line(channel, fmt::format(":spiral_calendar_pad: {} set up a standup for <#{}>. "
@@ -600,22 +666,40 @@ void now_verb(context& ctx, std::vector<args::token>& rest) {
                                      "first.",
                                      channel));
     }
-    int asked = 0;
+    int prompted = 0;
     int already = 0;
-    auto emit = [&](const std::string&, const effect& e) { ctx.out.push_back(e); };
+    int away = 0;
+    auto emit = [&](const std::string&, const effect& e) {
+        ctx.out.push_back(e);
+    };
     for (const auto& u : members) {
         auto day = dates::today(cmd.now, member_zone(ctx.db, s, u));
-        if (prompt_member(ctx.db, s, u, day, cmd.now, cmd.now, emit, [](const std::string&) {})) {
-            ++asked;
-        } else {
+        switch (
+            prompt_member(ctx.db, s, u, day, cmd.now, cmd.now, emit, [](const std::string&) {})) {
+        case asked::prompted:
+            ++prompted;
+            break;
+        case asked::not_asked:
+            ++away;
+            break;
+        case asked::already:
+        case asked::none:
             ++already;
+            break;
         }
     }
     auto report = report_after(s, cmd.now);
+    std::string others;
+    if (already > 0) {
+        others += fmt::format(", {} already asked", already);
+    }
+    if (away > 0) {
+        others += fmt::format(", {} away or no longer here", away);
+    }
     ctx.reply(fmt::format("Asked {} of {} member{} of the standup in <#{}> now{}. The report "
                           "goes out {} at {} {}.",
-                          asked, members.size(), members.size() == 1 ? "" : "s", channel,
-                          already > 0 ? fmt::format(" ({} already asked)", already) : "",
+                          prompted, members.size(), members.size() == 1 ? "" : "s", channel,
+                          others.empty() ? "" : " (" + others.substr(2) + ")",
                           report ? dates::pretty(report->period) : "never",
                           schedule::format_time_of_day(s.report_minute), s.tz));
 }
@@ -636,7 +720,8 @@ int mark_open_away(context& ctx, const std::string& note) {
     int n = 0;
     for (auto e : ctx.db.open_entries(ctx.cmd.team_id, ctx.cmd.user_id)) {
         auto run = ctx.db.find_run(e.team_id, e.channel_id, e.period);
-        if (run && run->reported_at != 0) {
+        // Answers already given stay in the report.
+        if ((run && run->reported_at != 0) || !e.answers.empty()) {
             continue;
         }
         e.state = "away";
@@ -669,8 +754,8 @@ void skip_verb(context& ctx, std::vector<args::token>& rest) {
         if (s.paused) {
             continue;
         }
-        auto f = schedule::next_firing(s.minute, s.days, member_zone(ctx.db, s, cmd.user_id),
-                                       cmd.now);
+        auto f =
+            schedule::next_firing(s.minute, s.days, member_zone(ctx.db, s, cmd.user_id), cmd.now);
         if (f && (!next || f->due < next->due)) {
             next = f;
         }
@@ -766,20 +851,18 @@ void tz_verb(context& ctx, std::vector<args::token>& rest) {
     } else {
         dates::check_zone(zone);
         person.tz = zone;
-        ctx.reply(fmt::format("Your standup prompts now come at the standup's time in {}.",
-                              zone));
+        ctx.reply(fmt::format("Your standup prompts now come at the standup's time in {}.", zone));
     }
     person.updated_at = cmd.now;
     ctx.db.put_standup_person(person);
 }
 
 std::string describe(store& db, const standup& s, unix_time now) {
-    std::string out = fmt::format("*Standup in <#{}>*{}\nAsks at {} in each member's zone, {}; "
-                                  "reports here at {} {}.",
-                                  s.channel_id, s.paused ? " (paused)" : "",
-                                  schedule::format_time_of_day(s.minute),
-                                  schedule::format_weekdays(s.days),
-                                  schedule::format_time_of_day(s.report_minute), s.tz);
+    std::string out = fmt::format(
+        "*Standup in <#{}>*{}\nAsks at {} in each member's zone, {}; "
+        "reports here at {} {}.",
+        s.channel_id, s.paused ? " (paused)" : "", schedule::format_time_of_day(s.minute),
+        schedule::format_weekdays(s.days), schedule::format_time_of_day(s.report_minute), s.tz);
     auto members = standup_members(db, s);
     if (s.whole_channel) {
         out += fmt::format("\nMembers: everyone in the channel ({} known).", members.size());
@@ -852,7 +935,10 @@ void pause_verb(context& ctx, std::vector<args::token>& rest, bool pause) {
                     : "Resumed: prompts start again at the next standup time.");
 }
 
-/// `standup log <#channel> <text>`: the "Log as blocker" button of a standup answer.
+/// `standup log <#channel> <period>`: the "Log as blocker" button of a standup answer. It
+/// logs the presser's stored blocker answer of that run as the blocker's text, so an answer
+/// is never parsed as a command (an unbalanced quote or a `sev:` in it cannot break the
+/// button). `standup log <#channel> <text>` logs the text as `/tpm blocker <text>` would.
 void log_verb(context& ctx, std::vector<args::token>& rest) {
     if (rest.empty() || rest[0].kind != args::tok::channel) {
         throw user_error("`standup log` needs a channel and a blocker, e.g. `/tpm standup log "
@@ -864,7 +950,23 @@ void log_verb(context& ctx, std::vector<args::token>& rest) {
     rest.erase(rest.begin());
     context sub(ctx.db, in_channel);
     sub.routes = ctx.routes;
-    create_blocker(sub, rest, false);
+    std::optional<standup_entry> answered;
+    if (rest.size() == 1 && rest[0].kind == args::tok::word) {
+        answered = ctx.db.find_entry(in_channel.team_id, in_channel.channel_id, rest[0].text,
+                                     in_channel.user_id);
+    }
+    if (answered && answered->answers.size() > blocker_question) {
+        item it;
+        it.kind = item_kind::blocker;
+        it.status = "open";
+        it.severity = "med";
+        it.title = answered->answers[blocker_question];
+        std::replace(it.title.begin(), it.title.end(), '\n', ' ');
+        check_length("blocker text", it.title, max_title_chars);
+        create_item(sub, it);
+    } else {
+        create_blocker(sub, rest, false);
+    }
     for (auto& e : sub.out) {
         ctx.out.push_back(std::move(e));
     }
@@ -907,8 +1009,7 @@ void standup_noun(context& ctx, std::vector<args::token>& rest) {
 
 const std::vector<std::string>& standup_questions() {
     static const std::vector<std::string> qs = {"What did you do since last time?",
-                                                "What will you do next?",
-                                                "Anything blocking you?"};
+                                                "What will you do next?", "Anything blocking you?"};
     return qs;
 }
 
@@ -1042,7 +1143,9 @@ void standup_edit(context& ctx) {
     if (!e) {
         return;
     }
-    if ((run && run->reported_at != 0) || e->late) {
+    // Answers are out once the entry is complete and its report (or late post) went out;
+    // before that an edit still counts, late answers in progress included.
+    if (e->state == "answered" && ((run && run->reported_at != 0) || e->late)) {
         ctx.dm(cmd.user_id, fmt::format("The report for <#{}> was already posted, so that edit "
                                         "is not in it.",
                                         m->channel_id));
@@ -1051,25 +1154,35 @@ void standup_edit(context& ctx) {
     auto text = trim(mrkdwn::safe(cmd.text));
     auto first = static_cast<std::size_t>(m->first_question);
     auto count = static_cast<std::size_t>(std::max(1, m->count));
+    if (text.empty()) {
+        ctx.dm(cmd.user_id, "An empty answer would lose what you wrote, so I kept it. Edit "
+                            "the message with the new text instead.");
+        return;
+    }
     auto parts = split_answers(text, count);
+    std::size_t kept = 0;
     if (parts.size() != count) {
-        parts.resize(count);
-        if (count > 1) {
-            ctx.dm(cmd.user_id, fmt::format("That message answered {} questions, one per line; "
-                                            "the edit has fewer lines, so the rest are now "
-                                            "empty.",
-                                            count));
+        // Fewer lines than the message answered: each line answers its own question and the
+        // answers it no longer covers stay as they were (nothing is lost by an edit).
+        if (auto lines = answer_lines(text); lines.size() > 1) {
+            parts = std::move(lines);
         }
+        kept = count - parts.size();
     }
     for (const auto& p : parts) {
         check_length("answer", p, max_note_chars);
     }
-    for (std::size_t i = 0; i < count && first + i < e->answers.size(); ++i) {
+    for (std::size_t i = 0; i < parts.size() && first + i < e->answers.size(); ++i) {
         e->answers[first + i] = parts[i];
     }
+    if (kept > 0) {
+        ctx.dm(cmd.user_id, fmt::format("That message answered {} questions, one per line; the "
+                                        "edit has {}, so the last {} kept {} earlier text.",
+                                        count, parts.size(), kept, kept == 1 ? "its" : "their"));
+    }
     ctx.db.put_entry(*e);
-    ctx.dm(cmd.user_id, fmt::format(":pencil2: Updated your standup answer for <#{}>.",
-                                    m->channel_id));
+    ctx.dm(cmd.user_id,
+           fmt::format(":pencil2: Updated your standup answer for <#{}>.", m->channel_id));
 }
 
 void register_standup(router& r) {
@@ -1080,8 +1193,8 @@ void register_standup(router& r) {
     d.help = {
         {"/tpm standup setup [#channel] at:<HH:MM> [days:mon-fri] [report:<HH:MM>] "
          "[members:@a,@b | members:channel] [tz:<zone>]",
-         "Set up (or change) a channel's standup; admins only.", std::string(setup_example),
-         false, "setup"},
+         "Set up (or change) a channel's standup; admins only.", std::string(setup_example), false,
+         "setup"},
         {"/tpm standup show [#channel]", "The standup's times, members and questions.",
          "/tpm standup show", true, "show"},
         {"/tpm standup now [#channel]", "Ask every member now instead of at the usual time.",

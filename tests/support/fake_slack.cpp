@@ -311,6 +311,10 @@ struct fake_slack::impl {
     int opened = 0;
     int open_now = 0;
     int pings = 0;
+    /// users.info answers: user id -> (tz, deleted); others are Europe/Berlin, active.
+    std::map<std::string, std::pair<std::string, bool>> people;
+    /// conversations.members answers: channel id -> members; other channels: channel_not_found.
+    std::map<std::string, std::vector<std::string>> members;
 
     // io thread only.
     std::set<std::string> tickets;
@@ -526,8 +530,8 @@ struct fake_slack::impl {
                                    "/link/?ticket=" + ticket + "&app_id=" + app_id}});
         }
         static const std::set<std::string> bot_methods{
-            "chat.postMessage", "chat.postEphemeral", "chat.update",  "conversations.open",
-            "users.info",       "auth.test",          "views.publish"};
+            "chat.postMessage", "chat.postEphemeral", "chat.update",   "conversations.open",
+            "users.info",       "auth.test",          "views.publish", "conversations.members"};
         if (!bot_methods.contains(m))
             return error("unknown_method");
         if (call.authorization != "Bearer " + opts.bot_token)
@@ -563,12 +567,40 @@ struct fake_slack::impl {
             auto user = param("user");
             if (user.empty())
                 return error("user_not_found");
+            std::pair<std::string, bool> who{"Europe/Berlin", false};
+            {
+                std::lock_guard lock(mutex);
+                if (auto it = people.find(user); it != people.end())
+                    who = it->second;
+            }
             return ok({{"user",
                         {{"id", user},
-                         {"tz", "Europe/Berlin"},
+                         {"tz", who.first},
                          {"is_admin", false},
                          {"is_owner", false},
-                         {"deleted", false}}}});
+                         {"deleted", who.second}}}});
+        }
+        if (m == "conversations.members") {
+            // Form body; pages of `limit` (at most 2 here, so paging is exercised) with a
+            // cursor, as Slack pages (reference §6.2).
+            std::vector<std::string> all;
+            {
+                std::lock_guard lock(mutex);
+                auto it = members.find(param("channel"));
+                if (it == members.end())
+                    return error("channel_not_found");
+                all = it->second;
+            }
+            std::size_t from = 0;
+            if (auto c = param("cursor"); !c.empty())
+                from = std::stoul(c.substr(c.find('=') + 1));
+            std::size_t page = 2;
+            json::array list;
+            for (std::size_t i = from; i < all.size() && i < from + page; ++i)
+                list.emplace_back(all[i]);
+            std::string next =
+                from + page < all.size() ? "offset=" + std::to_string(from + page) : "";
+            return ok({{"members", list}, {"response_metadata", {{"next_cursor", next}}}});
         }
         if (m == "auth.test")
             return ok({{"user_id", opts.bot_user_id},
@@ -958,6 +990,38 @@ std::string fake_slack::dm_envelope(const std::string& envelope_id, const std::s
         ev["bot_id"] = bot_id;
     if (!subtype.empty())
         ev["subtype"] = subtype;
+    return json::serialize(e);
+}
+
+void fake_slack::set_person(const std::string& user, const std::string& tz, bool deleted) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->people[user] = {tz, deleted};
+}
+
+void fake_slack::set_members(const std::string& channel, std::vector<std::string> users) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->members[channel] = std::move(users);
+}
+
+std::string fake_slack::dm_edit_envelope(const std::string& envelope_id,
+                                         const std::string& event_id, const std::string& text,
+                                         const std::string& user, const std::string& channel,
+                                         const std::string& edited_ts,
+                                         const std::string& event_ts) {
+    auto e = json::parse(dm_envelope(envelope_id, event_id, "", user, channel, event_ts, "",
+                                     "message_changed"))
+                 .as_object();
+    auto& ev = e["payload"].as_object()["event"].as_object();
+    ev.erase("user");
+    ev.erase("text");
+    ev["hidden"] = true;
+    ev["message"] = json::object{{"type", "message"},
+                                 {"user", user},
+                                 {"text", text},
+                                 {"edited", {{"user", user}, {"ts", event_ts}}},
+                                 {"ts", edited_ts}};
+    ev["previous_message"] =
+        json::object{{"type", "message"}, {"user", user}, {"text", "(before)"}, {"ts", edited_ts}};
     return json::serialize(e);
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 /// A fake Slack on 127.0.0.1:0 that speaks the real protocol: the Web API over HTTP
-/// (apps.connections.open, chat.*, conversations.open, users.info, auth.test, views.publish,
-/// response_url POSTs) and Socket Mode over WebSocket (hello, envelopes, disconnect, pings).
-/// It runs on its own thread; tests script it and read what it recorded. Every wait is bounded.
-/// Frame shapes follow ../shared/reference/slack-protocol.md §2.2-§5 (Slack's SDK fixtures).
+/// (apps.connections.open, chat.*, conversations.open/members, users.info, auth.test,
+/// views.publish, response_url POSTs) and Socket Mode over WebSocket (hello, envelopes, disconnect,
+/// pings). It runs on its own thread; tests script it and read what it recorded. Every wait is
+/// bounded. Frame shapes follow ../shared/reference/slack-protocol.md §2.2-§5 (Slack's SDK
+/// fixtures).
 ///
 /// URLs: Web API `http://127.0.0.1:PORT/api/<method>` (POST; GET with a query works too);
 /// apps.connections.open answers `ws://127.0.0.1:PORT/link/?ticket=N&app_id=A111` (https/wss
@@ -98,6 +99,11 @@ public:
     /// Queues answers for the next calls of `method` (in order), then normal answers resume.
     void script(const std::string& method, scripted_reply reply);
 
+    /// What users.info says of `user` (others: Europe/Berlin, not deleted).
+    void set_person(const std::string& user, const std::string& tz, bool deleted = false);
+    /// What conversations.members answers for `channel` (others: channel_not_found).
+    void set_members(const std::string& channel, std::vector<std::string> users);
+
     // What happened
     std::vector<api_call> calls() const;
     std::vector<api_call> calls(const std::string& method) const;
@@ -130,6 +136,11 @@ public:
                                    const std::string& channel = "D111",
                                    const std::string& ts = "1605853844.000900",
                                    const std::string& bot_id = "", const std::string& subtype = "");
+    /// A person's edit of their DM `edited_ts` (message_changed, reference §4.5).
+    static std::string dm_edit_envelope(const std::string& envelope_id, const std::string& event_id,
+                                        const std::string& text, const std::string& user,
+                                        const std::string& channel, const std::string& edited_ts,
+                                        const std::string& event_ts = "1605853900.000100");
     static std::string action_envelope(const std::string& envelope_id, const std::string& value,
                                        const std::string& user = "U111",
                                        const std::string& channel = "C111",
