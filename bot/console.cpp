@@ -5,6 +5,7 @@
 #include "schedule.hpp"
 #include "scheduler.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <fmt/format.h>
@@ -169,7 +170,19 @@ command console::base_command(source from) const {
 }
 
 void console::run(command cmd) {
+    auto team = cmd.team_id;
+    auto channel = cmd.channel_id;
+    auto user = cmd.user_id;
     dispatch_.handle(std::move(cmd));
+    // The console has no member list: for a `members:channel` standup, the channel's members
+    // are the people who have typed there since it was set up.
+    if (auto s = db_.find_standup(team, channel); s && s->whole_channel) {
+        auto members = db_.channel_members(team, channel).value_or(std::vector<std::string>{});
+        if (std::find(members.begin(), members.end(), user) == members.end()) {
+            members.push_back(user);
+            db_.transact([&] { db_.set_channel_members(team, channel, members, now()); });
+        }
+    }
     drain();
     tick();
 }

@@ -117,3 +117,49 @@ TEST_CASE("only the console's own person is an admin", "[console]") {
     f.say(":as ana");
     CHECK_THAT(f.say("/tpm config admins @lee"), Catch::Contains("are now tpmbot admins"));
 }
+
+TEST_CASE("console DMs answer a standup, :edit changes the last one, :advance stops at each "
+          "due time",
+          "[console][standup]") {
+    console_fixture f; // Wed 2026-11-25 10:00 in Berlin
+    CHECK_THAT(f.say(":edit nothing yet"), Catch::Contains("not sent tpmbot a direct message"));
+    CHECK_THAT(f.say(":dm hello"), Catch::Contains("No standup is waiting"));
+    f.say("/standup setup at:09:00 report:11:00 members:@me,@ana");
+    // A day in one step: Thursday's prompts, reminders and report each run at their time.
+    auto day = f.say(":advance 25h");
+    auto prompt = day.find("[DM to @me]\n  :wave: *Standup for <#CGENERAL>* · Thu 2026-11-26");
+    auto reminder = day.find(":alarm_clock: A reminder");
+    auto digest = day.find("*Standup · <#CGENERAL> · Thu 2026-11-26*");
+    REQUIRE(prompt != std::string::npos);
+    REQUIRE(reminder != std::string::npos);
+    REQUIRE(digest != std::string::npos);
+    CHECK(prompt < reminder);
+    CHECK(reminder < digest);
+    CHECK_THAT(day, Catch::Contains("*No answer yet:* <@UANA>, <@UME>"));
+    CHECK_THAT(day, Catch::Contains("(the clock is now Thu 2026-11-26 11:00 in Europe/Berlin)"));
+    // A late answer goes in the digest's thread; an edit of it before it is complete counts.
+    CHECK_THAT(f.say(":dm shipped it"), Catch::Contains("*2/3*"));
+    CHECK_THAT(f.say(":edit shipped the search page"), Catch::Contains("Updated your standup"));
+    f.say(":dm the API");
+    auto late = f.say(":dm none");
+    CHECK_THAT(late, Catch::Contains("[#general · thread of standup:CGENERAL:2026-11-26]"));
+    CHECK_THAT(late, Catch::Contains("shipped the search page"));
+}
+
+TEST_CASE("in the console a members:channel standup asks who has typed in the channel",
+          "[console][standup]") {
+    console_fixture f;
+    f.say("/standup setup at:09:00 report:11:00 members:channel");
+    f.say(":as ana");
+    f.say("/tpm blocker list");
+    f.say(":as lee");
+    f.say(":in #design");
+    f.say("/tpm blocker list"); // another channel: not a member of #general's standup
+    auto members = f.db.channel_members("T0CONSOLE", "CGENERAL");
+    REQUIRE(members);
+    CHECK(*members == std::vector<std::string>{"UANA", "UME"});
+    auto day = f.say(":advance 1d");
+    CHECK_THAT(day, Catch::Contains("[DM to @ana]"));
+    CHECK_THAT(day, Catch::Contains("[DM to @me]"));
+    CHECK_THAT(day, !Catch::Contains("[DM to @lee]"));
+}
