@@ -221,6 +221,11 @@ unix_time parse_duration(const std::string& name, const std::string& text) {
                                        "e.g. 90m, 2h or 1d",
                                        name, text));
     }
+    if (n == 0) {
+        // A tick comes a moment after the due time: with no grace, nothing would run.
+        throw config_error(
+            fmt::format("{}={} leaves no time at all; give at least 1m", name, text));
+    }
     return n * per;
 }
 

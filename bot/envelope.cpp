@@ -600,6 +600,9 @@ std::optional<event> parse_event(std::string_view payload) {
                         if (mk == "ts") {
                             return read_string(m, e.changed_ts);
                         }
+                        if (mk == "edited") {
+                            e.changed_edited = true;
+                        }
                         return simdjson::SUCCESS;
                     });
                 }
@@ -619,8 +622,9 @@ std::optional<command> command_of_event(const event& e, std::string_view bot_use
     // §4.5: an edit arrives as subtype message_changed with the new message nested. Only a
     // person's edit of their own DM matters (it may change standup answers).
     if (e.type == "message" && e.subtype == "message_changed" && e.channel_type == "im") {
+        // Slack also sends message_changed when it unfurls a link: no `edited` then.
         if (e.changed_user.empty() || !e.changed_bot_id.empty() || e.changed_ts.empty() ||
-            e.changed_user == bot_user_id) {
+            e.changed_user == bot_user_id || !e.changed_edited) {
             return std::nullopt;
         }
         command c;
@@ -895,6 +899,9 @@ api_reply parse_api_reply(std::string_view body) {
             // users.info; auth.test's `user` is the bot's name, a string, and is skipped.
             bool is_admin = false;
             bool is_owner = false;
+            std::string name;
+            std::string real_name;
+            std::string display_name;
             if (auto e = read_object(v, [&](std::string_view k, od::value& f) {
                     if (k == "tz") {
                         return read_string(f, r.tz); // null for Slackbot (§6.2): stays empty
@@ -908,11 +915,30 @@ api_reply parse_api_reply(std::string_view body) {
                     if (k == "deleted") {
                         return read_bool(f, r.deleted);
                     }
+                    if (k == "is_bot") {
+                        return read_bool(f, r.is_bot);
+                    }
+                    if (k == "name") {
+                        return read_string(f, name);
+                    }
+                    if (k == "real_name") {
+                        return read_string(f, real_name);
+                    }
+                    if (k == "profile") {
+                        od::json_type t;
+                        if (auto er = type_of(f, t); er || t != od::json_type::object) {
+                            return er;
+                        }
+                        return read_member_string(f, "display_name", display_name);
+                    }
                     return simdjson::SUCCESS;
                 })) {
                 return e;
             }
             r.is_admin = is_admin || is_owner;
+            r.display_name = !display_name.empty() ? display_name
+                             : !real_name.empty()  ? real_name
+                                                   : name;
             return simdjson::SUCCESS;
         });
         if (err) {

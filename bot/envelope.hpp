@@ -7,8 +7,8 @@
 
 #include <optional>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 namespace tpmbot::slack {
 
@@ -68,6 +68,7 @@ struct event {
     std::string changed_bot_id;
     std::string changed_text;
     std::string changed_ts;
+    bool changed_edited = false; ///< the message has `edited` (a person's edit, not an unfurl)
 };
 
 /// Parses an events_api payload; nullopt when it is not an event_callback with an event_id
@@ -135,6 +136,9 @@ struct api_reply {
     std::string tz;      ///< users.info: user.tz (empty when null)
     bool is_admin = false; ///< users.info: user.is_admin || user.is_owner
     bool deleted = false;  ///< users.info: user.deleted
+    bool is_bot = false;   ///< users.info: user.is_bot (bots and app users)
+    /// users.info: the name people see: profile.display_name, else real_name, else name.
+    std::string display_name;
     std::vector<std::string> members; ///< conversations.members: `members`
     std::string next_cursor;          ///< response_metadata.next_cursor, empty on the last page
 };

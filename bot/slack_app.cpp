@@ -160,6 +160,7 @@ struct slack_app::impl {
     net::steady_timer sender_wake{ioc};
     net::steady_timer jobs_wake{ioc};
     net::steady_timer scheduler_wake{ioc};
+    bool scheduler_poked = false; ///< something changed while the scheduler was busy
     std::map<std::string, unix_time> members_read; ///< "team:channel" -> last conversations.members
     std::map<std::string, unix_time>
         lookups_tried; ///< "team:user" -> last users.info for a standup
@@ -308,29 +309,43 @@ struct slack_app::impl {
         }
     }
 
+    /// What a users.info lookup came to.
+    struct lookup {
+        bool stored = false;       ///< the answer is in the store
+        bool rate_limited = false; ///< Slack said to slow down
+    };
+
     /// Asks users.info about a person and stores the answer.
-    net::awaitable<void> look_up(std::string team, std::string user) {
+    net::awaitable<lookup> look_up(std::string team, std::string user) {
         // Its own short-lived client: lookups from two connections may overlap; one deadline
         // for the whole request keeps a waiting ack well inside Slack's 3 s.
         http_client http(ioc.get_executor(), tls, std::min(s.http_timeout, milliseconds(1500)));
         // users.info takes a form body, not JSON (reference §6.1).
         auto r = co_await call(http, "users.info", s.bot_token, "application/x-www-form-urlencoded",
-                               "user=" + user);
+                               "user=" + form_escape(user));
         // Slack answers user_not_found for an id that is not (or no longer) in the
         // workspace: recorded as gone, so a standup stops nudging it.
         bool gone = !r.network_error && r.reply.error == "user_not_found";
         if (!r.ok() && !gone) {
             log(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
-            co_return;
+            co_return lookup{false, r.rate_limited()};
         }
         try {
-            db.transact([&] {
-                db.set_user_info(team, user, r.reply.tz, r.reply.is_admin, now_unix(),
-                                 r.reply.deleted || gone);
-            });
+            user_row u;
+            u.team_id = team;
+            u.user_id = user;
+            u.tz = r.reply.tz;
+            u.is_admin = r.reply.is_admin;
+            u.updated_at = now_unix();
+            u.deleted = r.reply.deleted || gone;
+            u.name = r.reply.display_name;
+            u.is_bot = r.reply.is_bot;
+            db.transact([&] { db.set_user(u); });
         } catch (const std::exception& e) {
             log(fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
+            co_return lookup{};
         }
+        co_return lookup{true, false};
     }
 
     net::awaitable<void> worker() {
@@ -368,7 +383,7 @@ struct slack_app::impl {
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
-        wake(scheduler_wake); // a standup may have been set up or changed
+        poke(); // a standup may have been set up or changed
         wake(sender_wake);
     }
 
@@ -442,7 +457,7 @@ struct slack_app::impl {
                     handle_options opts;
                     opts.reply_in_ack = true;
                     reply = d.handle(*cmd, opts).reply;
-                    wake(scheduler_wake);
+                    poke();
                 } else {
                     log("tpmbot: a slash command without user, team or command was acked and "
                         "ignored");
@@ -474,7 +489,7 @@ struct slack_app::impl {
                 if (auto cmd = slack::command_of_action(f.payload)) {
                     co_await prepare(*cmd, false);
                     d.handle(std::move(*cmd));
-                    wake(scheduler_wake);
+                    poke();
                 }
             } catch (const std::exception& e) {
                 log(fmt::format("tpmbot: a button press failed: {}", e.what()));
@@ -921,7 +936,11 @@ struct slack_app::impl {
                                 r.what()));
                 co_return;
             }
-            members.insert(members.end(), r.reply.members.begin(), r.reply.members.end());
+            for (auto& m : r.reply.members) {
+                if (m != bot_user_id) {
+                    members.push_back(std::move(m));
+                }
+            }
             cursor = r.reply.next_cursor;
             if (cursor.empty()) {
                 break;
@@ -931,7 +950,8 @@ struct slack_app::impl {
     }
 
     /// Keeps what the scheduler needs fresh: each standup channel's members (hourly) and each
-    /// member's zone from users.info (daily), so prompts go out in the right zone.
+    /// member's zone, name and bot flag from users.info (daily), so prompts go out in the
+    /// right zone. A rate limit ends the round; the rest waits for the next one.
     net::awaitable<void> refresh_standup_people() {
         auto now = now_unix();
         for (const auto& st : db.list_standups("")) {
@@ -942,15 +962,29 @@ struct slack_app::impl {
             auto read = members_read.find(key);
             if (read == members_read.end() || now - read->second >= s.members_refresh.count()) {
                 members_read[key] = now;
-                co_await read_members(st.team_id, st.channel_id);
+                try {
+                    co_await read_members(st.team_id, st.channel_id);
+                } catch (const std::exception& e) {
+                    log(fmt::format("tpmbot: could not store the members of {}: {}", st.channel_id,
+                                    e.what()));
+                }
             }
-            for (const auto& u : standup_members(db, st)) {
+            std::vector<std::string> people = st.members;
+            if (st.whole_channel) {
+                people = db.channel_members(st.team_id, st.channel_id)
+                             .value_or(std::vector<std::string>{});
+            }
+            for (const auto& u : people) {
                 auto known = db.find_user(st.team_id, u);
                 // A lookup that failed is tried again after an hour, not at every tick.
                 auto& tried = lookups_tried[st.team_id + ":" + u];
                 if ((!known || now - known->updated_at > 24 * 3600) && now - tried >= 3600) {
                     tried = now;
-                    co_await look_up(st.team_id, u);
+                    auto result = co_await look_up(st.team_id, u);
+                    if (result.rate_limited) {
+                        tried = 0; // not this person's fault: asked again next round
+                        co_return;
+                    }
                 }
                 if (stopping) {
                     co_return;
@@ -962,15 +996,31 @@ struct slack_app::impl {
     /// Runs standup prompts, reminders and reports at their times, from the clock and the
     /// stored configuration; each firing is claimed with its posts, so a restart never
     /// repeats one and catches up what it missed within the grace windows.
+    /// Makes the scheduler look again now, even if it is busy at this moment.
+    void poke() {
+        scheduler_poked = true;
+        wake(scheduler_wake);
+    }
+
     net::awaitable<void> scheduler() {
+        auto last_run = clock_type::now() - std::chrono::seconds(1);
         while (!stopping) {
+            // At most one round a second, however many commands poke it.
+            if (auto since = clock_type::now() - last_run; since < std::chrono::seconds(1)) {
+                co_await sleep(
+                    std::chrono::duration_cast<milliseconds>(std::chrono::seconds(1) - since));
+            }
+            last_run = clock_type::now();
+            scheduler_poked = false;
             auto delay = std::chrono::seconds(60);
             try {
-                co_await refresh_standup_people();
                 auto now = now_unix();
                 if (run_due_jobs(db, now, s.timing, log) > 0) {
                     wake(sender_wake);
                 }
+                // After the due work, so lookups never delay a prompt or a report.
+                co_await refresh_standup_people();
+                now = now_unix();
                 auto next = next_due(db, now);
                 if (next != 0 && next - now < 60) {
                     delay = std::chrono::seconds(std::max<unix_time>(next - now, 1));
@@ -978,6 +1028,9 @@ struct slack_app::impl {
             } catch (const std::exception& e) {
                 log(fmt::format("tpmbot: scheduled work failed, retrying in a minute: {}",
                                 e.what()));
+            }
+            if (scheduler_poked) {
+                continue; // poked while busy: look again at once
             }
             auto until = clock_type::now() + delay;
             co_await wait(scheduler_wake, until);
@@ -1039,7 +1092,7 @@ void slack_app::stop() {
 }
 
 void slack_app::poke_scheduler() {
-    net::post(impl_->ioc, [d = impl_.get()] { impl::wake(d->scheduler_wake); });
+    net::post(impl_->ioc, [d = impl_.get()] { d->poke(); });
 }
 
 } // namespace tpmbot

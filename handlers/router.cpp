@@ -95,9 +95,14 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
             return ctx.out;
         }
         // While a standup prompt waits for answers, a DM is an answer, unless it is a
-        // `standup` command (`standup skip`, `standup ooo 2d`).
+        // `standup` command (`standup skip`, `standup ooo 2d`) or `help`. When only a late
+        // answer could be given, a DM starting with a command word is that command.
         auto first = lower(cmd.text.substr(0, cmd.text.find_first_of(" \n\t")));
-        if (first != "standup" && standup_waiting(db, cmd)) {
+        auto wait = standup_waiting(db, cmd);
+        bool command_word = first == "standup" || first == "help" ||
+                            (wait == answer_wait::late &&
+                             (find(canonical_noun(first)) != nullptr || parse_item_id(first)));
+        if (wait != answer_wait::none && !command_word) {
             standup_dm(ctx);
             return ctx.out;
         }

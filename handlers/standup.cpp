@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <fmt/format.h>
+#include <limits>
 
 namespace tpmbot {
 
@@ -19,6 +20,8 @@ constexpr std::array<std::string_view, 5> setup_keys = {"at", "days", "report", 
 constexpr std::size_t max_members = 200;
 /// A reminder needs time to be worth anything: none when the report is this close.
 constexpr unix_time min_reminder_gap = 30 * 60;
+/// The note of an entry asked with `standup now`: the scheduled prompt of that run is covered.
+constexpr std::string_view asked_early = "asked early";
 /// The reminder comes at most this long after the prompt.
 constexpr unix_time max_reminder_delay = 3 * 3600;
 /// An unanswered prompt of a reported run takes late answers for this long.
@@ -35,6 +38,17 @@ std::string trim(std::string_view s) {
 
 std::string hhmm(unix_time t, std::string_view tz) {
     return schedule::format_time_of_day(schedule::local_minute(t, tz));
+}
+
+/// `tz` when the zone database knows it, else `fallback` (Slack may name a zone newer than
+/// this machine's tzdata; one unknown zone must not stop everyone's standups).
+std::string usable_zone(const std::string& tz, const std::string& fallback) {
+    try {
+        dates::check_zone(tz);
+        return tz;
+    } catch (const user_error&) {
+        return fallback;
+    }
 }
 
 /// "at 11:00", or "Thu 2026-11-26 at 02:00" when the report is on another day than `ref`
@@ -203,7 +217,7 @@ enum class asked { prompted, not_asked, already, none };
 /// the member's date of the prompt, `due` when it was due, `now` the time it is sent.
 asked prompt_member(store& db, const standup& s, const std::string& user,
                     const std::string& local_day, unix_time due, unix_time now, const emit_fn& emit,
-                    const job_log_fn& log) {
+                    const job_log_fn& log, bool early = false) {
     auto zone = member_zone(db, s, user);
     auto report = report_after(s, due);
     if (!report) {
@@ -212,7 +226,8 @@ asked prompt_member(store& db, const standup& s, const std::string& user,
     if (auto existing = db.find_entry(s.team_id, s.channel_id, report->period, user)) {
         // When the member's zone and the standup's change clocks on different dates, two of
         // the member's days can land before the same report; the later one takes the next.
-        if (dates::today(existing->prompted_at, zone) == local_day) {
+        if (dates::today(existing->prompted_at, zone) == local_day ||
+            existing->note == asked_early) {
             return asked::already;
         }
         report = report_after(s, report->due);
@@ -232,9 +247,10 @@ asked prompt_member(store& db, const standup& s, const std::string& user,
                         user, s.team_id, s.channel_id, run.period));
         return asked::none;
     }
-    // An unanswered prompt of an earlier day no longer takes answers.
+    // An unanswered prompt of an earlier day no longer takes answers (one answered in part
+    // stays, so its answers still reach its report).
     for (auto old : db.open_entries(s.team_id, user)) {
-        if (old.channel_id == s.channel_id) {
+        if (old.channel_id == s.channel_id && old.answers.empty()) {
             old.state = "missed";
             db.put_entry(old);
         }
@@ -263,6 +279,9 @@ asked prompt_member(store& db, const standup& s, const std::string& user,
         e.note = "skipped";
     } else {
         e.state = "prompted";
+        if (early) {
+            e.note = std::string(asked_early);
+        }
         // Halfway to the report, but within the working day of the prompt (never, say, on
         // a Saturday before a Monday report).
         if (report->due - now >= min_reminder_gap) {
@@ -293,6 +312,15 @@ asked prompt_member(store& db, const standup& s, const std::string& user,
     return e.state == "prompted" ? asked::prompted : asked::not_asked;
 }
 
+/// How a digest names a person: by name when Slack told it (a channel post naming everyone
+/// who is away or silent must not notify them every day), else as a mention.
+std::string person(store& db, const std::string& team, const std::string& user) {
+    if (auto u = db.find_user(team, user); u && !u->name.empty()) {
+        return "@" + mrkdwn::escape(u->name);
+    }
+    return who(user);
+}
+
 std::string digest_text(store& db, const standup& s, const std::string& period,
                         const std::vector<standup_entry>& entries) {
     const auto& qs = standup_questions();
@@ -301,22 +329,22 @@ std::string digest_text(store& db, const standup& s, const std::string& period,
     std::string answers;
     for (const auto& e : entries) {
         if (e.state == "away") {
-            away.push_back(fmt::format("{} ({})", who(e.user_id), e.note));
+            away.push_back(fmt::format("{} ({})", person(db, e.team_id, e.user_id), e.note));
             continue;
         }
         if (e.state == "left") {
-            gone.push_back(fmt::format("{} ({})", who(e.user_id), e.note));
+            gone.push_back(fmt::format("{} ({})", person(db, e.team_id, e.user_id), e.note));
             continue;
         }
         if (e.answers.empty()) {
-            silent.push_back(who(e.user_id));
+            silent.push_back(person(db, e.team_id, e.user_id));
             continue;
         }
         if (e.answers.size() > blocker_question && !says_nothing(e.answers[blocker_question])) {
-            blockers.push_back(
-                fmt::format("• {}: {}", who(e.user_id), e.answers[blocker_question]));
+            blockers.push_back(fmt::format("• {}: {}", person(db, e.team_id, e.user_id),
+                                           e.answers[blocker_question]));
         }
-        answers += fmt::format("\n*{}*", who(e.user_id));
+        answers += fmt::format("\n*{}*", person(db, e.team_id, e.user_id));
         for (std::size_t i = 0; i < e.answers.size() && i < qs.size(); ++i) {
             answers += fmt::format("\n_{}_ {}", qs[i], e.answers[i]);
         }
@@ -324,7 +352,6 @@ std::string digest_text(store& db, const standup& s, const std::string& period,
             answers += "\n_(did not finish)_";
         }
     }
-    (void)db;
     out += "\n\n*Blockers*";
     out += blockers.empty() ? "\nNone reported." : "\n" + joined(blockers, "\n");
     if (!answers.empty()) {
@@ -404,18 +431,14 @@ std::vector<std::string> answer_lines(std::string_view text) {
     return lines;
 }
 
-/// Splits a reply into answers for questions `first`..: one per line when it has at least
-/// as many lines as questions remain (extra lines stay with the last), else one answer.
+/// Splits a reply into `remaining` answers when it has exactly one (non-empty) line for each;
+/// otherwise it is one answer (a bullet list answers one question).
 std::vector<std::string> split_answers(std::string_view text, std::size_t remaining) {
     auto lines = answer_lines(text);
-    if (remaining <= 1 || lines.size() < remaining) {
+    if (remaining <= 1 || lines.size() != remaining) {
         return {trim(text)};
     }
-    std::vector<std::string> out(lines.begin(), lines.begin() + static_cast<long>(remaining));
-    for (std::size_t i = remaining; i < lines.size(); ++i) {
-        out.back() += "\n" + lines[i];
-    }
-    return out;
+    return lines;
 }
 
 /// Whether the entry still takes answers at `now`: asked, not finished, and its report is
@@ -428,23 +451,39 @@ bool takes_answers(store& db, const standup_entry& e, unix_time now) {
     return !run || run->reported_at == 0 || now - run->reported_at <= late_window;
 }
 
-/// The prompt a DM answers: one whose report is still to come first (oldest prompt first),
-/// else one whose report is out, for a late answer.
-std::optional<standup_entry> waiting_entry(store& db, const command& cmd) {
+/// The prompt a DM answers: among those whose report is still to come, the one being
+/// answered (some answers given), else the latest asked; failing that, one whose report is
+/// out, for a late answer.
+std::optional<standup_entry> waiting_entry(store& db, const command& cmd, bool* late_only) {
+    std::optional<standup_entry> fresh;
     std::optional<standup_entry> late;
-    for (auto& e : db.open_entries(cmd.team_id, cmd.user_id)) {
+    for (auto& e : db.open_entries(cmd.team_id, cmd.user_id)) { // oldest prompt first
         if (!takes_answers(db, e, cmd.now)) {
             continue;
         }
         auto run = db.find_run(e.team_id, e.channel_id, e.period);
-        if (!run || run->reported_at == 0) {
-            return e;
-        }
-        if (!late) {
-            late = e;
+        if (run && run->reported_at != 0) {
+            if (!late) {
+                late = e;
+            }
+        } else if (!fresh || fresh->answers.empty()) {
+            fresh = e;
         }
     }
-    return late;
+    if (late_only != nullptr) {
+        // A late answer already begun goes on; one not begun yields to commands.
+        *late_only = !fresh && late && late->answers.empty();
+    }
+    return fresh ? fresh : late;
+}
+
+/// How many prompts wait for the caller's answers.
+std::size_t open_count(store& db, const command& cmd) {
+    std::size_t n = 0;
+    for (const auto& e : db.open_entries(cmd.team_id, cmd.user_id)) {
+        n += takes_answers(db, e, cmd.now) ? 1 : 0;
+    }
+    return n;
 }
 
 /// After the last answer: thanks, the late post when the report is out, the blocker offer.
@@ -496,7 +535,8 @@ void finish_entry(context& ctx, standup_entry& e) {
 void record_answers(context& ctx, standup_entry e, const std::string& text) {
     const auto& qs = standup_questions();
     auto first = e.answers.size();
-    auto parts = split_answers(text, qs.size() - first);
+    // Only a reply to the first question may answer them all, one line each.
+    auto parts = first == 0 ? split_answers(text, qs.size()) : std::vector<std::string>{text};
     for (const auto& p : parts) {
         check_length("answer", p, max_note_chars);
     }
@@ -515,14 +555,18 @@ void record_answers(context& ctx, standup_entry e, const std::string& text) {
         ctx.db.put_standup_message(m);
     }
     if (e.answers.size() < qs.size()) {
-        ctx.dm(e.user_id, question_line(e.answers.size()));
         ctx.db.put_entry(e);
+        auto next = question_line(e.answers.size());
+        if (open_count(ctx.db, ctx.cmd) > 1) {
+            next = fmt::format("<#{}> · {}", e.channel_id, next); // which standup this is
+        }
+        ctx.dm(e.user_id, next);
         return;
     }
     finish_entry(ctx, e);
     ctx.db.put_entry(e);
     // Another standup waiting: its first question follows.
-    if (auto next = waiting_entry(ctx.db, ctx.cmd); next && next->answers.empty()) {
+    if (auto next = waiting_entry(ctx.db, ctx.cmd, nullptr); next && next->answers.empty()) {
         ctx.dm(e.user_id,
                fmt::format("Next, the standup for <#{}>:\n{}", next->channel_id, question_line(0)));
     }
@@ -549,24 +593,34 @@ void setup(context& ctx, std::vector<args::token>& rest) {
     const auto& cmd = ctx.cmd;
     require_admin(cmd, "set up a standup");
     auto channel = target_channel(ctx, rest);
+    if (channel.empty() || (channel[0] != 'C' && channel[0] != 'G')) {
+        throw user_error(fmt::format("A standup belongs to a channel. Type this in the channel, "
+                                     "or name it, e.g. `{}`",
+                                     setup_example));
+    }
     check_keys(rest, setup_keys, setup_example);
+    // Changing a standup keeps whatever is not given again.
+    auto old = ctx.db.find_standup(cmd.team_id, channel);
     auto at = take_key(rest, "at");
-    if (!at) {
+    if (!at && !old) {
         throw user_error(
             fmt::format("When should I ask? Add `at:<HH:MM>`, e.g. `{}`", setup_example));
     }
     standup s;
-    if (auto old = ctx.db.find_standup(cmd.team_id, channel)) {
+    if (old) {
         s = *old;
+    } else {
+        s.days = schedule::monday_to_friday;
+        s.tz = usable_zone(caller_zone(ctx.db, cmd), "UTC");
     }
     s.team_id = cmd.team_id;
     s.channel_id = channel;
-    s.minute = schedule::parse_time_of_day(at->value);
-    s.days = schedule::monday_to_friday;
+    if (at) {
+        s.minute = schedule::parse_time_of_day(at->value);
+    }
     if (auto d = take_key(rest, "days")) {
         s.days = schedule::parse_weekdays(d->value);
     }
-    s.tz = caller_zone(ctx.db, cmd);
     if (auto z = take_key(rest, "tz")) {
         dates::check_zone(z->value);
         s.tz = z->value;
@@ -584,8 +638,9 @@ void setup(context& ctx, std::vector<args::token>& rest) {
                 schedule::format_time_of_day(s.report_minute),
                 schedule::format_time_of_day(s.minute), fix));
         }
-    } else {
-        s.report_minute = s.minute + 120;
+    } else if (!old || old->minute != s.minute) {
+        // A new prompt time keeps the gap to the report (two hours for a new standup).
+        s.report_minute = s.minute + (old ? old->report_minute - old->minute : 120);
         if (s.report_minute >= 24 * 60) {
             throw user_error(fmt::format("With `at:{}` the report would fall on the next day. "
                                          "Give a report time later that day, e.g. `report:23:30`.",
@@ -614,6 +669,10 @@ void setup(context& ctx, std::vector<args::token>& rest) {
     if (whole && !members.empty()) {
         throw user_error("Use either `members:channel` or a list of people, not both.");
     }
+    if (!whole && members.empty() && old) {
+        whole = old->whole_channel;
+        members = old->members;
+    }
     if (!whole && members.empty()) {
         throw user_error(fmt::format("Who takes part? Add `members:@a,@b` or `members:channel` "
                                      "(everyone in <#{}>), e.g. `{}`",
@@ -626,7 +685,6 @@ void setup(context& ctx, std::vector<args::token>& rest) {
     }
     s.members = whole ? std::vector<std::string>{} : members;
     s.whole_channel = whole;
-    s.paused = false;
     if (s.created_by.empty()) {
         s.created_by = cmd.user_id;
         s.created_at = cmd.now;
@@ -643,9 +701,12 @@ void setup(context& ctx, std::vector<args::token>& rest) {
         whole ? fmt::format("everyone in <#{}>", channel) : joined(names, ", "),
         schedule::format_time_of_day(s.minute), schedule::format_weekdays(s.days),
         schedule::format_time_of_day(s.report_minute), s.tz);
-    ctx.channel_line(channel, fmt::format(":spiral_calendar_pad: {} set up a standup for <#{}>. "
-                                          "{}",
-                                          who(cmd.user_id), channel, summary));
+    if (s.paused) {
+        summary += " It is paused: `/tpm standup resume` starts it.";
+    }
+    ctx.channel_line(channel,
+                     fmt::format(":spiral_calendar_pad: {} {} a standup for <#{}>. {}",
+                                 who(cmd.user_id), old ? "changed" : "set up", channel, summary));
     ctx.reply(fmt::format("Standup saved for <#{}>. {} `/tpm standup now` asks everyone right "
                           "away; `/tpm standup show` shows it.",
                           channel, summary));
@@ -674,8 +735,8 @@ void now_verb(context& ctx, std::vector<args::token>& rest) {
     };
     for (const auto& u : members) {
         auto day = dates::today(cmd.now, member_zone(ctx.db, s, u));
-        switch (
-            prompt_member(ctx.db, s, u, day, cmd.now, cmd.now, emit, [](const std::string&) {})) {
+        switch (prompt_member(
+            ctx.db, s, u, day, cmd.now, cmd.now, emit, [](const std::string&) {}, true)) {
         case asked::prompted:
             ++prompted;
             break;
@@ -741,8 +802,13 @@ void skip_verb(context& ctx, std::vector<args::token>& rest) {
     auto zone = caller_zone(ctx.db, cmd);
     auto person = person_of(ctx.db, cmd.team_id, cmd.user_id);
     if (mark_open_away(ctx, "skipped") > 0) {
-        ctx.reply("Skipped: today's standup won't count you as missing. Nothing more will be "
-                  "asked today.");
+        // Also any standup still to ask you today.
+        person.skip_day = dates::today(cmd.now, zone);
+        person.updated_at = cmd.now;
+        ctx.db.put_standup_person(person);
+        ctx.reply("Skipped: today's standup won't count you as missing, and nothing more "
+                  "will be asked today. `/tpm standup back` undoes it for what is still to "
+                  "come.");
         return;
     }
     auto mine = standups_of(ctx.db, cmd);
@@ -766,7 +832,6 @@ void skip_verb(context& ctx, std::vector<args::token>& rest) {
     person.skip_day = next->period;
     person.updated_at = cmd.now;
     ctx.db.put_standup_person(person);
-    (void)zone;
     ctx.reply(fmt::format("You'll skip the standup on {}: no nudges that day, and you won't "
                           "count as missing. `/tpm standup back` undoes it.",
                           dates::pretty(next->period)));
@@ -963,6 +1028,19 @@ void log_verb(context& ctx, std::vector<args::token>& rest) {
         it.title = answered->answers[blocker_question];
         std::replace(it.title.begin(), it.title.end(), '\n', ' ');
         check_length("blocker text", it.title, max_title_chars);
+        // A second press (or a double click) finds the blocker the first one logged.
+        item_query q;
+        q.team_id = in_channel.team_id;
+        q.kind = item_kind::blocker;
+        q.channel_id = in_channel.channel_id;
+        q.reporter = in_channel.user_id;
+        for (const auto& b : ctx.db.list_items(q)) {
+            if (b.title == it.title && b.created_at >= answered->prompted_at) {
+                ctx.reply(fmt::format("Already logged as *{}* in <#{}>: `/tpm blocker {}`.",
+                                      b.id_str(), b.channel_id, b.id_str()));
+                return;
+            }
+        }
         create_item(sub, it);
     } else {
         create_blocker(sub, rest, false);
@@ -1013,6 +1091,10 @@ const std::vector<std::string>& standup_questions() {
     return qs;
 }
 
+std::string report_job(std::string_view team_id, std::string_view channel_id) {
+    return fmt::format("standup-report:{}:{}", team_id, channel_id);
+}
+
 std::string digest_key(std::string_view channel_id, std::string_view period) {
     return fmt::format("standup:{}:{}", channel_id, period);
 }
@@ -1021,75 +1103,123 @@ std::vector<std::string> standup_members(store& db, const standup& s) {
     if (!s.whole_channel) {
         return s.members;
     }
-    return db.channel_members(s.team_id, s.channel_id).value_or(std::vector<std::string>{});
+    auto members = db.channel_members(s.team_id, s.channel_id).value_or(std::vector<std::string>{});
+    std::erase_if(members, [&](const std::string& u) {
+        auto known = db.find_user(s.team_id, u);
+        return known && known->is_bot;
+    });
+    return members;
 }
 
 std::string member_zone(store& db, const standup& s, const std::string& user_id) {
+    auto standup_zone = usable_zone(s.tz, "UTC");
     if (auto p = db.find_standup_person(s.team_id, user_id); p && !p->tz.empty()) {
-        return p->tz;
+        return usable_zone(p->tz, standup_zone);
     }
     if (auto u = db.find_user(s.team_id, user_id); u && !u->tz.empty()) {
-        return u->tz;
+        return usable_zone(u->tz, standup_zone);
     }
-    return s.tz;
+    return standup_zone;
 }
 
 int run_standup_jobs(store& db, unix_time from, unix_time to, const standup_timing& timing,
                      const emit_fn& emit, const job_log_fn& log) {
     int ran = 0;
+    // One standup's (or one member's) trouble, e.g. a stored row that cannot be read, is
+    // logged and does not stop the others.
+    auto guarded = [&](const std::string& what, const std::function<void()>& work) {
+        try {
+            work();
+        } catch (const std::exception& e) {
+            log(fmt::format("{} failed and will be tried again: {}", what, e.what()));
+        }
+    };
     for (const auto& s : db.list_standups("")) {
+        // Paused: nobody is asked, and no report fires; a day already asked still gets its
+        // report from the sweep of unreported runs below.
         if (s.paused) {
             continue;
         }
         for (const auto& user : standup_members(db, s)) {
             daily_job job;
             job.name = fmt::format("standup-prompt:{}:{}:{}", s.team_id, s.channel_id, user);
-            job.minute = s.minute;
-            job.days = s.days;
-            job.tz = member_zone(db, s, user);
-            job.grace = timing.prompt_grace;
-            auto due = due_firings(job, from, to);
+            guarded(job.name, [&] {
+                job.minute = s.minute;
+                job.days = s.days;
+                job.tz = member_zone(db, s, user);
+                job.grace = timing.prompt_grace;
+                auto due = due_firings(job, from, to);
+                for (const auto& f : due.skipped) {
+                    log(fmt::format("skipped standup prompt {} {}: due {}, now {}, past the {} s "
+                                    "grace",
+                                    job.name, f.period, f.due, to, job.grace));
+                }
+                for (const auto& f : due.run) {
+                    db.transact([&] {
+                        if (db.claim(job.name, f.period, to)) {
+                            prompt_member(db, s, user, f.period, f.due, to, emit, log);
+                            ++ran;
+                        }
+                    });
+                }
+            });
+        }
+        daily_job report;
+        report.name = report_job(s.team_id, s.channel_id);
+        guarded(report.name, [&] {
+            report.minute = s.report_minute;
+            report.days = s.days;
+            report.tz = usable_zone(s.tz, "UTC");
+            report.grace = timing.report_grace;
+            auto due = due_firings(report, from, to);
             for (const auto& f : due.skipped) {
-                log(fmt::format("skipped standup prompt {} {}: due {}, now {}, past the {} s "
+                log(fmt::format("skipped standup report {} {}: due {}, now {}, past the {} s "
                                 "grace",
-                                job.name, f.period, f.due, to, job.grace));
+                                report.name, f.period, f.due, to, report.grace));
             }
             for (const auto& f : due.run) {
                 db.transact([&] {
-                    if (db.claim(job.name, f.period, to)) {
-                        prompt_member(db, s, user, f.period, f.due, to, emit, log);
+                    if (db.claim(report.name, f.period, to)) {
+                        write_digest(db, s, f, to, emit, log);
                         ++ran;
                     }
                 });
             }
-        }
-        daily_job report;
-        report.name = fmt::format("standup-report:{}:{}", s.team_id, s.channel_id);
-        report.minute = s.report_minute;
-        report.days = s.days;
-        report.tz = s.tz;
-        report.grace = timing.report_grace;
-        auto due = due_firings(report, from, to);
-        for (const auto& f : due.skipped) {
-            log(fmt::format("skipped standup report {} {}: due {}, now {}, past the {} s grace",
-                            report.name, f.period, f.due, to, report.grace));
-        }
-        for (const auto& f : due.run) {
+        });
+    }
+    // Runs whose report time passed without a report firing (the standup was paused, or its
+    // report time or days changed, after its prompts went out): reported now, once, under the
+    // same claim as the firing.
+    for (const auto& r : db.unreported_runs(to)) {
+        auto name = report_job(r.team_id, r.channel_id);
+        guarded(name, [&] {
+            auto s = db.find_standup(r.team_id, r.channel_id);
             db.transact([&] {
-                if (db.claim(report.name, f.period, to)) {
-                    write_digest(db, s, f, to, emit, log);
+                if (!db.claim(name, r.period, to)) {
+                    return; // reported (or skipped) by its firing
+                }
+                if (!s || to - r.report_due > timing.report_grace) {
+                    auto run = r;
+                    run.reported_at = to;
+                    db.put_run(run);
+                    log(fmt::format("skipped standup report {} {}: due {}, now {}", name, r.period,
+                                    r.report_due, to));
+                    return;
+                }
+                write_digest(db, *s, {r.period, r.report_due}, to, emit, log);
+                ++ran;
+            });
+        });
+    }
+    for (const auto& e : db.reminders_due(to)) {
+        guarded("standup reminder", [&] {
+            db.transact([&] {
+                auto fresh = db.find_entry(e.team_id, e.channel_id, e.period, e.user_id);
+                if (fresh && fresh->state == "prompted" && fresh->reminded_at == 0) {
+                    send_reminder(db, *fresh, to, emit);
                     ++ran;
                 }
             });
-        }
-    }
-    for (const auto& e : db.reminders_due(to)) {
-        db.transact([&] {
-            auto fresh = db.find_entry(e.team_id, e.channel_id, e.period, e.user_id);
-            if (fresh && fresh->state == "prompted" && fresh->reminded_at == 0) {
-                send_reminder(db, *fresh, to, emit);
-                ++ran;
-            }
         });
     }
     return ran;
@@ -1097,29 +1227,47 @@ int run_standup_jobs(store& db, unix_time from, unix_time to, const standup_timi
 
 unix_time next_standup_due(store& db, unix_time after) {
     unix_time best = db.next_reminder(after);
-    auto consider = [&](const std::optional<schedule::firing>& f) {
-        if (f && (best == 0 || f->due < best)) {
-            best = f->due;
+    auto consider = [&](unix_time t) {
+        if (t > after && (best == 0 || t < best)) {
+            best = t;
+        }
+    };
+    auto consider_firing = [&](const std::optional<schedule::firing>& f) {
+        if (f) {
+            consider(f->due);
         }
     };
     for (const auto& s : db.list_standups("")) {
         if (s.paused) {
-            continue;
+            continue; // its runs in progress are among the unreported ones below
         }
-        for (const auto& user : standup_members(db, s)) {
-            consider(schedule::next_firing(s.minute, s.days, member_zone(db, s, user), after));
+        try {
+            for (const auto& user : standup_members(db, s)) {
+                consider_firing(
+                    schedule::next_firing(s.minute, s.days, member_zone(db, s, user), after));
+            }
+            consider_firing(
+                schedule::next_firing(s.report_minute, s.days, usable_zone(s.tz, "UTC"), after));
+        } catch (const std::exception&) {
+            // run_standup_jobs logs it; a standup that cannot be read has no next time.
         }
-        consider(schedule::next_firing(s.report_minute, s.days, s.tz, after));
+    }
+    for (const auto& r : db.unreported_runs(std::numeric_limits<unix_time>::max())) {
+        consider(r.report_due);
     }
     return best;
 }
 
-bool standup_waiting(store& db, const command& cmd) {
-    return waiting_entry(db, cmd).has_value();
+answer_wait standup_waiting(store& db, const command& cmd) {
+    bool late_only = false;
+    if (!waiting_entry(db, cmd, &late_only)) {
+        return answer_wait::none;
+    }
+    return late_only ? answer_wait::late : answer_wait::fresh;
 }
 
 bool standup_dm(context& ctx) {
-    auto e = waiting_entry(ctx.db, ctx.cmd);
+    auto e = waiting_entry(ctx.db, ctx.cmd, nullptr);
     if (!e) {
         return false;
     }
@@ -1140,8 +1288,8 @@ void standup_edit(context& ctx) {
     }
     auto e = ctx.db.find_entry(m->team_id, m->channel_id, m->period, m->user_id);
     auto run = ctx.db.find_run(m->team_id, m->channel_id, m->period);
-    if (!e) {
-        return;
+    if (!e || (e->state != "prompted" && e->state != "answered")) {
+        return; // a prompt that was skipped or superseded: nothing of it is reported
     }
     // Answers are out once the entry is complete and its report (or late post) went out;
     // before that an edit still counts, late answers in progress included.

@@ -50,11 +50,19 @@ std::string member_zone(store& db, const standup& s, const std::string& user_id)
 /// waiting for them and returns true; false when none is (the caller answers with a pointer).
 bool standup_dm(context& ctx);
 
-/// Whether the caller has a standup prompt waiting for answers (a DM then answers it).
-bool standup_waiting(store& db, const command& cmd);
+/// What a DM from the caller would answer.
+enum class answer_wait {
+    none,  ///< no prompt waits: a DM is a command
+    fresh, ///< a prompt whose report is still to come
+    late,  ///< only prompts whose report is out (a late answer)
+};
+answer_wait standup_waiting(store& db, const command& cmd);
 
 /// An edited DM: replaces the standup answers it carried while the report is not out yet.
 void standup_edit(context& ctx);
+
+/// The claim name of a standup's report firings: "standup-report:<team>:<channel>".
+std::string report_job(std::string_view team_id, std::string_view channel_id);
 
 /// The `item` key of a digest post, whose thread takes late answers:
 /// "standup:<channel>:<period>".

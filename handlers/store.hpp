@@ -34,16 +34,18 @@ struct user_row {
     unix_time updated_at = 0;
     bool is_admin = false; ///< a workspace admin or owner, as Slack's users.info says
     bool deleted = false;  ///< deactivated: left the workspace
+    std::string name;      ///< display name (without @), empty when unknown
+    bool is_bot = false;   ///< a bot or app user: never a standup member
 };
 
 /// A channel's standup (SPEC §4): who, on which days, when they are asked, when it reports.
 struct standup {
     std::string team_id;
     std::string channel_id;
-    int minute = 9 * 60;         ///< prompt time, minutes after midnight in each member's zone
-    int report_minute = 11 * 60; ///< report time, minutes after midnight in `tz`
-    unsigned days = 0x1f;        ///< schedule::weekdays, bit 0 = Monday
-    std::string tz = "UTC";      ///< the standup's zone: report time, members of unknown zone
+    int minute = 9 * 60;              ///< prompt time, minutes after midnight in each member's zone
+    int report_minute = 11 * 60;      ///< report time, minutes after midnight in `tz`
+    unsigned days = 0x1f;             ///< schedule::weekdays, bit 0 = Monday
+    std::string tz = "UTC";           ///< the standup's zone: report time, members of unknown zone
     std::vector<std::string> members; ///< user ids, when not `whole_channel`
     bool whole_channel = false;       ///< members are the channel's members
     bool paused = false;
@@ -66,7 +68,7 @@ struct standup_person {
 struct standup_run {
     std::string team_id;
     std::string channel_id;
-    std::string period;     ///< the report's local date in the standup's zone, YYYY-MM-DD
+    std::string period; ///< the report's local date in the standup's zone, YYYY-MM-DD
     unix_time report_due = 0;
     unix_time reported_at = 0; ///< 0 until the digest is written
     std::string digest_channel;
@@ -144,8 +146,8 @@ public:
     virtual bool claim(std::string_view job, std::string_view period, unix_time at) = 0;
     /// A bot-wide setting (team "" for settings of the process), nullopt when unset.
     virtual std::optional<std::string> setting(std::string_view team_id, std::string_view key) = 0;
-    virtual void set_setting(std::string_view team_id, std::string_view key,
-                             std::string_view value, unix_time at) = 0;
+    virtual void set_setting(std::string_view team_id, std::string_view key, std::string_view value,
+                             unix_time at) = 0;
 
     // standups
     /// Creates or replaces the standup of (team, channel).
@@ -159,9 +161,11 @@ public:
                                                               std::string_view user_id) = 0;
     /// Creates the run or updates it.
     virtual void put_run(const standup_run& r) = 0;
-    virtual std::optional<standup_run> find_run(std::string_view team_id,
-                                                std::string_view channel_id,
-                                                std::string_view period) = 0;
+    virtual std::optional<standup_run>
+    find_run(std::string_view team_id, std::string_view channel_id, std::string_view period) = 0;
+    /// Runs not yet reported whose report was due at or before `until`, across teams, oldest
+    /// first.
+    virtual std::vector<standup_run> unreported_runs(unix_time until) = 0;
     /// Creates the entry or updates it.
     virtual void put_entry(const standup_entry& e) = 0;
     virtual std::optional<standup_entry> find_entry(std::string_view team_id,
@@ -169,9 +173,8 @@ public:
                                                     std::string_view period,
                                                     std::string_view user_id) = 0;
     /// The entries of one run, by prompt time then user.
-    virtual std::vector<standup_entry> run_entries(std::string_view team_id,
-                                                   std::string_view channel_id,
-                                                   std::string_view period) = 0;
+    virtual std::vector<standup_entry>
+    run_entries(std::string_view team_id, std::string_view channel_id, std::string_view period) = 0;
     /// A person's entries still in state "prompted", oldest prompt first.
     virtual std::vector<standup_entry> open_entries(std::string_view team_id,
                                                     std::string_view user_id) = 0;
@@ -188,8 +191,8 @@ public:
                                                                 std::string_view user_id,
                                                                 std::string_view ts) = 0;
     /// The members of a channel as last read from Slack; nullopt when never read.
-    virtual std::optional<std::vector<std::string>> channel_members(std::string_view team_id,
-                                                                    std::string_view channel_id) = 0;
+    virtual std::optional<std::vector<std::string>>
+    channel_members(std::string_view team_id, std::string_view channel_id) = 0;
     virtual void set_channel_members(std::string_view team_id, std::string_view channel_id,
                                      const std::vector<std::string>& members, unix_time at) = 0;
 };

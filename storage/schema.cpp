@@ -238,11 +238,20 @@ CREATE TABLE channel_members_read (
 );
 )sql";
 
+/// Version 4: a person's name and bot flag from users.info (a digest names people without
+/// pinging them; bots are not standup members), and the unreported runs the scheduler sweeps.
+constexpr std::string_view v4 = R"sql(
+ALTER TABLE users ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN is_bot INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX standup_runs_unreported ON standup_runs (report_due) WHERE reported_at = 0;
+)sql";
+
 /// In order; `version` counts up from 1 without gaps.
 constexpr migration migrations[] = {
     {1, v1},
     {2, v2},
     {3, v3},
+    {4, v4},
 };
 
 void rollback_quietly(SQLite::Database& db) {

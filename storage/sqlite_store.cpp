@@ -123,8 +123,7 @@ std::vector<std::string> decode_json_list(std::string_view s, std::string_view w
     }
     std::size_t i = 0;
     auto fail = [&](std::string_view why) -> std::runtime_error {
-        return std::runtime_error(
-            fmt::format("{}: malformed list at offset {}: {}", what, i, why));
+        return std::runtime_error(fmt::format("{}: malformed list at offset {}: {}", what, i, why));
     };
     auto skip_space = [&] {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
@@ -887,29 +886,48 @@ bool sqlite_store::claim(std::string_view job, std::string_view period, unix_tim
 
 void sqlite_store::set_user_info(std::string_view team_id, std::string_view user_id,
                                  std::string_view tz, bool is_admin, unix_time at, bool deleted) {
+    user_row u;
+    u.team_id = team_id;
+    u.user_id = user_id;
+    u.tz = tz;
+    u.is_admin = is_admin;
+    u.updated_at = at;
+    u.deleted = deleted;
+    set_user(u);
+}
+
+void sqlite_store::set_user(const user_row& u) {
     auto s = impl_->prepare(
-        "INSERT INTO users (team_id, user_id, tz, is_admin, deleted, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
+        "INSERT INTO users (team_id, user_id, tz, is_admin, deleted, updated_at, name, is_bot) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
         "tz = excluded.tz, is_admin = excluded.is_admin, deleted = excluded.deleted, "
-        "updated_at = excluded.updated_at");
-    bind_all(*s, team_id, user_id, tz, is_admin ? 1 : 0, deleted ? 1 : 0, at);
+        "updated_at = excluded.updated_at, name = excluded.name, is_bot = excluded.is_bot");
+    bind_all(*s, u.team_id, u.user_id, u.tz, u.is_admin ? 1 : 0, u.deleted ? 1 : 0, u.updated_at,
+             u.name, u.is_bot ? 1 : 0);
     s->exec();
 }
 
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
-    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at, is_admin, deleted "
-                            "FROM users WHERE team_id = ? AND user_id = ?");
+    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at, is_admin, deleted, name, "
+                            "is_bot FROM users WHERE team_id = ? AND user_id = ?");
     bind_all(*s, team_id, user_id);
     if (!s->executeStep()) {
         return std::nullopt;
     }
-    return user_row{text(*s, 0),          text(*s, 1),          text(*s, 2),
-                    integer(*s, 3),       integer(*s, 4) != 0, integer(*s, 5) != 0};
+    user_row u;
+    u.team_id = text(*s, 0);
+    u.user_id = text(*s, 1);
+    u.tz = text(*s, 2);
+    u.updated_at = integer(*s, 3);
+    u.is_admin = integer(*s, 4) != 0;
+    u.deleted = integer(*s, 5) != 0;
+    u.name = text(*s, 6);
+    u.is_bot = integer(*s, 7) != 0;
+    return u;
 }
 
-std::optional<std::string> sqlite_store::setting(std::string_view team_id,
-                                                 std::string_view key) {
+std::optional<std::string> sqlite_store::setting(std::string_view team_id, std::string_view key) {
     auto s = impl_->prepare("SELECT value FROM settings WHERE team_id = ? AND key = ?");
     bind_all(*s, team_id, key);
     if (!s->executeStep()) {
@@ -1035,8 +1053,8 @@ std::vector<standup> sqlite_store::list_standups(std::string_view team_id) {
         }
     };
     if (team_id.empty()) {
-        auto s = impl_->prepare(fmt::format(
-            "SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns));
+        auto s = impl_->prepare(
+            fmt::format("SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns));
         read_all(s);
     } else {
         auto s = impl_->prepare(fmt::format(
@@ -1048,12 +1066,12 @@ std::vector<standup> sqlite_store::list_standups(std::string_view team_id) {
 }
 
 void sqlite_store::put_standup_person(const standup_person& p) {
-    auto s = impl_->prepare(fmt::format(
-        "INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
-        "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
-        "updated_at = excluded.updated_at",
-        person_columns));
+    auto s =
+        impl_->prepare(fmt::format("INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                                   "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
+                                   "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
+                                   "updated_at = excluded.updated_at",
+                                   person_columns));
     bind_all(*s, p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
     s->exec();
 }
@@ -1070,14 +1088,14 @@ std::optional<standup_person> sqlite_store::find_standup_person(std::string_view
 }
 
 void sqlite_store::put_run(const standup_run& r) {
-    auto s = impl_->prepare(fmt::format(
-        "INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
-        "report_due = excluded.report_due, reported_at = excluded.reported_at, "
-        "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
-        run_columns));
-    bind_all(*s, r.team_id, r.channel_id, r.period, r.report_due, r.reported_at,
-             r.digest_channel, r.digest_ts);
+    auto s = impl_->prepare(
+        fmt::format("INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
+                    "report_due = excluded.report_due, reported_at = excluded.reported_at, "
+                    "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
+                    run_columns));
+    bind_all(*s, r.team_id, r.channel_id, r.period, r.report_due, r.reported_at, r.digest_channel,
+             r.digest_ts);
     s->exec();
 }
 
@@ -1094,15 +1112,28 @@ std::optional<standup_run> sqlite_store::find_run(std::string_view team_id,
     return read_run(*s);
 }
 
+std::vector<standup_run> sqlite_store::unreported_runs(unix_time until) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_runs WHERE reported_at = 0 AND "
+                                        "report_due <= ? ORDER BY report_due, team_id, "
+                                        "channel_id",
+                                        run_columns));
+    bind_all(*s, until);
+    std::vector<standup_run> out;
+    while (s->executeStep()) {
+        out.push_back(read_run(*s));
+    }
+    return out;
+}
+
 void sqlite_store::put_entry(const standup_entry& e) {
-    auto s = impl_->prepare(fmt::format(
-        "INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
-        "state = excluded.state, note = excluded.note, answers = excluded.answers, "
-        "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
-        "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
-        "late = excluded.late",
-        entry_columns));
+    auto s = impl_->prepare(
+        fmt::format("INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
+                    "state = excluded.state, note = excluded.note, answers = excluded.answers, "
+                    "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
+                    "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
+                    "late = excluded.late",
+                    entry_columns));
     bind_all(*s, e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note,
              encode_json_list(e.answers), e.prompted_at, e.reminder_due, e.reminded_at,
              e.answered_at, e.late ? 1 : 0);
@@ -1204,9 +1235,9 @@ void sqlite_store::put_standup_message(const standup_message& m) {
 std::optional<standup_message> sqlite_store::find_standup_message(std::string_view team_id,
                                                                   std::string_view user_id,
                                                                   std::string_view ts) {
-    auto s = impl_->prepare(fmt::format(
-        "SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?",
-        message_columns));
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?",
+                    message_columns));
     bind_all(*s, team_id, user_id, ts);
     if (!s->executeStep()) {
         return std::nullopt;
@@ -1214,8 +1245,8 @@ std::optional<standup_message> sqlite_store::find_standup_message(std::string_vi
     return read_message(*s);
 }
 
-std::optional<std::vector<std::string>>
-sqlite_store::channel_members(std::string_view team_id, std::string_view channel_id) {
+std::optional<std::vector<std::string>> sqlite_store::channel_members(std::string_view team_id,
+                                                                      std::string_view channel_id) {
     {
         auto s = impl_->prepare(
             "SELECT 1 FROM channel_members_read WHERE team_id = ? AND channel_id = ?");

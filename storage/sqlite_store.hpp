@@ -63,8 +63,9 @@ public:
     void add_admin(std::string_view team_id, std::string_view user_id, unix_time at) override;
     void remove_admin(std::string_view team_id, std::string_view user_id) override;
     std::vector<std::string> list_admins(std::string_view team_id) override;
-    std::optional<user_row> find_user(std::string_view team_id,
-                                      std::string_view user_id) override;
+    /// Records everything Slack's users.info says of a person.
+    void set_user(const user_row& u);
+    std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id) override;
     bool claim(std::string_view job, std::string_view period, unix_time at) override;
     std::optional<std::string> setting(std::string_view team_id, std::string_view key) override;
     void set_setting(std::string_view team_id, std::string_view key, std::string_view value,
@@ -79,11 +80,11 @@ public:
     std::optional<standup_person> find_standup_person(std::string_view team_id,
                                                       std::string_view user_id) override;
     void put_run(const standup_run& r) override;
+    std::vector<standup_run> unreported_runs(unix_time until) override;
     std::optional<standup_run> find_run(std::string_view team_id, std::string_view channel_id,
                                         std::string_view period) override;
     void put_entry(const standup_entry& e) override;
-    std::optional<standup_entry> find_entry(std::string_view team_id,
-                                            std::string_view channel_id,
+    std::optional<standup_entry> find_entry(std::string_view team_id, std::string_view channel_id,
                                             std::string_view period,
                                             std::string_view user_id) override;
     std::vector<standup_entry> run_entries(std::string_view team_id, std::string_view channel_id,

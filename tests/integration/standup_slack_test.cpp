@@ -89,6 +89,7 @@ TEST_CASE("a standup day over Socket Mode: prompts by zone, answers, an edit, th
         // Wednesday 09:00 in Berlin: U111 is asked; U222 (Los Angeles) is still asleep.
         clock->set(wednesday_0800);
         bot.app->poke_scheduler();
+        INFO(bot.log_text());
         REQUIRE(bot.slack.wait_for(
             [&] { return !posts_to(bot.slack, "D111", "Standup for <#C111>").empty(); }));
         CHECK(called_for(bot.slack, "conversations.open", "users", "U111"));

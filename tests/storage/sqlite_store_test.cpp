@@ -911,13 +911,13 @@ using strings = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE("the latest schema is version 3", "[storage]") {
-    CHECK(sqlite_store::latest_schema_version() == 3);
+TEST_CASE("the latest schema is version 4", "[storage]") {
+    CHECK(sqlite_store::latest_schema_version() == 4);
     sqlite_store s(":memory:");
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == 4);
 }
 
-TEST_CASE("a version 2 database is migrated to version 3 and keeps its data", "[storage]") {
+TEST_CASE("a version 2 database is migrated to the latest and keeps its data", "[storage]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     {
@@ -934,18 +934,21 @@ TEST_CASE("a version 2 database is migrated to version 3 and keeps its data", "[
         raw.exec("DROP TABLE standups; DROP TABLE standup_people; DROP TABLE standup_runs; "
                  "DROP TABLE standup_entries; DROP TABLE standup_messages; "
                  "DROP TABLE channel_members; DROP TABLE channel_members_read; "
-                 "ALTER TABLE users DROP COLUMN deleted; PRAGMA user_version = 2;");
+                 "ALTER TABLE users DROP COLUMN deleted; ALTER TABLE users DROP COLUMN name; "
+                 "ALTER TABLE users DROP COLUMN is_bot; PRAGMA user_version = 2;");
         REQUIRE(raw.execAndGet("PRAGMA user_version").getInt() == 2);
         REQUIRE_FALSE(raw.tableExists("standups"));
     }
     {
         sqlite_store s(path);
-        CHECK(s.schema_version() == 3);
+        CHECK(s.schema_version() == sqlite_store::latest_schema_version());
         auto u = s.find_user("T1", "U1");
         REQUIRE(u);
         CHECK(u->tz == "Asia/Tokyo");
         CHECK(u->is_admin);
         CHECK_FALSE(u->deleted);
+        CHECK(u->name.empty());
+        CHECK_FALSE(u->is_bot);
         CHECK(u->updated_at == 10);
         auto it = s.find_item("T1", {item_kind::risk, 1});
         REQUIRE(it);
@@ -955,9 +958,59 @@ TEST_CASE("a version 2 database is migrated to version 3 and keeps its data", "[
         CHECK(s.find_user("T1", "U1")->deleted);
     }
     sqlite_store s(path);
-    CHECK(s.schema_version() == 3);
+    CHECK(s.schema_version() == sqlite_store::latest_schema_version());
     CHECK(s.find_standup("T1", "C1"));
     CHECK(s.find_user("T1", "U1")->deleted);
+}
+
+TEST_CASE("a person's name and bot flag are recorded with the rest of users.info", "[storage]") {
+    test::temp_dir dir;
+    {
+        sqlite_store s(db_path(dir));
+        user_row u;
+        u.team_id = "T1";
+        u.user_id = "UJIRA";
+        u.tz = "America/Los_Angeles";
+        u.name = "Jira Cloud";
+        u.is_bot = true;
+        u.updated_at = 5;
+        s.transact([&] { s.set_user(u); });
+        // The older call keeps the name and bot flag blank: it is Slack's whole answer.
+        s.set_user_info("T1", "U2", "UTC", false, 6);
+    }
+    sqlite_store s(db_path(dir));
+    auto u = s.find_user("T1", "UJIRA");
+    REQUIRE(u);
+    CHECK(u->name == "Jira Cloud");
+    CHECK(u->is_bot);
+    CHECK(u->tz == "America/Los_Angeles");
+    CHECK(u->updated_at == 5);
+    CHECK(s.find_user("T1", "U2")->name.empty());
+}
+
+TEST_CASE("unreported runs are those due by a time and not yet reported, oldest first",
+          "[storage]") {
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    auto run = [](std::string channel, std::string period, unix_time due, unix_time reported) {
+        standup_run r;
+        r.team_id = "T1";
+        r.channel_id = std::move(channel);
+        r.period = std::move(period);
+        r.report_due = due;
+        r.reported_at = reported;
+        return r;
+    };
+    s.put_run(run("C2", "2026-11-25", 200, 0));
+    s.put_run(run("C1", "2026-11-25", 100, 0));
+    s.put_run(run("C1", "2026-11-24", 50, 60)); // reported
+    s.put_run(run("C3", "2026-11-26", 300, 0)); // not due yet
+    auto due = s.unreported_runs(200);
+    REQUIRE(due.size() == 2);
+    CHECK(due[0].channel_id == "C1");
+    CHECK(due[1].channel_id == "C2");
+    CHECK(s.unreported_runs(99).empty());
+    CHECK(s.unreported_runs(1000).size() == 3);
 }
 
 TEST_CASE("a deactivated user is recorded and can come back", "[storage]") {
@@ -1149,8 +1202,7 @@ TEST_CASE("standup entries round-trip every field, answers of any text", "[stora
     }
 }
 
-TEST_CASE("answers stored as JSON by hand are decoded, malformed ones are an error",
-          "[storage]") {
+TEST_CASE("answers stored as JSON by hand are decoded, malformed ones are an error", "[storage]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     {
@@ -1207,8 +1259,7 @@ TEST_CASE("open entries are a person's prompted ones, oldest prompt first", "[st
     auto other_team = make_entry("C1", "P1", "U1", 1);
     other_team.team_id = "T2";
     s.put_entry(other_team);
-    CHECK(keys(s.open_entries("T1", "U1")) ==
-          strings{"T1:C1:P1:U1", "T1:C2:P1:U1", "T1:C3:P1:U1"});
+    CHECK(keys(s.open_entries("T1", "U1")) == strings{"T1:C1:P1:U1", "T1:C2:P1:U1", "T1:C3:P1:U1"});
     CHECK(keys(s.open_entries("T2", "U1")) == strings{"T2:C1:P1:U1"});
 
     // Answering closes it.
@@ -1273,8 +1324,7 @@ TEST_CASE("reminders are due at or before a time, once, only while prompted", "[
     CHECK(s.reminders_due(49).empty());
     CHECK(keys(s.reminders_due(50)) == strings{"T1:C1:P1:U2"});
     CHECK(keys(s.reminders_due(100)) == strings{"T1:C1:P1:U2", "T1:C1:P1:U1"});
-    CHECK(keys(s.reminders_due(199)) ==
-          strings{"T1:C1:P1:U2", "T1:C1:P1:U1", "T2:C9:P1:U1"});
+    CHECK(keys(s.reminders_due(199)) == strings{"T1:C1:P1:U2", "T1:C1:P1:U1", "T2:C9:P1:U1"});
     CHECK(keys(s.reminders_due(200)) ==
           strings{"T1:C1:P1:U2", "T1:C1:P1:U1", "T2:C9:P1:U1", "T1:C1:P1:U3"});
 
@@ -1346,8 +1396,7 @@ TEST_CASE("channel members: never read, read empty, and replaced as a whole", "[
         REQUIRE_THROWS(s.transact([&] {
             s.set_channel_members("T1", "C1", {"U5", "U6"}, 60);
             s.set_channel_members("T1", "C3", {"U5"}, 60);
-            CHECK(s.channel_members("T1", "C1") ==
-                  std::optional<strings>(strings{"U5", "U6"}));
+            CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{"U5", "U6"}));
             throw std::runtime_error("boom");
         }));
         CHECK(s.channel_members("T1", "C1") == std::optional<strings>(strings{"U1"}));

@@ -304,6 +304,11 @@ TEST_CASE("bot messages in a DM are ignored; a person's edit is an edit command"
     auto in_channel = changed;
     in_channel.channel_type = "channel";
     CHECK_FALSE(command_of_event(in_channel, "UBOT"));
+    // Slack unfurling a link in the DM also sends message_changed, without `edited`.
+    auto unfurl = changed;
+    unfurl.changed_edited = false;
+    CHECK_FALSE(command_of_event(unfurl, "UBOT"));
+    CHECK(changed.changed_edited);
     // message_deleted and other subtypes stay ignored.
     auto deleted = changed;
     deleted.subtype = "message_deleted";

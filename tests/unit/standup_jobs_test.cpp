@@ -838,17 +838,26 @@ TEST_CASE("no reminder when the report is less than 30 minutes after the prompt"
     }
 }
 
-TEST_CASE("no reminder for a standup paused after its prompts", "[standup-jobs]") {
+TEST_CASE("a standup paused after its prompts sends no reminder, but the answers given that "
+          "day are still reported",
+          "[standup-jobs]") {
     harness h;
     setup(h, "at:09:00 report:11:00 members:<@UA>,<@UB>", berlin("2026-11-22", 12));
     job_runner jobs(h.db, berlin(monday, 0));
     jobs.step_until(berlin(monday, 9, 30));
     REQUIRE(jobs.out.size() == 2);
     h.ok("standup pause", "UME", admin_at(berlin(monday, 9, 30)));
+    REQUIRE(answer(h, "UA", "did x\nwill do y\nnone", berlin(monday, 9, 40)).ok);
     jobs.step_until(berlin(tuesday, 12));
     CHECK(jobs.all_reminders().empty());
-    CHECK(jobs.digests().empty());
-    CHECK(jobs.out.size() == 2);
+    // Monday's report goes out at its time: what UA said is not lost by the pause.
+    auto digests = jobs.digests();
+    REQUIRE(digests.size() == 1);
+    CHECK(digests[0].at == berlin(monday, 11));
+    CHECK(has(digests[0].e.text, "did x"));
+    // And nothing on Tuesday: paused.
+    CHECK(jobs.out.size() == 3);
+    CHECK(next_standup_due(h.db, jobs.now) == 0);
 }
 
 // --- 6. paused standups ---
@@ -1010,4 +1019,78 @@ TEST_CASE("a prompt caught up after its own report time is not sent", "[standup-
     CHECK(jobs.prompts("UA").empty());
     CHECK(std::any_of(jobs.logs.begin(), jobs.logs.end(),
                       [](const std::string& l) { return has(l, "its report time has passed"); }));
+}
+
+TEST_CASE("a zone this machine does not know falls back to the standup's, and stops no one",
+          "[standup-jobs]") {
+    harness h;
+    setup(h, "at:09:00 report:11:00 members:<@UA>,<@UB>", berlin("2026-11-22", 12));
+    // Slack may name a zone newer than the local tz database.
+    h.db.set_user_info("T1", "UA", "America/Nowhere_New", false, berlin("2026-11-22", 12));
+    job_runner jobs(h.db, berlin(monday, 0));
+    jobs.step_until(berlin(monday, 12));
+    CHECK(jobs.prompts("UA") == std::vector<unix_time>{berlin(monday, 9)});
+    CHECK(jobs.prompts("UB") == std::vector<unix_time>{berlin(monday, 9)});
+    CHECK(jobs.digests().size() == 1);
+}
+
+TEST_CASE("a report time changed after the prompts still reports that day once, at the time "
+          "announced",
+          "[standup-jobs]") {
+    harness h;
+    setup(h, "at:09:00 report:11:00 members:<@UA>", berlin("2026-11-22", 12));
+    job_runner jobs(h.db, berlin(monday, 0));
+    jobs.step_until(berlin(monday, 9, 30));
+    REQUIRE(answer(h, "UA", "did x\nwill do y\nnone", berlin(monday, 9, 40)).ok);
+    // The admin moves the report to 12:00 (and drops Mondays) after Monday's prompts.
+    h.ok("standup setup report:12:00 days:tue-fri", "UME", admin_at(berlin(monday, 9, 45)));
+    jobs.step_until(berlin(tuesday, 8));
+    auto digests = jobs.digests();
+    REQUIRE(digests.size() == 1);
+    CHECK(digests[0].at == berlin(monday, 11)); // the time the members were told
+    CHECK(has(digests[0].e.text, "did x"));
+    // Tuesday follows the new settings.
+    jobs.step_until(berlin(tuesday, 13));
+    REQUIRE(jobs.digests().size() == 2);
+    CHECK(jobs.digests()[1].at == berlin(tuesday, 12));
+}
+
+TEST_CASE("standup now after the day's report asks for the next one without shifting later "
+          "days",
+          "[standup-jobs]") {
+    harness h;
+    setup(h, "at:09:00 report:11:00 members:<@UA>", berlin("2026-11-22", 12));
+    job_runner jobs(h.db, berlin(monday, 0));
+    jobs.step_until(berlin(monday, 15));
+    // Monday 15:00: asked now, for Tuesday's report.
+    auto now = h.ok("standup now", "UME", admin_at(berlin(monday, 15)));
+    CHECK(has(one(now, destination::ephemeral).text, "Tue 2026-11-24"));
+    REQUIRE(answer(h, "UA", "did x\nwill do y\nnone", berlin(monday, 15, 5)).ok);
+    // Tuesday 09:00 does not ask again; Tuesday's report has the answers.
+    jobs.step_until(berlin(tuesday, 11, 30));
+    CHECK(jobs.prompts("UA") == std::vector<unix_time>{berlin(monday, 9)});
+    REQUIRE(jobs.digests().size() == 2);
+    CHECK(has(jobs.digests()[1].e.text, "did x"));
+    // Wednesday is asked as usual, for Wednesday's report.
+    jobs.step_until(berlin(wednesday, 9, 30));
+    CHECK(jobs.prompts("UA").back() == berlin(wednesday, 9));
+    CHECK(h.db.find_entry("T1", "CGENERAL", wednesday, "UA"));
+}
+
+TEST_CASE("bots in a members:channel standup are not asked", "[standup-jobs]") {
+    harness h;
+    setup(h, "at:09:00 report:11:00 members:channel", berlin("2026-11-22", 12));
+    h.db.set_channel_members("T1", "CGENERAL", {"UA", "UJIRA"}, berlin("2026-11-22", 12));
+    user_row jira;
+    jira.team_id = "T1";
+    jira.user_id = "UJIRA";
+    jira.is_bot = true;
+    jira.updated_at = berlin("2026-11-22", 12);
+    h.db.set_user(jira);
+    job_runner jobs(h.db, berlin(monday, 0));
+    jobs.step_until(berlin(monday, 12));
+    CHECK(jobs.prompts("UA").size() == 1);
+    CHECK(jobs.prompts("UJIRA").empty());
+    REQUIRE(jobs.digests().size() == 1);
+    CHECK_FALSE(has(jobs.digests()[0].e.text, "UJIRA"));
 }

@@ -241,17 +241,45 @@ TEST_CASE("standup setup tz: gives the standup its zone", "[standup]") {
 TEST_CASE("standup setup again replaces the standup", "[standup]") {
     harness h;
     h.ok("standup setup at:09:30 days:daily members:<@UANA>,<@URAJ>", "UADMIN", as_admin());
-    h.ok("standup setup at:10:00 report:10:45 members:<@ULEE>", "UBOSS", admin_at(t0 + hour));
+    h.ok("standup pause", "UADMIN", as_admin());
+    opts la = admin_at(t0 + hour);
+    la.tz = "America/Los_Angeles";
+    auto r = h.ok("standup setup at:10:00 report:10:45 members:<@ULEE>", "UBOSS", la);
     auto all = h.db.list_standups("T1");
     REQUIRE(all.size() == 1);
-    const auto& s = all[0];
+    auto s = all[0];
     CHECK(s.minute == 10 * 60);
     CHECK(s.report_minute == 10 * 60 + 45);
-    CHECK(s.days == 0x1fu); // days: not given again means mon-fri
+    // What is not given again is kept: days, the zone (not the changer's), the pause.
+    CHECK(s.days == 0x7fu);
+    CHECK(s.tz == "Europe/Berlin");
+    CHECK(s.paused);
+    CHECK(has(all_text(r), "It is paused"));
+    CHECK(has(one(r, destination::channel).text, "changed a standup"));
     CHECK(s.members == strings{"ULEE"});
     CHECK(s.created_by == "UADMIN"); // still who created it
     CHECK(s.created_at == t0);
     CHECK(s.updated_at == t0 + hour);
+    // Only the time: the members stay, and the report keeps its 45 minutes after the prompt.
+    h.ok("standup setup at:09:00", "UBOSS", admin_at(t0 + 2 * hour));
+    s = *h.db.find_standup("T1", "CGENERAL");
+    CHECK(s.minute == 9 * 60);
+    CHECK(s.report_minute == 9 * 60 + 45);
+    CHECK(s.members == strings{"ULEE"});
+    // Only the report: the prompt stays.
+    h.ok("standup setup report:12:00", "UBOSS", admin_at(t0 + 3 * hour));
+    s = *h.db.find_standup("T1", "CGENERAL");
+    CHECK(s.minute == 9 * 60);
+    CHECK(s.report_minute == 12 * 60);
+}
+
+TEST_CASE("a standup belongs to a channel, not a DM", "[standup]") {
+    harness h;
+    opts o = as_admin();
+    o.channel = "DUADMIN";
+    auto msg = h.refused("standup setup at:09:30 members:<@UANA>", "UADMIN", o);
+    CHECK(has(msg, "A standup belongs to a channel"));
+    CHECK(h.db.list_standups("T1").empty());
 }
 
 TEST_CASE("standup setup is for admins only", "[standup]") {
@@ -590,7 +618,8 @@ TEST_CASE("standup skip marks an open prompt away, else skips the next standup d
         auto e = entry_of(h, "UANA");
         CHECK(e.state == "away");
         CHECK(e.note == "skipped");
-        CHECK_FALSE(h.db.find_standup_person("T1", "UANA"));
+        // Any standup still to ask them today skips them too.
+        CHECK(h.db.find_standup_person("T1", "UANA")->skip_day == today);
     }
     SECTION("no open prompt: the next standup day") {
         // 10:00 Wed, after today's 09:30 prompt: Thursday is next.
@@ -720,18 +749,25 @@ TEST_CASE("standup answers: fewer lines than questions left make one answer", "[
     auto r = dm(h, "UANA", "shipped the importer\nand fixed the build");
     CHECK(one(r, destination::dm).text == q2);
     CHECK(entry_of(h, "UANA").answers == strings{"shipped the importer\nand fixed the build"});
-    // With two questions left, two lines answer both.
-    auto r2 = dm(h, "UANA", "the exporter\nnone");
-    CHECK(has(one(r2, destination::dm).text, "Thanks"));
-    CHECK(entry_of(h, "UANA").answers ==
-          strings{"shipped the importer\nand fixed the build", "the exporter", "none"});
+    // After the first question each reply is one answer, whatever its lines.
+    auto r2 = dm(h, "UANA", "the exporter\nand the docs");
+    CHECK(one(r2, destination::dm).text == q3);
+    dm(h, "UANA", "none");
+    CHECK(entry_of(h, "UANA").answers == strings{"shipped the importer\nand fixed the build",
+                                                 "the exporter\nand the docs", "none"});
 }
 
-TEST_CASE("standup answers: extra lines join the last question", "[standup]") {
+TEST_CASE("standup answers: more lines than questions make one answer", "[standup]") {
     harness h;
     prompted(h);
+    // A bullet list answers the first question; only exactly one line per question splits.
     dm(h, "UANA", "one\n\ntwo\nthree\n\nfour");
-    CHECK(entry_of(h, "UANA").answers == strings{"one", "two", "three\nfour"});
+    CHECK(entry_of(h, "UANA").answers == strings{"one\n\ntwo\nthree\n\nfour"});
+    // Two lines for the two questions left after the first are still one answer: only a
+    // reply to the first question is split.
+    dm(h, "UANA", "migrate auth\nand review the PR");
+    CHECK(entry_of(h, "UANA").answers ==
+          strings{"one\n\ntwo\nthree\n\nfour", "migrate auth\nand review the PR"});
 }
 
 TEST_CASE("standup answers: an empty DM asks the question again", "[standup]") {
@@ -904,7 +940,8 @@ TEST_CASE("answers after the digest go to its thread, marked late", "[standup]")
 
     auto a1 = dm(h, "UANA", "shipped", report_at + 60);
     CHECK(one(a1, destination::dm).text == q2); // still a conversation
-    auto r = dm(h, "UANA", "next\nnone", report_at + 120);
+    dm(h, "UANA", "next", report_at + 90);
+    auto r = dm(h, "UANA", "none", report_at + 120);
     auto post = one(r, destination::thread);
     CHECK(post.item == digest_key("CGENERAL", today));
     CHECK(post.channel == "CGENERAL");
@@ -954,6 +991,12 @@ TEST_CASE("a blocker answer is offered as a B- item in the standup's channel", "
     auto card = card_of(pressed);
     CHECK(card.channel == "CGENERAL");
     CHECK(card.item == "B-1");
+
+    // A second press (a double click) logs nothing more.
+    auto again = h.run(b.value, "UANA", press);
+    CHECK(again.ok);
+    CHECK(has(all_text(again), "Already logged as *B-1*"));
+    CHECK(h.items().size() == 1);
 }
 
 TEST_CASE("the Log as blocker button takes the answer as typed, whatever it holds", "[standup]") {
@@ -1160,4 +1203,34 @@ TEST_CASE("skip and ooo keep answers already given", "[standup]") {
     auto raj = h.db.find_entry("T1", "CGENERAL", today, "URAJ");
     REQUIRE(raj);
     CHECK(raj->state == "away");
+}
+
+TEST_CASE("when only a late answer could be given, a DM that is a command runs it", "[standup]") {
+    harness h;
+    prompted(h);
+    jobs(h, prompt_at, report_at); // the report is out; Ana has not answered
+    auto r = dm(h, "UANA", "blocker list mine", report_at + 60);
+    CHECK(has(all_text(r), "Open blockers you own or reported"));
+    CHECK(entry_of(h, "UANA").answers.empty());
+    // Anything else is still her late answer, and once begun it goes on.
+    dm(h, "UANA", "shipped", report_at + 120);
+    auto r2 = dm(h, "UANA", "B-1", report_at + 180);
+    CHECK(entry_of(h, "UANA").answers == strings{"shipped", "B-1"});
+    CHECK(one(r2, destination::dm).text == q3);
+}
+
+TEST_CASE("the digest names people by their Slack name when known, so it pings nobody",
+          "[standup]") {
+    harness h;
+    prompted(h);
+    user_row raj;
+    raj.team_id = "T1";
+    raj.user_id = "URAJ";
+    raj.tz = "Europe/Berlin";
+    raj.name = "Raj <K>";
+    raj.updated_at = t0;
+    h.db.set_user(raj);
+    auto digest = digest_of(jobs(h, prompt_at, report_at));
+    CHECK(has(digest.text, "*No answer yet:* <@UANA>, @Raj &lt;K&gt;"));
+    CHECK_FALSE(has(digest.text, "<@URAJ>"));
 }
