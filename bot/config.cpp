@@ -265,7 +265,7 @@ Environment:
   TPMBOT_REPORT_GRACE   the same for standup reports (default 24h)
 
 Console lines:
-  /tpm <command>, /blocker, /decision, /owner, /standup   slash commands, as in Slack
+  /tpm <command>, /blocker, /decision, /owner, /standup, /status   slash commands
   @tpmbot <text>                                a mention, as in Slack
   :dm <text>                                    a direct message to tpmbot (standup answers)
   :edit <text>                                  edit your last direct message to tpmbot

@@ -228,10 +228,11 @@ void console::direct_message(const std::string& text, bool edit) {
 }
 
 void console::slash(const std::string& name, const std::string& text) {
-    static const std::string known[] = {"/tpm", "/blocker", "/decision", "/owner", "/standup"};
+    static const std::string known[] = {"/tpm",   "/blocker", "/decision",
+                                        "/owner", "/standup", "/status"};
     if (std::find(std::begin(known), std::end(known), name) == std::end(known)) {
         out_ << fmt::format("(Slack: {} is not a command of this app; tpmbot's are /tpm, "
-                            "/blocker, /decision, /owner and /standup)\n",
+                            "/blocker, /decision, /owner, /standup and /status)\n",
                             name);
         return;
     }
@@ -368,8 +369,9 @@ bool console::line(const std::string& raw) {
         mention(trim(rest));
         return true;
     }
-    out_ << "(a plain message: tpmbot acts on /tpm, /blocker, /decision, /owner, /standup, "
-            "@tpmbot mentions and direct messages, :dm)\n";
+    out_
+        << "(a plain message: tpmbot acts on /tpm, /blocker, /decision, /owner, /standup, /status, "
+           "@tpmbot mentions and direct messages, :dm)\n";
     return true;
 }
 
@@ -418,16 +420,39 @@ void console::drain() {
                 where += " · ts " + ts;
             }
             out_ << "[" << where << "]\n";
-            std::size_t start = 0;
-            while (start <= e.text.size()) {
-                auto nl = e.text.find('\n', start);
-                auto piece =
-                    e.text.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-                out_ << "  " << piece << "\n";
-                if (nl == std::string::npos) {
+            auto print = [&](const std::string& text, std::string_view prefix) {
+                std::size_t start = 0;
+                while (start <= text.size()) {
+                    auto nl = text.find('\n', start);
+                    out_ << "  " << prefix
+                         << text.substr(start,
+                                        nl == std::string::npos ? std::string::npos : nl - start)
+                         << "\n";
+                    if (nl == std::string::npos) {
+                        break;
+                    }
+                    start = nl + 1;
+                }
+            };
+            if (e.blocks.empty()) {
+                print(e.text, "");
+            }
+            // A laid-out post is shown block by block, as Slack would show it.
+            for (const auto& b : e.blocks) {
+                switch (b.type) {
+                case block::kind::header:
+                    print(b.text, "# ");
+                    break;
+                case block::kind::section:
+                    print(b.text, "");
+                    break;
+                case block::kind::context:
+                    print(b.text, "| ");
+                    break;
+                case block::kind::divider:
+                    out_ << "  ----\n";
                     break;
                 }
-                start = nl + 1;
             }
             if (!e.buttons.empty()) {
                 out_ << " ";

@@ -341,6 +341,8 @@ std::string cut_with_ellipsis(std::string_view s, std::size_t max_units) {
 constexpr std::size_t max_text_chars = 40'000;
 constexpr std::size_t max_section_chars = 3'000;
 constexpr std::size_t max_blocks = 50;
+constexpr std::size_t max_header_chars = 150;
+constexpr std::size_t max_context_chars = 3'000;
 constexpr std::size_t max_actions_elements = 25;
 constexpr std::size_t max_button_text_chars = 75;
 constexpr std::size_t max_action_id_chars = 255;
@@ -421,8 +423,40 @@ json::array blocks_of(const effect& e) {
     json::array blocks;
     const bool has_buttons = !e.buttons.empty();
     const std::size_t max_sections = max_blocks - (has_buttons ? 1 : 0);
-    for (std::string_view piece : split_sections(e.text, max_sections)) {
-        blocks.push_back(section_block(piece));
+    if (!e.blocks.empty()) {
+        // A laid-out post (the weekly status), each block within Slack's limits (§7.4).
+        for (const block& b : e.blocks) {
+            if (blocks.size() == max_sections) {
+                break;
+            }
+            switch (b.type) {
+            case block::kind::header:
+                blocks.push_back(
+                    json::object{{"type", "header"},
+                                 {"text",
+                                  {{"type", "plain_text"},
+                                   {"text", cut_with_ellipsis(b.text, max_header_chars)},
+                                   {"emoji", true}}}});
+                break;
+            case block::kind::section:
+                blocks.push_back(section_block(cut(b.text, max_section_chars)));
+                break;
+            case block::kind::context:
+                blocks.push_back(json::object{
+                    {"type", "context"},
+                    {"elements",
+                     json::array{json::object{{"type", "mrkdwn"},
+                                              {"text", cut(b.text, max_context_chars)}}}}});
+                break;
+            case block::kind::divider:
+                blocks.push_back(json::object{{"type", "divider"}});
+                break;
+            }
+        }
+    } else {
+        for (std::string_view piece : split_sections(e.text, max_sections)) {
+            blocks.push_back(section_block(piece));
+        }
     }
     if (has_buttons) {
         blocks.push_back(actions_block(e.buttons));

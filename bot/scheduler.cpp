@@ -1,5 +1,7 @@
 #include "scheduler.hpp"
 
+#include "status.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -41,8 +43,11 @@ int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
     }
     int ran = 0;
     if (from < now) {
-        auto emit = [&](const std::string& team, const effect& e) { db.enqueue(team, e, now); };
+        auto emit = [&](const std::string& team, const effect& e) {
+            db.enqueue(team, e, now);
+        };
         ran = run_standup_jobs(db, from, now, timing, emit, log);
+        ran += run_status_jobs(db, from, now, timing.report_grace, emit, log);
     }
     if (!stored || *stored != std::to_string(now)) {
         db.transact([&] { db.set_setting("", last_tick_key, std::to_string(now), now); });
@@ -51,7 +56,9 @@ int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
 }
 
 unix_time next_due(sqlite_store& db, unix_time after) {
-    return next_standup_due(db, after);
+    auto a = next_standup_due(db, after);
+    auto b = next_status_due(db, after);
+    return a == 0 ? b : b == 0 ? a : std::min(a, b);
 }
 
 } // namespace tpmbot

@@ -150,6 +150,16 @@ std::string require_user(std::string_view value, const command& cmd, std::string
                                  key, example));
 }
 
+std::string quiet_name(store& db, const std::string& team_id, const std::string& user_id) {
+    if (user_id.empty()) {
+        return "nobody";
+    }
+    if (auto u = db.find_user(team_id, user_id); u && !u->name.empty()) {
+        return "@" + mrkdwn::escape(u->name);
+    }
+    return who(user_id);
+}
+
 std::string who(std::string_view user_id) {
     if (user_id.empty()) {
         return "nobody";

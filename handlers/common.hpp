@@ -82,6 +82,9 @@ std::string require_user(std::string_view value, const command& cmd, std::string
                          std::string_view example);
 /// "<@U1>" for a user id, "nobody" when empty.
 std::string who(std::string_view user_id);
+/// How a report names a person: "@name" (plain text) when Slack told the bot their name, so a
+/// post listing many people does not notify them all; else a mention "<@U1>".
+std::string quiet_name(store& db, const std::string& team_id, const std::string& user_id);
 /// The value of `key:` in the tokens, removing it; nullopt when absent.
 std::optional<args::token> take_key(std::vector<args::token>& ts, std::string_view key);
 /// Throws user_error for a key:value token whose key is close to (but not) a known key,

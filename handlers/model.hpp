@@ -120,6 +120,13 @@ struct button {
     std::string value;
 };
 
+/// One Block Kit block of a structured post (the weekly status); `effect::text` stays the
+/// plain fallback for notifications and screen readers.
+struct block {
+    enum class kind { header, section, context, divider } type = kind::section;
+    std::string text; ///< header: plain text; section and context: mrkdwn; divider: empty
+};
+
 /// Where a reply goes (SPEC §3).
 enum class destination {
     ephemeral, ///< only `user` sees it, in `channel` (and `thread_ts` when set)
@@ -138,6 +145,9 @@ struct effect {
     bool is_card = false;  ///< channel: this post is `item`'s card; its ts becomes the thread
     std::string text;      ///< Slack mrkdwn, user text already escaped
     std::vector<button> buttons;
+    /// When not empty, the post's Block Kit layout (with `buttons` as a last actions block);
+    /// `text` is then its fallback. Empty: the blocks are made from `text`.
+    std::vector<block> blocks;
 };
 
 } // namespace tpmbot

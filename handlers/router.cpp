@@ -32,7 +32,8 @@ std::string alias_noun(std::string_view command_name) {
     if (name == "/tpm" || name.empty()) {
         return {};
     }
-    if (name == "/blocker" || name == "/decision" || name == "/owner" || name == "/standup") {
+    if (name == "/blocker" || name == "/decision" || name == "/owner" || name == "/standup" ||
+        name == "/status") {
         return name.substr(1);
     }
     throw user_error(fmt::format("tpmbot does not know the command `{}`. Use `/tpm help`.",
@@ -289,6 +290,7 @@ router make_router() {
     register_dep(r);
     register_export(r);
     register_standup(r);
+    register_status(r);
     register_config(r);
     return r;
 }

@@ -59,6 +59,7 @@ void register_dep(router& r);
 void register_export(router& r);
 void register_config(router& r);
 void register_standup(router& r);
+void register_status(router& r);
 
 /// Flags a blocker from a mention that does not start with a command word (with an undo).
 void flag_blocker(context& ctx, std::vector<args::token>& text);

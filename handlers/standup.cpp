@@ -312,15 +312,6 @@ asked prompt_member(store& db, const standup& s, const std::string& user,
     return e.state == "prompted" ? asked::prompted : asked::not_asked;
 }
 
-/// How a digest names a person: by name when Slack told it (a channel post naming everyone
-/// who is away or silent must not notify them every day), else as a mention.
-std::string person(store& db, const std::string& team, const std::string& user) {
-    if (auto u = db.find_user(team, user); u && !u->name.empty()) {
-        return "@" + mrkdwn::escape(u->name);
-    }
-    return who(user);
-}
-
 std::string digest_text(store& db, const standup& s, const std::string& period,
                         const std::vector<standup_entry>& entries) {
     const auto& qs = standup_questions();
@@ -329,22 +320,22 @@ std::string digest_text(store& db, const standup& s, const std::string& period,
     std::string answers;
     for (const auto& e : entries) {
         if (e.state == "away") {
-            away.push_back(fmt::format("{} ({})", person(db, e.team_id, e.user_id), e.note));
+            away.push_back(fmt::format("{} ({})", quiet_name(db, e.team_id, e.user_id), e.note));
             continue;
         }
         if (e.state == "left") {
-            gone.push_back(fmt::format("{} ({})", person(db, e.team_id, e.user_id), e.note));
+            gone.push_back(fmt::format("{} ({})", quiet_name(db, e.team_id, e.user_id), e.note));
             continue;
         }
         if (e.answers.empty()) {
-            silent.push_back(person(db, e.team_id, e.user_id));
+            silent.push_back(quiet_name(db, e.team_id, e.user_id));
             continue;
         }
         if (e.answers.size() > blocker_question && !says_nothing(e.answers[blocker_question])) {
-            blockers.push_back(fmt::format("• {}: {}", person(db, e.team_id, e.user_id),
+            blockers.push_back(fmt::format("• {}: {}", quiet_name(db, e.team_id, e.user_id),
                                            e.answers[blocker_question]));
         }
-        answers += fmt::format("\n*{}*", person(db, e.team_id, e.user_id));
+        answers += fmt::format("\n*{}*", quiet_name(db, e.team_id, e.user_id));
         for (std::size_t i = 0; i < e.answers.size() && i < qs.size(); ++i) {
             answers += fmt::format("\n_{}_ {}", qs[i], e.answers[i]);
         }

@@ -23,7 +23,14 @@ struct item_query {
     bool unowned_only = false;     ///< no DRI
     bool mine_user_either = false; ///< with `dri`: DRI or reporter is that user
     unix_time updated_before = 0;  ///< only items not changed since (0: any)
-    int limit = 0;                 ///< 0: no limit
+    unix_time created_from = 0;    ///< created_at >= this (0: any)
+    unix_time created_until = 0;   ///< created_at < this (0: any)
+    unix_time closed_from = 0;     ///< closed, with closed_at >= this (0: any)
+    unix_time closed_until = 0;    ///< closed, with closed_at < this (0: any)
+    /// Open at that instant: created before it and not closed by then (0: any). Uses the
+    /// current closed_at, so a reopened item counts as open since its creation.
+    unix_time open_at = 0;
+    int limit = 0; ///< 0: no limit
 };
 
 /// A person as the bot knows them from Slack (users.info), cached.
@@ -120,6 +127,8 @@ public:
     virtual void update_item(const item& it) = 0;
     /// Oldest first (by creation).
     virtual std::vector<item> list_items(const item_query& q) = 0;
+    /// How many items `list_items(q)` would return, ignoring `limit`.
+    virtual std::int64_t count_items(const item_query& q) = 0;
 
     virtual void append_history(const history_entry& h) = 0;
     /// Oldest first.

@@ -3,11 +3,13 @@
 #include "schema.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 
 namespace tpmbot {
 
@@ -54,43 +56,48 @@ std::vector<std::string> decode_list(const SQLite::Column& c) {
     return split(c.getString(), unit_sep);
 }
 
-// Standup lists (members, answers) are JSON arrays of strings: answers are free text that
-// may hold any character, including the separators above. Every byte below 0x20, '"' and
-// '\\' is escaped; other bytes (UTF-8 or not) are kept as they are.
+// Standup lists (members, answers) are JSON arrays of strings, and an outbox post's blocks a
+// JSON array of {"type", "text"} objects: free text that may hold any character, including
+// the separators above. Every byte below 0x20, '"' and '\\' is escaped; other bytes (UTF-8
+// or not) are kept as they are, so any byte string round-trips.
+void append_json_string(std::string& out, std::string_view v) {
+    out += '"';
+    for (char c : v) {
+        auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (u < 0x20) {
+                out += fmt::format("\\u{:04x}", u);
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
 std::string encode_json_list(const std::vector<std::string>& v) {
     std::string out = "[";
     for (std::size_t i = 0; i < v.size(); ++i) {
         if (i > 0) {
             out += ',';
         }
-        out += '"';
-        for (char c : v[i]) {
-            auto u = static_cast<unsigned char>(c);
-            switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (u < 0x20) {
-                    out += fmt::format("\\u{:04x}", u);
-                } else {
-                    out += c;
-                }
-            }
-        }
-        out += '"';
+        append_json_string(out, v[i]);
     }
     out += ']';
     return out;
@@ -114,57 +121,56 @@ void append_utf8(std::string& out, std::uint32_t cp) {
     }
 }
 
-/// Reads what `encode_json_list` writes (and any JSON array of strings); "" is the empty list.
-/// Throws std::runtime_error naming `what` on anything else.
-std::vector<std::string> decode_json_list(std::string_view s, std::string_view what) {
-    std::vector<std::string> out;
-    if (s.empty()) {
-        return out;
+/// Reads the little JSON the helpers above write (and any JSON of the same shape). Errors
+/// are std::runtime_error naming `what` (the column), `noun` and the offset.
+class json_reader {
+public:
+    json_reader(std::string_view s, std::string_view what, std::string_view noun)
+        : s_(s), what_(what), noun_(noun) {}
+
+    std::runtime_error fail(std::string_view why) const {
+        return std::runtime_error(
+            fmt::format("{}: malformed {} at offset {}: {}", what_, noun_, i_, why));
     }
-    std::size_t i = 0;
-    auto fail = [&](std::string_view why) -> std::runtime_error {
-        return std::runtime_error(fmt::format("{}: malformed list at offset {}: {}", what, i, why));
-    };
-    auto skip_space = [&] {
-        while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
-            ++i;
+
+    void skip_space() {
+        while (i_ < s_.size() &&
+               (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
+            ++i_;
         }
-    };
-    auto expect = [&](char c) {
+    }
+
+    /// Skips space, then consumes `c` when it is next.
+    bool accept(char c) {
         skip_space();
-        if (i >= s.size() || s[i] != c) {
+        if (i_ < s_.size() && s_[i_] == c) {
+            ++i_;
+            return true;
+        }
+        return false;
+    }
+
+    void expect(char c) {
+        if (!accept(c)) {
             throw fail(fmt::format("expected '{}'", c));
         }
-        ++i;
-    };
-    auto hex4 = [&]() -> std::uint32_t {
-        if (s.size() - i < 4) {
-            throw fail("short \\u escape");
+    }
+
+    void expect_end() {
+        skip_space();
+        if (i_ != s_.size()) {
+            throw fail("text after the value");
         }
-        std::uint32_t v = 0;
-        for (int k = 0; k < 4; ++k) {
-            char h = s[i++];
-            v <<= 4;
-            if (h >= '0' && h <= '9') {
-                v |= static_cast<std::uint32_t>(h - '0');
-            } else if (h >= 'a' && h <= 'f') {
-                v |= static_cast<std::uint32_t>(h - 'a' + 10);
-            } else if (h >= 'A' && h <= 'F') {
-                v |= static_cast<std::uint32_t>(h - 'A' + 10);
-            } else {
-                throw fail("bad hex digit");
-            }
-        }
-        return v;
-    };
-    auto read_string = [&] {
+    }
+
+    std::string read_string() {
         expect('"');
         std::string v;
         for (;;) {
-            if (i >= s.size()) {
+            if (i_ >= s_.size()) {
                 throw fail("unterminated string");
             }
-            char c = s[i++];
+            char c = s_[i_++];
             if (c == '"') {
                 return v;
             }
@@ -172,10 +178,10 @@ std::vector<std::string> decode_json_list(std::string_view s, std::string_view w
                 v += c;
                 continue;
             }
-            if (i >= s.size()) {
+            if (i_ >= s_.size()) {
                 throw fail("unterminated escape");
             }
-            char e = s[i++];
+            char e = s_[i_++];
             switch (e) {
             case '"':
             case '\\':
@@ -200,14 +206,14 @@ std::vector<std::string> decode_json_list(std::string_view s, std::string_view w
             case 'u': {
                 auto cp = hex4();
                 // A surrogate pair is one code point; a lone surrogate becomes its own 3 bytes.
-                if (cp >= 0xd800 && cp < 0xdc00 && s.substr(i, 2) == "\\u") {
-                    auto save = i;
-                    i += 2;
+                if (cp >= 0xd800 && cp < 0xdc00 && s_.substr(i_, 2) == "\\u") {
+                    auto save = i_;
+                    i_ += 2;
                     auto low = hex4();
                     if (low >= 0xdc00 && low < 0xe000) {
                         cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
                     } else {
-                        i = save;
+                        i_ = save;
                     }
                 }
                 append_utf8(v, cp);
@@ -217,27 +223,138 @@ std::vector<std::string> decode_json_list(std::string_view s, std::string_view w
                 throw fail("unknown escape");
             }
         }
-    };
-    expect('[');
-    skip_space();
-    if (i < s.size() && s[i] == ']') {
-        ++i;
-    } else {
-        for (;;) {
-            out.push_back(read_string());
-            skip_space();
-            if (i < s.size() && s[i] == ',') {
-                ++i;
-                continue;
+    }
+
+    /// Reads `[` item (`,` item)* `]`, calling `item` for each; an empty array is fine.
+    template <class F>
+    void read_array(F&& item) {
+        expect('[');
+        if (accept(']')) {
+            return;
+        }
+        do {
+            item();
+        } while (accept(','));
+        expect(']');
+    }
+
+private:
+    std::uint32_t hex4() {
+        if (s_.size() - i_ < 4) {
+            throw fail("short \\u escape");
+        }
+        std::uint32_t v = 0;
+        for (int k = 0; k < 4; ++k) {
+            char h = s_[i_++];
+            v <<= 4;
+            if (h >= '0' && h <= '9') {
+                v |= static_cast<std::uint32_t>(h - '0');
+            } else if (h >= 'a' && h <= 'f') {
+                v |= static_cast<std::uint32_t>(h - 'a' + 10);
+            } else if (h >= 'A' && h <= 'F') {
+                v |= static_cast<std::uint32_t>(h - 'A' + 10);
+            } else {
+                throw fail("bad hex digit");
             }
-            expect(']');
-            break;
+        }
+        return v;
+    }
+
+    std::string_view s_;
+    std::size_t i_ = 0;
+    std::string_view what_;
+    std::string_view noun_;
+};
+
+/// Reads what `encode_json_list` writes (and any JSON array of strings); "" is the empty list.
+/// Throws std::runtime_error naming `what` on anything else.
+std::vector<std::string> decode_json_list(std::string_view s, std::string_view what) {
+    std::vector<std::string> out;
+    if (s.empty()) {
+        return out;
+    }
+    json_reader r(s, what, "list");
+    r.read_array([&] { out.push_back(r.read_string()); });
+    r.expect_end();
+    return out;
+}
+
+constexpr std::pair<block::kind, std::string_view> block_kinds[] = {
+    {block::kind::header, "header"},
+    {block::kind::section, "section"},
+    {block::kind::context, "context"},
+    {block::kind::divider, "divider"},
+};
+
+std::string_view block_kind_text(block::kind k) {
+    for (const auto& [kind, name] : block_kinds) {
+        if (kind == k) {
+            return name;
         }
     }
-    skip_space();
-    if (i != s.size()) {
-        throw fail("text after the list");
+    throw std::logic_error("unknown block kind");
+}
+
+/// '' when there are no blocks (what rows from before version 5 hold), else a JSON array of
+/// {"type": "header|section|context|divider", "text": "..."}.
+std::string encode_blocks(const std::vector<block>& blocks) {
+    if (blocks.empty()) {
+        return {};
     }
+    std::string out = "[";
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+        if (i > 0) {
+            out += ',';
+        }
+        out += "{\"type\":";
+        append_json_string(out, block_kind_text(blocks[i].type));
+        out += ",\"text\":";
+        append_json_string(out, blocks[i].text);
+        out += '}';
+    }
+    out += ']';
+    return out;
+}
+
+/// Reads what `encode_blocks` writes; keys in any order, "text" may be absent (empty),
+/// "type" may not. Throws std::runtime_error naming the column on anything else.
+std::vector<block> decode_blocks(std::string_view s) {
+    std::vector<block> out;
+    if (s.empty()) {
+        return out;
+    }
+    json_reader r(s, "outbox.blocks", "blocks");
+    r.read_array([&] {
+        block b;
+        bool typed = false;
+        r.expect('{');
+        if (!r.accept('}')) {
+            do {
+                auto key = r.read_string();
+                r.expect(':');
+                auto value = r.read_string();
+                if (key == "type") {
+                    auto it = std::find_if(std::begin(block_kinds), std::end(block_kinds),
+                                           [&](const auto& k) { return k.second == value; });
+                    if (it == std::end(block_kinds)) {
+                        throw r.fail(fmt::format("unknown block type '{}'", value));
+                    }
+                    b.type = it->first;
+                    typed = true;
+                } else if (key == "text") {
+                    b.text = std::move(value);
+                } else {
+                    throw r.fail(fmt::format("unknown key '{}'", key));
+                }
+            } while (r.accept(','));
+            r.expect('}');
+        }
+        if (!typed) {
+            throw r.fail("a block without a type");
+        }
+        out.push_back(std::move(b));
+    });
+    r.expect_end();
     return out;
 }
 
@@ -409,7 +526,7 @@ item read_item(const SQLite::Statement& s) {
 
 constexpr const char* outbox_columns =
     "id, team_id, destination, channel, user, thread_ts, item, is_card, text, buttons, "
-    "created_at, state, attempts, ts, error";
+    "created_at, state, attempts, ts, error, blocks";
 
 outbox_row read_outbox(const SQLite::Statement& s) {
     outbox_row r;
@@ -428,6 +545,7 @@ outbox_row read_outbox(const SQLite::Statement& s) {
     r.attempts = static_cast<int>(integer(s, 12));
     r.ts = text(s, 13);
     r.error = text(s, 14);
+    r.e.blocks = decode_blocks(text(s, 15));
     return r;
 }
 
@@ -610,68 +728,210 @@ void sqlite_store::update_item(const item& it) {
     }
 }
 
-std::vector<item> sqlite_store::list_items(const item_query& q) {
-    // Only fixed SQL fragments are pasted; every value is a placeholder bound below.
-    std::string sql = fmt::format("SELECT {} FROM items WHERE team_id = ?", item_columns);
+namespace {
+
+/// A value bound to a placeholder of a built query.
+using sql_value = std::variant<std::string, std::int64_t>;
+
+/// SQL text with only fixed fragments and `?`, and the values for its placeholders in order.
+struct built_sql {
+    std::string sql;
+    std::vector<sql_value> values;
+};
+
+/// The WHERE conditions of `q` but `open_at`, as " AND ..." after "team_id = ?".
+built_sql item_conditions(const item_query& q) {
+    built_sql w;
+    w.sql = "team_id = ?";
+    w.values.emplace_back(q.team_id);
     if (q.kind) {
-        sql += " AND kind = ?";
+        w.sql += " AND kind = ?";
+        w.values.emplace_back(std::string(kind_prefix(*q.kind)));
     }
     if (!q.statuses.empty()) {
-        sql += " AND status IN (?";
+        w.sql += " AND status IN (?";
         for (std::size_t i = 1; i < q.statuses.size(); ++i) {
-            sql += ", ?";
+            w.sql += ", ?";
         }
-        sql += ")";
+        w.sql += ")";
+        for (const auto& status : q.statuses) {
+            w.values.emplace_back(status);
+        }
     }
     if (!q.channel_id.empty()) {
-        sql += " AND channel_id = ?";
+        w.sql += " AND channel_id = ?";
+        w.values.emplace_back(q.channel_id);
     }
-    bool either = q.mine_user_either && !q.dri.empty();
-    if (either) {
-        sql += " AND (dri = ? OR reporter = ?)";
+    if (q.mine_user_either && !q.dri.empty()) {
+        w.sql += " AND (dri = ? OR reporter = ?)";
+        w.values.emplace_back(q.dri);
+        w.values.emplace_back(q.dri);
     } else if (!q.dri.empty()) {
-        sql += " AND dri = ?";
+        w.sql += " AND dri = ?";
+        w.values.emplace_back(q.dri);
     }
     if (!q.reporter.empty()) {
-        sql += " AND reporter = ?";
+        w.sql += " AND reporter = ?";
+        w.values.emplace_back(q.reporter);
     }
     if (q.unowned_only) {
-        sql += " AND dri = ''";
+        w.sql += " AND dri = ''";
     }
     if (q.updated_before != 0) {
-        sql += " AND updated_at < ?";
+        w.sql += " AND updated_at < ?";
+        w.values.emplace_back(q.updated_before);
     }
-    sql += " ORDER BY created_at, num, kind LIMIT ?";
+    if (q.created_from != 0) {
+        w.sql += " AND created_at >= ?";
+        w.values.emplace_back(q.created_from);
+    }
+    if (q.created_until != 0) {
+        w.sql += " AND created_at < ?";
+        w.values.emplace_back(q.created_until);
+    }
+    if (q.closed_from != 0 || q.closed_until != 0) {
+        // Closed (closed_at > 0) and closed_at >= closed_from, as one lower bound: given
+        // "closed_at > 0" as well, SQLite may seek from that one and read every item ever
+        // closed before closed_until.
+        w.sql += " AND closed_at >= ?";
+        w.values.emplace_back(std::max<unix_time>(q.closed_from, 1));
+        if (q.closed_until != 0) {
+            w.sql += " AND closed_at < ?";
+            w.values.emplace_back(q.closed_until);
+        }
+    }
+    return w;
+}
 
-    auto s = impl_->prepare(sql);
+/// The SQL of `list_items(q)` (`count` false) or `count_items(q)` (`count` true).
+///
+/// Two shapes keep SQLite on the (team, channel, kind, ...) indexes of schema version 5
+/// instead of a walk through a channel's whole history:
+///  - ORDER BY +created_at: without statistics SQLite would rather walk an index in
+///    creation order than seek each of several statuses and sort what it found; the unary
+///    plus (same values, same order) takes that walk off the table. The sort then costs in
+///    proportion to the rows returned.
+///  - open_at = t is "closed_at = 0 OR closed_at >= t", which no single index range covers
+///    (SQLite picks the creation range, everything before t). It is split into two disjoint
+///    parts, each one index range on closed_at: still open (closed_at = 0) and closed since
+///    (closed_at >= max(t, 1), which is never 0), each created before t.
+built_sql item_sql(const item_query& q, bool count) {
+    auto w = item_conditions(q);
+    built_sql out;
+    // One part of open_at: the items still open, or those closed since.
+    auto part = [&](std::string_view select, bool still_open) {
+        out.sql += fmt::format("SELECT {} FROM items WHERE {} AND {} AND created_at < ?", select,
+                               w.sql, still_open ? "closed_at = 0" : "closed_at >= ?");
+        out.values.insert(out.values.end(), w.values.begin(), w.values.end());
+        if (!still_open) {
+            out.values.emplace_back(std::max<unix_time>(q.open_at, 1));
+        }
+        out.values.emplace_back(q.open_at);
+    };
+    if (count) {
+        if (q.open_at == 0) {
+            out.sql = "SELECT COUNT(*) FROM items WHERE " + w.sql;
+            out.values = std::move(w.values);
+            return out;
+        }
+        out.sql = "SELECT (";
+        part("COUNT(*)", true);
+        out.sql += ") + (";
+        part("COUNT(*)", false);
+        out.sql += ")";
+        return out;
+    }
+    if (q.open_at == 0) {
+        out.sql = fmt::format("SELECT {} FROM items WHERE {}", item_columns, w.sql);
+        out.values = std::move(w.values);
+    } else {
+        out.sql = fmt::format("SELECT {} FROM (", item_columns);
+        part(item_columns, true);
+        out.sql += " UNION ALL ";
+        part(item_columns, false);
+        out.sql += ")";
+    }
+    out.sql += " ORDER BY +created_at, num, kind LIMIT ?";
+    out.values.emplace_back(sql_limit(q.limit));
+    return out;
+}
+
+void bind_values(SQLite::Statement& s, const std::vector<sql_value>& values) {
     int i = 0;
-    bind_one(*s, ++i, q.team_id);
-    if (q.kind) {
-        bind_one(*s, ++i, *q.kind);
+    for (const auto& v : values) {
+        std::visit([&](const auto& x) { bind_one(s, ++i, x); }, v);
     }
-    for (const auto& status : q.statuses) {
-        bind_one(*s, ++i, status);
-    }
-    if (!q.channel_id.empty()) {
-        bind_one(*s, ++i, q.channel_id);
-    }
-    if (either) {
-        bind_one(*s, ++i, q.dri);
-        bind_one(*s, ++i, q.dri);
-    } else if (!q.dri.empty()) {
-        bind_one(*s, ++i, q.dri);
-    }
-    if (!q.reporter.empty()) {
-        bind_one(*s, ++i, q.reporter);
-    }
-    if (q.updated_before != 0) {
-        bind_one(*s, ++i, q.updated_before);
-    }
-    bind_one(*s, ++i, sql_limit(q.limit));
+}
 
+} // namespace
+
+std::vector<item> sqlite_store::list_items(const item_query& q) {
+    // Only fixed SQL fragments are pasted; every value is a placeholder bound below.
+    auto built = item_sql(q, false);
+    auto s = impl_->prepare(built.sql);
+    bind_values(*s, built.values);
     std::vector<item> out;
     while (s->executeStep()) {
         out.push_back(read_item(*s));
+    }
+    return out;
+}
+
+std::int64_t sqlite_store::count_items(const item_query& q) {
+    auto built = item_sql(q, true);
+    auto s = impl_->prepare(built.sql);
+    bind_values(*s, built.values);
+    if (!s->executeStep()) {
+        throw std::runtime_error("count_items: the count returned no row");
+    }
+    return integer(*s, 0);
+}
+
+std::int64_t sqlite_store::steps(const item_query& q, bool count) {
+    // SQLiteCpp does not hand out its sqlite3_stmt, and the counter lives there.
+    auto built = item_sql(q, count);
+    auto* db = impl_->db.getHandle();
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, built.sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
+        throw std::runtime_error(fmt::format("steps: {}", sqlite3_errmsg(db)));
+    }
+    std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
+    int i = 0;
+    for (const auto& v : built.values) {
+        ++i;
+        if (const auto* str = std::get_if<std::string>(&v)) {
+            sqlite3_bind_text(raw, i, str->data(), static_cast<int>(str->size()), SQLITE_TRANSIENT);
+        } else {
+            sqlite3_bind_int64(raw, i, std::get<std::int64_t>(v));
+        }
+    }
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) {
+        throw std::runtime_error(fmt::format("steps: {}", sqlite3_errmsg(db)));
+    }
+    return sqlite3_stmt_status(raw, SQLITE_STMTSTATUS_VM_STEP, 0);
+}
+
+std::string sqlite_store::explain(const item_query& q, bool count) {
+    auto built = item_sql(q, count);
+    SQLite::Statement s(impl_->db, "EXPLAIN QUERY PLAN " + built.sql);
+    bind_values(s, built.values);
+    // Rows are (id, parent, notused, detail); a step is indented under its parent.
+    std::unordered_map<int, int> depth;
+    std::string out;
+    while (s.executeStep()) {
+        int id = s.getColumn(0).getInt();
+        int parent = s.getColumn(1).getInt();
+        auto found = depth.find(parent);
+        int d = found == depth.end() ? 0 : found->second + 1;
+        depth[id] = d;
+        if (!out.empty()) {
+            out += '\n';
+        }
+        out += std::string(static_cast<std::size_t>(d) * 2, ' ');
+        out += s.getColumn(3).getString();
     }
     return out;
 }
@@ -770,9 +1030,10 @@ std::vector<std::string> sqlite_store::list_admins(std::string_view team_id) {
 std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, unix_time now) {
     auto s = impl_->prepare(
         "INSERT INTO outbox (team_id, destination, channel, user, thread_ts, item, is_card, "
-        "text, buttons, created_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')");
+        "text, buttons, created_at, state, blocks) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)");
     bind_all(*s, team_id, destination_text(e.to), e.channel, e.user, e.thread_ts, e.item,
-             e.is_card ? 1 : 0, e.text, encode_buttons(e.buttons), now);
+             e.is_card ? 1 : 0, e.text, encode_buttons(e.buttons), now, encode_blocks(e.blocks));
     s->exec();
     return impl_->db.getLastInsertRowid();
 }
