@@ -1,5 +1,6 @@
 #include "scheduler.hpp"
 
+#include "escalation.hpp"
 #include "status.hpp"
 
 #include <algorithm>
@@ -48,6 +49,7 @@ int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
         };
         ran = run_standup_jobs(db, from, now, timing, emit, log);
         ran += run_status_jobs(db, from, now, timing.report_grace, emit, log);
+        ran += run_escalation_jobs(db, from, now, emit, log);
     }
     if (!stored || *stored != std::to_string(now)) {
         db.transact([&] { db.set_setting("", last_tick_key, std::to_string(now), now); });

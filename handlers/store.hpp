@@ -144,6 +144,8 @@ public:
     virtual void add_admin(std::string_view team_id, std::string_view user_id, unix_time at) = 0;
     virtual void remove_admin(std::string_view team_id, std::string_view user_id) = 0;
     virtual std::vector<std::string> list_admins(std::string_view team_id) = 0;
+    /// Every workspace that has items, by id.
+    virtual std::vector<std::string> teams() = 0;
 
     /// What Slack said of a person (zone, admin, deactivated); nullopt when never asked.
     virtual std::optional<user_row> find_user(std::string_view team_id,

@@ -1017,6 +1017,16 @@ void sqlite_store::remove_admin(std::string_view team_id, std::string_view user_
     s->exec();
 }
 
+std::vector<std::string> sqlite_store::teams() {
+    // counters has one row per (team, kind) that ever numbered an item: a few rows per team.
+    auto s = impl_->prepare("SELECT DISTINCT team_id FROM counters ORDER BY team_id");
+    std::vector<std::string> out;
+    while (s->executeStep()) {
+        out.push_back(text(*s, 0));
+    }
+    return out;
+}
+
 std::vector<std::string> sqlite_store::list_admins(std::string_view team_id) {
     auto s = impl_->prepare("SELECT user_id FROM admins WHERE team_id = ? ORDER BY user_id");
     bind_all(*s, team_id);

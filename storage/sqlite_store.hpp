@@ -72,6 +72,7 @@ public:
     void add_admin(std::string_view team_id, std::string_view user_id, unix_time at) override;
     void remove_admin(std::string_view team_id, std::string_view user_id) override;
     std::vector<std::string> list_admins(std::string_view team_id) override;
+    std::vector<std::string> teams() override;
     /// Records everything Slack's users.info says of a person.
     void set_user(const user_row& u);
     std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id) override;
