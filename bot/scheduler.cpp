@@ -58,9 +58,14 @@ int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
 }
 
 unix_time next_due(sqlite_store& db, unix_time after) {
-    auto a = next_standup_due(db, after);
-    auto b = next_status_due(db, after);
-    return a == 0 ? b : b == 0 ? a : std::min(a, b);
+    unix_time best = 0;
+    for (auto t : {next_standup_due(db, after), next_status_due(db, after),
+                   next_escalation_due(db, after)}) {
+        if (t != 0 && (best == 0 || t < best)) {
+            best = t;
+        }
+    }
+    return best;
 }
 
 } // namespace tpmbot

@@ -441,6 +441,59 @@ std::string describe_policy(const escalation_policy& p) {
     return out;
 }
 
+unix_time next_escalation_due(store& db, unix_time after) {
+    unix_time best = 0;
+    auto consider = [&](unix_time t) {
+        if (t > after && (best == 0 || t < best)) {
+            best = t;
+        }
+    };
+    for (const auto& team : db.teams()) {
+        try {
+            auto p = load_policy(db, team);
+            item_query q;
+            q.team_id = team;
+            q.kind = item_kind::blocker;
+            q.statuses = {"open", "acked"};
+            auto items = db.list_items(q);
+            q.kind = item_kind::decision;
+            q.statuses = {"proposed"};
+            for (auto& d : db.list_items(q)) {
+                if (d.due.empty()) {
+                    continue;
+                }
+                auto tz = zone_of(db, team, d.dri);
+                // The reminder: the start of the day before the decide-by date.
+                auto before =
+                    *dates::parse("+0d", schedule::at_local(d.due, 0, tz) - day_s / 2, tz);
+                consider(schedule::at_local(before, 0, tz));
+                items.push_back(std::move(d));
+            }
+            for (const auto& it : items) {
+                auto start = clock_start(it, zone_of(db, team, it.dri));
+                for (int days : p.days[severity_row(it)]) {
+                    consider(start + days * day_s);
+                }
+            }
+            for (const auto& admin : db.list_admins(team)) {
+                if (auto f = schedule::next_firing(9 * 60, schedule::monday_to_friday,
+                                                   zone_of(db, team, admin), after)) {
+                    consider(f->due);
+                }
+            }
+            if (p.quiet_from >= 0) {
+                if (auto f =
+                        schedule::next_firing(p.quiet_to, schedule::every_day, p.quiet_tz, after)) {
+                    consider(f->due);
+                }
+            }
+        } catch (const std::exception&) {
+            // run_escalation_jobs logs it
+        }
+    }
+    return best;
+}
+
 int run_escalation_jobs(store& db, unix_time from, unix_time to, const emit_fn& emit,
                         const job_log_fn& log) {
     int ran = 0;

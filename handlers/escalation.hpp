@@ -37,6 +37,10 @@ std::string describe_policy(const escalation_policy& p);
 int run_escalation_jobs(store& db, unix_time from, unix_time to, const emit_fn& emit,
                         const job_log_fn& log);
 
+/// The earliest time after `after` when `run_escalation_jobs` may have something new to do
+/// (a step coming due, a reminder day, an unowned queue, the end of quiet hours); 0: never.
+unix_time next_escalation_due(store& db, unix_time after);
+
 /// Parses "high:1/2/3" style thresholds and "19:00-08:00" quiet hours (user_error otherwise).
 std::array<int, 3> parse_steps(std::string_view text, std::string_view key);
 std::pair<int, int> parse_quiet_hours(std::string_view text);
