@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <map>
+#include <set>
 
 namespace tpmbot {
 
@@ -115,49 +116,70 @@ void ladder(store& db, const std::string& team, const escalation_policy& p, unix
             due_step s{it, step, fmt::format("escalate:{}:{}:{}", team, it.id_str(), step),
                        std::to_string(start), age};
             if (step == 2) {
-                step2_by_channel[it.channel_id].push_back(std::move(s));
+                // Checked by reading first: most steps of old items have long been sent, and
+                // a round must not open a write transaction for each of them.
+                if (!db.claimed(s.job, s.period)) {
+                    step2_by_channel[it.channel_id].push_back(std::move(s));
+                }
                 continue;
             }
-            // Steps 1 and 3 are DMs: deferred while it is quiet time where the person is.
+            // Steps 1 and 3 are DMs: deferred while it is quiet time where the person is, so
+            // each person of step 3 is claimed on their own.
             auto people = step == 1
                               ? std::vector<std::string>{it.dri.empty() ? it.reporter : it.dri}
                               : step3_people(db, team, p);
             if (people.empty()) {
-                log(fmt::format("{} has reached step 3 but there is no escalation contact and no "
-                                "admin to tell; set one with /tpm config escalation contact:@who",
-                                it.id_str()));
-                continue;
-            }
-            if (quiet(p, zone_of(db, team, people.front()), now)) {
-                continue;
-            }
-            db.transact([&] {
-                if (!db.claim(s.job, s.period, now)) {
-                    return;
+                if (db.claimed(s.job + ":nobody", s.period)) {
+                    continue;
                 }
-                ++ran;
-                auto late = it.kind == item_kind::decision
-                                ? fmt::format("was due {}", dates::pretty(it.due))
-                                : fmt::format("has had no update for {}", dates::age(age));
-                for (const auto& u : people) {
+                db.transact([&] {
+                    if (db.claim(s.job + ":nobody", s.period, now)) {
+                        log(fmt::format("{} has reached step 3 but there is no escalation contact "
+                                        "and no admin to tell; set one with /tpm config "
+                                        "escalation contact:@who",
+                                        it.id_str()));
+                    }
+                });
+                continue;
+            }
+            auto late = it.kind == item_kind::decision
+                            ? fmt::format("was due {}", dates::pretty(it.due))
+                            : fmt::format("has had no update for {}", dates::age(age));
+            for (const auto& u : people) {
+                if (quiet(p, zone_of(db, team, u), now)) {
+                    continue;
+                }
+                auto key = step == 1 ? s.job : s.job + ":" + u;
+                if (db.claimed(key, s.period)) {
+                    continue;
+                }
+                db.transact([&] {
+                    if (!db.claim(key, s.period, now)) {
+                        return;
+                    }
+                    ++ran;
                     if (step == 1) {
-                        emit(team, dm(u,
-                                      fmt::format(":hourglass: {} in <#{}> {}. {} it, or add an "
-                                                  "update: `/tpm {} {} update <text>`.",
-                                                  what(it), it.channel_id, late,
-                                                  it.kind == item_kind::decision ? "Decide" : "Ack",
-                                                  kind_name(it.kind), it.id_str()),
-                                      it.kind == item_kind::blocker
-                                          ? std::vector<button>{{"Ack", "ack",
-                                                                 "blocker " + it.id_str() + " ack"}}
-                                          : std::vector<button>{}));
+                        // An acked blocker cannot be acked again: it only asks for an update.
+                        bool can_ack = it.kind == item_kind::blocker && it.status == "open";
+                        auto ask = it.kind == item_kind::decision ? "Decide it, or add an update"
+                                   : can_ack                      ? "Ack it, or add an update"
+                                                                  : "Add an update";
+                        emit(team,
+                             dm(u,
+                                fmt::format(":hourglass: {} in <#{}> {}. {}: `/tpm {} {} update "
+                                            "<text>`.",
+                                            what(it), it.channel_id, late, ask, kind_name(it.kind),
+                                            it.id_str()),
+                                can_ack ? std::vector<button>{{"Ack", "ack",
+                                                               "blocker " + it.id_str() + " ack"}}
+                                        : std::vector<button>{}));
                     } else {
                         emit(team, dm(u, fmt::format(":rotating_light: Escalation: {} in <#{}> "
                                                      "{}, and its DRI ({}) has been told twice.",
                                                      what(it), it.channel_id, late, who(it.dri))));
                     }
-                }
-            });
+                });
+            }
         }
     }
     // Step 2 is a thread post and a channel line; a burst in one channel becomes one message.
@@ -229,8 +251,12 @@ void decision_reminders(store& db, const std::string& team, const escalation_pol
         if (tomorrow != d.due || quiet(p, tz, now)) {
             continue;
         }
+        auto job = fmt::format("decision-reminder:{}:{}", team, d.id_str());
+        if (db.claimed(job, d.due)) {
+            continue;
+        }
         db.transact([&] {
-            if (!db.claim(fmt::format("decision-reminder:{}:{}", team, d.id_str()), d.due, now)) {
+            if (!db.claim(job, d.due, now)) {
                 return;
             }
             ++ran;
@@ -396,8 +422,9 @@ escalation_policy load_policy(store& db, const std::string& team_id) {
                 p.quiet_from = std::stoi(val.substr(0, dash));
                 p.quiet_to = std::stoi(val.substr(dash + 1, at - dash - 1));
                 if (at != std::string::npos) {
-                    p.quiet_tz = val.substr(at + 1);
-                    dates::check_zone(p.quiet_tz);
+                    auto tz = val.substr(at + 1);
+                    dates::check_zone(tz); // a zone gone from tzdata keeps the default
+                    p.quiet_tz = tz;
                 }
             } else if (key == "budget") {
                 p.noise_budget = std::max(1, std::stoi(val));
@@ -469,11 +496,18 @@ unix_time next_escalation_due(store& db, unix_time after) {
                 consider(schedule::at_local(before, 0, tz));
                 items.push_back(std::move(d));
             }
+            // Where quiet hours end: channel posts wait for p.quiet_tz, a DM for its
+            // recipient's zone.
+            std::set<std::string> zones = {p.quiet_tz};
             for (const auto& it : items) {
                 auto start = clock_start(it, zone_of(db, team, it.dri));
                 for (int days : p.days[severity_row(it)]) {
                     consider(start + days * day_s);
                 }
+                zones.insert(zone_of(db, team, it.dri.empty() ? it.reporter : it.dri));
+            }
+            for (const auto& u : step3_people(db, team, p)) {
+                zones.insert(zone_of(db, team, u));
             }
             for (const auto& admin : db.list_admins(team)) {
                 if (auto f = schedule::next_firing(9 * 60, schedule::monday_to_friday,
@@ -482,9 +516,11 @@ unix_time next_escalation_due(store& db, unix_time after) {
                 }
             }
             if (p.quiet_from >= 0) {
-                if (auto f =
-                        schedule::next_firing(p.quiet_to, schedule::every_day, p.quiet_tz, after)) {
-                    consider(f->due);
+                for (const auto& tz : zones) {
+                    if (auto f =
+                            schedule::next_firing(p.quiet_to, schedule::every_day, tz, after)) {
+                        consider(f->due);
+                    }
                 }
             }
         } catch (const std::exception&) {

@@ -155,6 +155,9 @@ public:
     /// The claim commits with the caller's transaction, so a firing and its effects happen
     /// exactly once across restarts.
     virtual bool claim(std::string_view job, std::string_view period, unix_time at) = 0;
+    /// Whether (job, period) is already claimed: a read, for skipping what has long been done
+    /// without a write transaction (claim still decides).
+    virtual bool claimed(std::string_view job, std::string_view period) = 0;
     /// A bot-wide setting (team "" for settings of the process), nullopt when unset.
     virtual std::optional<std::string> setting(std::string_view team_id, std::string_view key) = 0;
     virtual void set_setting(std::string_view team_id, std::string_view key, std::string_view value,

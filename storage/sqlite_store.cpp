@@ -1148,6 +1148,12 @@ void sqlite_store::inbox_done(std::string_view event_id, unix_time at) {
     s->exec();
 }
 
+bool sqlite_store::claimed(std::string_view job, std::string_view period) {
+    auto s = impl_->prepare("SELECT 1 FROM job_claims WHERE job = ? AND period = ?");
+    bind_all(*s, job, period);
+    return s->executeStep();
+}
+
 bool sqlite_store::claim(std::string_view job, std::string_view period, unix_time at) {
     auto s = impl_->prepare("INSERT INTO job_claims (job, period, claimed_at) VALUES (?, ?, ?) "
                             "ON CONFLICT (job, period) DO NOTHING");

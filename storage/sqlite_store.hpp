@@ -77,6 +77,7 @@ public:
     void set_user(const user_row& u);
     std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id) override;
     bool claim(std::string_view job, std::string_view period, unix_time at) override;
+    bool claimed(std::string_view job, std::string_view period) override;
     std::optional<std::string> setting(std::string_view team_id, std::string_view key) override;
     void set_setting(std::string_view team_id, std::string_view key, std::string_view value,
                      unix_time at) override;

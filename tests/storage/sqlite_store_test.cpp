@@ -744,9 +744,14 @@ TEST_CASE("a job period is claimed once, across reopening", "[storage]") {
         CHECK(s.claim("weekly:T1", "2024-03-01", 103));
     }
     sqlite_store s(path);
+    CHECK(s.claimed("standup:C1", "2024-03-01"));
+    CHECK_FALSE(s.claimed("standup:C1", "2024-03-03"));
+    CHECK_FALSE(s.claimed("standup:C2", "2024-03-01"));
     CHECK_FALSE(s.claim("standup:C1", "2024-03-01", 200));
     CHECK_FALSE(s.claim("weekly:T1", "2024-03-01", 200));
+    CHECK_FALSE(s.claimed("weekly:T1", "2024-03-08")); // asking does not claim
     CHECK(s.claim("weekly:T1", "2024-03-08", 200));
+    CHECK(s.claimed("weekly:T1", "2024-03-08"));
 }
 
 TEST_CASE("users' time zones are stored and replaced", "[storage]") {
