@@ -35,7 +35,7 @@ struct config {
     std::string team = "T0CONSOLE";                 ///< --team: the console's workspace
     std::string tz;                                 ///< --tz / TPMBOT_TZ: the console person's zone
     std::optional<unix_time> clock;                 ///< --clock: the console's start time (UTC)
-    standup_timing timing; ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
+    standup_timing timing;                          ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
     bool show_help = false;
     bool show_version = false;
 };
