@@ -383,7 +383,6 @@ struct slack_app::impl {
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
-        poke(); // a standup may have been set up or changed
         wake(sender_wake);
     }
 
@@ -457,7 +456,6 @@ struct slack_app::impl {
                     handle_options opts;
                     opts.reply_in_ack = true;
                     reply = d.handle(*cmd, opts).reply;
-                    poke();
                 } else {
                     log("tpmbot: a slash command without user, team or command was acked and "
                         "ignored");
@@ -489,7 +487,6 @@ struct slack_app::impl {
                 if (auto cmd = slack::command_of_action(f.payload)) {
                     co_await prepare(*cmd, false);
                     d.handle(std::move(*cmd));
-                    poke();
                 }
             } catch (const std::exception& e) {
                 log(fmt::format("tpmbot: a button press failed: {}", e.what()));
@@ -993,24 +990,20 @@ struct slack_app::impl {
         }
     }
 
-    /// Runs standup prompts, reminders and reports at their times, from the clock and the
-    /// stored configuration; each firing is claimed with its posts, so a restart never
-    /// repeats one and catches up what it missed within the grace windows.
-    /// Makes the scheduler look again now, even if it is busy at this moment.
+    /// Makes the scheduler look again now, even if it is busy at this moment (tests move a
+    /// manual clock and call this through `poke_scheduler`).
     void poke() {
         scheduler_poked = true;
         wake(scheduler_wake);
     }
 
+    /// Runs standup prompts, reminders and reports, weekly statuses and the escalation ladder
+    /// at their times, from the clock and the stored configuration; each firing is claimed
+    /// with its posts, so a restart never repeats one and catches up what it missed within
+    /// the grace windows. It wakes at the next due time and at least once a minute, so a
+    /// command never has to wake it: what a command schedules runs within that minute.
     net::awaitable<void> scheduler() {
-        auto last_run = clock_type::now() - std::chrono::seconds(1);
         while (!stopping) {
-            // At most one round a second, however many commands poke it.
-            if (auto since = clock_type::now() - last_run; since < std::chrono::seconds(1)) {
-                co_await sleep(
-                    std::chrono::duration_cast<milliseconds>(std::chrono::seconds(1) - since));
-            }
-            last_run = clock_type::now();
             scheduler_poked = false;
             auto delay = std::chrono::seconds(60);
             try {
