@@ -51,15 +51,6 @@ std::string strip_prefix(std::string s, char p) {
     return s;
 }
 
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) {
-        return {};
-    }
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
 } // namespace
 
 console::console(sqlite_store& db, dispatcher& d, const config& cfg, std::ostream& out)

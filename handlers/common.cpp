@@ -150,6 +150,57 @@ std::string require_user(std::string_view value, const command& cmd, std::string
                                  key, example));
 }
 
+std::string trim(std::string_view s) {
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string_view::npos) {
+        return {};
+    }
+    auto e = s.find_last_not_of(" \t\r\n");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+std::string json_quote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        auto u = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (u < 0x20) {
+                out += fmt::format("\\u{:04x}", u);
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out + "\"";
+}
+
+std::string take_channel(const command& cmd, std::vector<args::token>& rest) {
+    for (auto it = rest.begin(); it != rest.end(); ++it) {
+        if (it->kind == args::tok::channel) {
+            auto c = it->text;
+            rest.erase(it);
+            return c;
+        }
+    }
+    return cmd.channel_id;
+}
+
 std::string quiet_name(store& db, const std::string& team_id, const std::string& user_id) {
     if (user_id.empty()) {
         return "nobody";

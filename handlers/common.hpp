@@ -64,6 +64,13 @@ public:
 /// The thread a mention was said in (a top-level mention starts one at its own ts); empty
 /// for other sources.
 std::string mention_thread(const command& cmd);
+/// `s` without leading and trailing spaces, tabs and line breaks.
+std::string trim(std::string_view s);
+/// A string as a JSON string literal, quotes included: '"', '\\' and bytes below 0x20 escaped,
+/// every other byte (UTF-8 or not) kept, so any byte string round-trips.
+std::string json_quote(std::string_view s);
+/// The channel named in `rest` (the first #channel, removed from it), else the caller's.
+std::string take_channel(const command& cmd, std::vector<args::token>& rest);
 /// Case-folded ASCII copy.
 std::string lower(std::string_view s);
 /// Number of Unicode code points in UTF-8 text.

@@ -25,18 +25,7 @@ std::size_t severity_row(const item& it) {
 }
 
 std::string zone_of(store& db, const std::string& team, const std::string& user) {
-    if (auto p = db.find_standup_person(team, user); p && !p->tz.empty()) {
-        return p->tz;
-    }
-    if (auto u = db.find_user(team, user); u && !u->tz.empty()) {
-        try {
-            dates::check_zone(u->tz);
-            return u->tz;
-        } catch (const user_error&) {
-            return "UTC";
-        }
-    }
-    return "UTC";
+    return person_zone(db, team, user, "UTC");
 }
 
 bool quiet(const escalation_policy& p, const std::string& tz, unix_time t) {
@@ -89,8 +78,9 @@ struct due_step {
     unix_time age = 0;
 };
 
-void ladder(store& db, const std::string& team, const escalation_policy& p, unix_time now,
-            const emit_fn& emit, const job_log_fn& log, int& ran) {
+/// What the ladder and the reminders look at: open blockers, and pending decisions that have a
+/// decide-by date.
+std::vector<item> ladder_candidates(store& db, const std::string& team) {
     item_query q;
     q.team_id = team;
     q.kind = item_kind::blocker;
@@ -99,13 +89,22 @@ void ladder(store& db, const std::string& team, const escalation_policy& p, unix
     q.kind = item_kind::decision;
     q.statuses = {"proposed"};
     for (auto& d : db.list_items(q)) {
-        if (!d.due.empty() && d.due < dates::today(now, zone_of(db, team, d.dri))) {
+        if (!d.due.empty()) {
             items.push_back(std::move(d));
         }
     }
+    return items;
+}
+
+void ladder(store& db, const std::string& team, const escalation_policy& p,
+            const std::vector<item>& candidates, unix_time now, const emit_fn& emit,
+            const job_log_fn& log, int& ran) {
     std::map<std::string, std::vector<due_step>> step2_by_channel;
-    for (const auto& it : items) {
+    for (const auto& it : candidates) {
         auto tz = zone_of(db, team, it.dri);
+        if (it.kind == item_kind::decision && it.due >= dates::today(now, tz)) {
+            continue; // a decision climbs only once it is overdue
+        }
         auto start = clock_start(it, tz);
         auto age = now - start;
         const auto& days = p.days[severity_row(it)];
@@ -237,13 +236,10 @@ void ladder(store& db, const std::string& team, const escalation_policy& p, unix
 }
 
 void decision_reminders(store& db, const std::string& team, const escalation_policy& p,
-                        unix_time now, const emit_fn& emit, int& ran) {
-    item_query q;
-    q.team_id = team;
-    q.kind = item_kind::decision;
-    q.statuses = {"proposed"};
-    for (const auto& d : db.list_items(q)) {
-        if (d.due.empty() || d.dri.empty()) {
+                        const std::vector<item>& candidates, unix_time now, const emit_fn& emit,
+                        int& ran) {
+    for (const auto& d : candidates) {
+        if (d.kind != item_kind::decision || d.dri.empty()) {
             continue;
         }
         auto tz = zone_of(db, team, d.dri);
@@ -478,23 +474,15 @@ unix_time next_escalation_due(store& db, unix_time after) {
     for (const auto& team : db.teams()) {
         try {
             auto p = load_policy(db, team);
-            item_query q;
-            q.team_id = team;
-            q.kind = item_kind::blocker;
-            q.statuses = {"open", "acked"};
-            auto items = db.list_items(q);
-            q.kind = item_kind::decision;
-            q.statuses = {"proposed"};
-            for (auto& d : db.list_items(q)) {
-                if (d.due.empty()) {
-                    continue;
+            auto items = ladder_candidates(db, team);
+            for (const auto& d : items) {
+                if (d.kind == item_kind::decision) {
+                    auto tz = zone_of(db, team, d.dri);
+                    // The reminder: the start of the day before the decide-by date.
+                    auto before =
+                        *dates::parse("+0d", schedule::at_local(d.due, 0, tz) - day_s / 2, tz);
+                    consider(schedule::at_local(before, 0, tz));
                 }
-                auto tz = zone_of(db, team, d.dri);
-                // The reminder: the start of the day before the decide-by date.
-                auto before =
-                    *dates::parse("+0d", schedule::at_local(d.due, 0, tz) - day_s / 2, tz);
-                consider(schedule::at_local(before, 0, tz));
-                items.push_back(std::move(d));
             }
             // Where quiet hours end: channel posts wait for p.quiet_tz, a DM for its
             // recipient's zone.
@@ -536,8 +524,9 @@ int run_escalation_jobs(store& db, unix_time from, unix_time to, const emit_fn& 
     for (const auto& team : db.teams()) {
         try {
             auto p = load_policy(db, team);
-            ladder(db, team, p, to, emit, log, ran);
-            decision_reminders(db, team, p, to, emit, ran);
+            auto candidates = ladder_candidates(db, team);
+            ladder(db, team, p, candidates, to, emit, log, ran);
+            decision_reminders(db, team, p, candidates, to, emit, ran);
             unowned_queue(db, team, from, to, emit, log, ran);
         } catch (const std::exception& e) {
             log(fmt::format("escalation for {} failed and will be tried again: {}", team,

@@ -36,36 +36,6 @@ std::string csv_field(const std::string& text) {
     return out + "\"";
 }
 
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c < 0x20) {
-                out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-            } else {
-                out += static_cast<char>(c);
-            }
-        }
-    }
-    return out + "\"";
-}
-
 std::string md_cell(const std::string& s) {
     std::string out;
     for (char c : s) {
@@ -132,7 +102,7 @@ std::string render(const std::vector<item>& items, const std::string& format) {
             out += i == 0 ? "\n  {" : ",\n  {";
             bool first = true;
             for (const auto& [k, v] : fields(items[i])) {
-                out += fmt::format("{}\"{}\": {}", first ? "" : ", ", k, json_string(v));
+                out += fmt::format("{}\"{}\": {}", first ? "" : ", ", k, json_quote(v));
                 first = false;
             }
             out += "}";

@@ -101,10 +101,10 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
         auto first = lower(cmd.text.substr(0, cmd.text.find_first_of(" \n\t")));
         auto wait = standup_waiting(db, cmd);
         bool command_word = first == "standup" || first == "help" ||
-                            (wait == answer_wait::late &&
+                            (wait && wait->late &&
                              (find(canonical_noun(first)) != nullptr || parse_item_id(first)));
-        if (wait != answer_wait::none && !command_word) {
-            standup_dm(ctx);
+        if (wait && !command_word) {
+            standup_dm(ctx, *wait);
             return ctx.out;
         }
     }

@@ -27,15 +27,6 @@ constexpr unix_time max_reminder_delay = 3 * 3600;
 /// An unanswered prompt of a reported run takes late answers for this long.
 constexpr unix_time late_window = 24 * 3600;
 
-std::string trim(std::string_view s) {
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string_view::npos) {
-        return {};
-    }
-    auto e = s.find_last_not_of(" \t\r\n");
-    return std::string(s.substr(b, e - b + 1));
-}
-
 std::string hhmm(unix_time t, std::string_view tz) {
     return schedule::format_time_of_day(schedule::local_minute(t, tz));
 }
@@ -73,18 +64,6 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
 }
 
-/// The standup of the channel named in `rest` (a #channel token, removed) or of the caller's.
-std::string target_channel(context& ctx, std::vector<args::token>& rest) {
-    for (auto it = rest.begin(); it != rest.end(); ++it) {
-        if (it->kind == args::tok::channel) {
-            auto c = it->text;
-            rest.erase(it);
-            return c;
-        }
-    }
-    return ctx.cmd.channel_id;
-}
-
 standup require_standup(context& ctx, const std::string& channel) {
     auto s = ctx.db.find_standup(ctx.cmd.team_id, channel);
     if (!s) {
@@ -100,14 +79,6 @@ void require_admin(const command& cmd, std::string_view what) {
         throw user_error(
             fmt::format("Only an admin can {}. `/tpm config admins` lists them.", what));
     }
-}
-
-/// The person's own zone for dates they type: their `standup tz`, else Slack's.
-std::string caller_zone(store& db, const command& cmd) {
-    if (auto p = db.find_standup_person(cmd.team_id, cmd.user_id); p && !p->tz.empty()) {
-        return p->tz;
-    }
-    return cmd.user_tz.empty() ? "UTC" : cmd.user_tz;
 }
 
 standup_person person_of(store& db, const std::string& team, const std::string& user) {
@@ -583,7 +554,7 @@ std::vector<std::string> parse_members(context& ctx, const args::token& t, bool&
 void setup(context& ctx, std::vector<args::token>& rest) {
     const auto& cmd = ctx.cmd;
     require_admin(cmd, "set up a standup");
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     if (channel.empty() || (channel[0] != 'C' && channel[0] != 'G')) {
         throw user_error(fmt::format("A standup belongs to a channel. Type this in the channel, "
                                      "or name it, e.g. `{}`",
@@ -705,7 +676,7 @@ void setup(context& ctx, std::vector<args::token>& rest) {
 
 void now_verb(context& ctx, std::vector<args::token>& rest) {
     const auto& cmd = ctx.cmd;
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     auto s = require_standup(ctx, channel);
     auto members = standup_members(ctx.db, s);
     if (!cmd.is_admin && !contains(members, cmd.user_id)) {
@@ -948,7 +919,7 @@ std::string describe(store& db, const standup& s, unix_time now) {
 }
 
 void show_verb(context& ctx, std::vector<args::token>& rest) {
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     if (auto s = ctx.db.find_standup(ctx.cmd.team_id, channel)) {
         ctx.reply(describe(ctx.db, *s, ctx.cmd.now));
         return;
@@ -970,7 +941,7 @@ void show_verb(context& ctx, std::vector<args::token>& rest) {
 void pause_verb(context& ctx, std::vector<args::token>& rest, bool pause) {
     const auto& cmd = ctx.cmd;
     require_admin(cmd, pause ? "pause a standup" : "resume a standup");
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     auto s = require_standup(ctx, channel);
     if (s.paused == pause) {
         ctx.reply(fmt::format("The standup in <#{}> is already {}.", channel,
@@ -1102,15 +1073,26 @@ std::vector<std::string> standup_members(store& db, const standup& s) {
     return members;
 }
 
+std::string person_zone(store& db, const std::string& team_id, const std::string& user_id,
+                        const std::string& fallback) {
+    if (auto p = db.find_standup_person(team_id, user_id); p && !p->tz.empty()) {
+        return usable_zone(p->tz, fallback);
+    }
+    if (auto u = db.find_user(team_id, user_id); u && !u->tz.empty()) {
+        return usable_zone(u->tz, fallback);
+    }
+    return fallback;
+}
+
 std::string member_zone(store& db, const standup& s, const std::string& user_id) {
-    auto standup_zone = usable_zone(s.tz, "UTC");
-    if (auto p = db.find_standup_person(s.team_id, user_id); p && !p->tz.empty()) {
-        return usable_zone(p->tz, standup_zone);
+    return person_zone(db, s.team_id, user_id, usable_zone(s.tz, "UTC"));
+}
+
+std::string caller_zone(store& db, const command& cmd) {
+    if (auto p = db.find_standup_person(cmd.team_id, cmd.user_id); p && !p->tz.empty()) {
+        return p->tz;
     }
-    if (auto u = db.find_user(s.team_id, user_id); u && !u->tz.empty()) {
-        return usable_zone(u->tz, standup_zone);
-    }
-    return standup_zone;
+    return cmd.user_tz.empty() ? "UTC" : cmd.user_tz;
 }
 
 int run_standup_jobs(store& db, unix_time from, unix_time to, const standup_timing& timing,
@@ -1249,26 +1231,22 @@ unix_time next_standup_due(store& db, unix_time after) {
     return best;
 }
 
-answer_wait standup_waiting(store& db, const command& cmd) {
+std::optional<waiting_prompt> standup_waiting(store& db, const command& cmd) {
     bool late_only = false;
-    if (!waiting_entry(db, cmd, &late_only)) {
-        return answer_wait::none;
+    auto e = waiting_entry(db, cmd, &late_only);
+    if (!e) {
+        return std::nullopt;
     }
-    return late_only ? answer_wait::late : answer_wait::fresh;
+    return waiting_prompt{std::move(*e), late_only};
 }
 
-bool standup_dm(context& ctx) {
-    auto e = waiting_entry(ctx.db, ctx.cmd, nullptr);
-    if (!e) {
-        return false;
-    }
+void standup_dm(context& ctx, const waiting_prompt& w) {
     auto text = trim(mrkdwn::safe(ctx.cmd.text));
     if (text.empty()) {
-        ctx.dm(ctx.cmd.user_id, "I only read text here. " + question_line(e->answers.size()));
-        return true;
+        ctx.dm(ctx.cmd.user_id, "I only read text here. " + question_line(w.entry.answers.size()));
+        return;
     }
-    record_answers(ctx, *e, text);
-    return true;
+    record_answers(ctx, w.entry, text);
 }
 
 void standup_edit(context& ctx) {

@@ -43,20 +43,29 @@ unix_time next_standup_due(store& db, unix_time after);
 /// Slack (empty until read).
 std::vector<std::string> standup_members(store& db, const standup& s);
 
-/// The zone a member is asked in: their `standup tz`, else Slack's, else the standup's.
+/// A person's zone: their `standup tz`, else Slack's (users.info), else `fallback`; a zone
+/// this machine's tz database does not know is passed over.
+std::string person_zone(store& db, const std::string& team_id, const std::string& user_id,
+                        const std::string& fallback);
+
+/// The zone a member is asked in: `person_zone` falling back to the standup's.
 std::string member_zone(store& db, const standup& s, const std::string& user_id);
 
-/// A DM to the bot that is not a command. Records it as standup answers when a prompt is
-/// waiting for them and returns true; false when none is (the caller answers with a pointer).
-bool standup_dm(context& ctx);
+/// The zone dates typed by the caller are read in: their `standup tz`, else the command's.
+std::string caller_zone(store& db, const command& cmd);
 
-/// What a DM from the caller would answer.
-enum class answer_wait {
-    none,  ///< no prompt waits: a DM is a command
-    fresh, ///< a prompt whose report is still to come
-    late,  ///< only prompts whose report is out (a late answer)
+/// The prompt a DM from the caller would answer.
+struct waiting_prompt {
+    standup_entry entry;
+    /// Its report is out and no answer was begun: a DM starting with a command word is that
+    /// command rather than a late answer.
+    bool late = false;
 };
-answer_wait standup_waiting(store& db, const command& cmd);
+/// The prompt waiting for the caller's answers; nullopt when none is (a DM is a command).
+std::optional<waiting_prompt> standup_waiting(store& db, const command& cmd);
+
+/// Records the caller's DM as answers to the prompt `standup_waiting` found.
+void standup_dm(context& ctx, const waiting_prompt& w);
 
 /// An edited DM: replaces the standup answers it carried while the report is not out yet.
 void standup_edit(context& ctx);

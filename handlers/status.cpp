@@ -91,19 +91,20 @@ item_query query(const std::string& team, const std::string& channel, item_kind 
 /// then "and N more" with where to see them all.
 std::string list_section(const std::string& title, const std::vector<std::string>& lines,
                          const std::string& more_command) {
+    auto more = [&](std::size_t n) {
+        return fmt::format("\n_and {} more: `{}`_", n, more_command);
+    };
     std::string out = title;
     std::size_t shown = 0;
-    for (const auto& l : lines) {
-        auto tail = fmt::format("\n_and {} more: `{}`_", lines.size() - shown, more_command);
-        if (shown == status_list_lines ||
-            char_count(out) + 1 + char_count(l) + char_count(tail) > max_section_chars) {
-            break;
-        }
-        out += "\n" + l;
-        ++shown;
+    // A line goes in only if the "and N more" that may follow it still fits.
+    while (shown < lines.size() && shown < status_list_lines &&
+           char_count(out) + 1 + char_count(lines[shown]) +
+                   char_count(more(lines.size() - shown)) <=
+               max_section_chars) {
+        out += "\n" + lines[shown++];
     }
     if (shown < lines.size()) {
-        out += fmt::format("\n_and {} more: `{}`_", lines.size() - shown, more_command);
+        out += more(lines.size() - shown);
     }
     return out;
 }
@@ -449,17 +450,6 @@ effect status_post(const std::string& channel, const weekly_status& st) {
     return e;
 }
 
-std::string target_channel(context& ctx, std::vector<args::token>& rest) {
-    for (auto it = rest.begin(); it != rest.end(); ++it) {
-        if (it->kind == args::tok::channel) {
-            auto c = it->text;
-            rest.erase(it);
-            return c;
-        }
-    }
-    return ctx.cmd.channel_id;
-}
-
 void require_channel(const std::string& channel) {
     if (channel.empty() || (channel[0] != 'C' && channel[0] != 'G')) {
         throw user_error("The weekly status is a channel's. Type this in the channel, or name "
@@ -467,16 +457,8 @@ void require_channel(const std::string& channel) {
     }
 }
 
-std::string zone_of(context& ctx) {
-    if (auto p = ctx.db.find_standup_person(ctx.cmd.team_id, ctx.cmd.user_id);
-        p && !p->tz.empty()) {
-        return p->tz;
-    }
-    return ctx.cmd.user_tz.empty() ? "UTC" : ctx.cmd.user_tz;
-}
-
 void preview(context& ctx, std::vector<args::token>& rest) {
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     require_channel(channel);
     if (!rest.empty()) {
         throw user_error(fmt::format("I don't understand `{}` after status. Try `/tpm status`, "
@@ -484,7 +466,7 @@ void preview(context& ctx, std::vector<args::token>& rest) {
                                      mrkdwn::safe(args::render(rest)), rag_example));
     }
     numbers n;
-    auto st = build(ctx.db, ctx.cmd.team_id, channel, ctx.cmd.now, zone_of(ctx), n);
+    auto st = build(ctx.db, ctx.cmd.team_id, channel, ctx.cmd.now, caller_zone(ctx.db, ctx.cmd), n);
     effect e;
     e.to = destination::ephemeral;
     e.channel = ctx.cmd.channel_id;
@@ -501,7 +483,7 @@ void preview(context& ctx, std::vector<args::token>& rest) {
 }
 
 void post(context& ctx, std::vector<args::token>& rest) {
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     require_channel(channel);
     if (!rest.empty()) {
         throw user_error(fmt::format("I don't understand `{}` after `status post`. Example: "
@@ -509,22 +491,23 @@ void post(context& ctx, std::vector<args::token>& rest) {
                                      mrkdwn::safe(args::render(rest))));
     }
     numbers n;
-    auto st = build(ctx.db, ctx.cmd.team_id, channel, ctx.cmd.now, zone_of(ctx), n);
+    auto st = build(ctx.db, ctx.cmd.team_id, channel, ctx.cmd.now, caller_zone(ctx.db, ctx.cmd), n);
     ctx.out.push_back(status_post(channel, st));
     save_snapshot(ctx.db, ctx.cmd.team_id, channel, n, ctx.cmd.now);
     ctx.reply(fmt::format("Posted the weekly status in <#{}>.", channel));
 }
 
 void rag(context& ctx, std::vector<args::token>& rest) {
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     require_channel(channel);
     if (rest.empty()) {
         auto r = load_rag(ctx.db, ctx.cmd.team_id, channel);
-        ctx.reply(r.color.empty()
-                      ? fmt::format("No RAG set for <#{}> yet, e.g. `{}`", channel, rag_example)
-                      : fmt::format("<#{}> is *{}*: {} (set by {} on {}).", channel, r.color,
-                                    r.evidence, who(r.set_by),
-                                    dates::pretty(dates::today(r.set_at, zone_of(ctx)))));
+        ctx.reply(
+            r.color.empty()
+                ? fmt::format("No RAG set for <#{}> yet, e.g. `{}`", channel, rag_example)
+                : fmt::format("<#{}> is *{}*: {} (set by {} on {}).", channel, r.color, r.evidence,
+                              who(r.set_by),
+                              dates::pretty(dates::today(r.set_at, caller_zone(ctx.db, ctx.cmd)))));
         return;
     }
     auto color = lower(rest[0].text);
@@ -614,7 +597,7 @@ void schedule_verb(context& ctx, std::vector<args::token>& rest) {
         throw user_error("Only an admin can schedule the weekly status. `/tpm config admins` "
                          "lists them.");
     }
-    auto channel = target_channel(ctx, rest);
+    auto channel = take_channel(ctx.cmd, rest);
     require_channel(channel);
     auto list = scheduled(ctx.db);
     auto entry = std::pair{cmd.team_id, channel};
@@ -626,7 +609,7 @@ void schedule_verb(context& ctx, std::vector<args::token>& rest) {
             fmt::format("The weekly status of <#{}> is no longer posted on a schedule.", channel));
         return;
     }
-    status_schedule s{1u << 4, 16 * 60, zone_of(ctx)}; // Friday 16:00
+    status_schedule s{1u << 4, 16 * 60, caller_zone(ctx.db, ctx.cmd)}; // Friday 16:00
     if (auto z = take_key(rest, "tz")) {
         dates::check_zone(z->value);
         s.tz = z->value;

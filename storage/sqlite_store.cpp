@@ -1,5 +1,6 @@
 #include "sqlite_store.hpp"
 
+#include "common.hpp"
 #include "schema.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -58,46 +59,14 @@ std::vector<std::string> decode_list(const SQLite::Column& c) {
 
 // Standup lists (members, answers) are JSON arrays of strings, and an outbox post's blocks a
 // JSON array of {"type", "text"} objects: free text that may hold any character, including
-// the separators above. Every byte below 0x20, '"' and '\\' is escaped; other bytes (UTF-8
-// or not) are kept as they are, so any byte string round-trips.
-void append_json_string(std::string& out, std::string_view v) {
-    out += '"';
-    for (char c : v) {
-        auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (u < 0x20) {
-                out += fmt::format("\\u{:04x}", u);
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
-}
-
+// the separators above. Strings are written with json_quote, so any byte string round-trips.
 std::string encode_json_list(const std::vector<std::string>& v) {
     std::string out = "[";
     for (std::size_t i = 0; i < v.size(); ++i) {
         if (i > 0) {
             out += ',';
         }
-        append_json_string(out, v[i]);
+        out += json_quote(v[i]);
     }
     out += ']';
     return out;
@@ -307,9 +276,9 @@ std::string encode_blocks(const std::vector<block>& blocks) {
             out += ',';
         }
         out += "{\"type\":";
-        append_json_string(out, block_kind_text(blocks[i].type));
+        out += json_quote(block_kind_text(blocks[i].type));
         out += ",\"text\":";
-        append_json_string(out, blocks[i].text);
+        out += json_quote(blocks[i].text);
         out += '}';
     }
     out += ']';
@@ -550,6 +519,16 @@ outbox_row read_outbox(const SQLite::Statement& s) {
 }
 
 /// SQLite treats a negative LIMIT as none.
+/// Every row of a statement, each read with `read`.
+template <class Read>
+auto collect(SQLite::Statement& s, Read read) {
+    std::vector<decltype(read(s))> out;
+    while (s.executeStep()) {
+        out.push_back(read(s));
+    }
+    return out;
+}
+
 std::int64_t sql_limit(int limit) {
     return limit > 0 ? limit : -1;
 }
@@ -870,11 +849,7 @@ std::vector<item> sqlite_store::list_items(const item_query& q) {
     auto built = item_sql(q, false);
     auto s = impl_->prepare(built.sql);
     bind_values(*s, built.values);
-    std::vector<item> out;
-    while (s->executeStep()) {
-        out.push_back(read_item(*s));
-    }
-    return out;
+    return collect(*s, read_item);
 }
 
 std::int64_t sqlite_store::count_items(const item_query& q) {
@@ -996,11 +971,7 @@ std::vector<area> sqlite_store::list_areas(std::string_view team_id) {
     auto s = impl_->prepare("SELECT team_id, name, owner, updated_at FROM areas "
                             "WHERE team_id = ? ORDER BY name");
     bind_all(*s, team_id);
-    std::vector<area> out;
-    while (s->executeStep()) {
-        out.push_back(read_area(*s));
-    }
-    return out;
+    return collect(*s, read_area);
 }
 
 void sqlite_store::add_admin(std::string_view team_id, std::string_view user_id, unix_time at) {
@@ -1053,11 +1024,7 @@ std::vector<outbox_row> sqlite_store::pending(int limit, std::int64_t after_id) 
         fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?",
                     outbox_columns));
     bind_all(*s, after_id, sql_limit(limit));
-    std::vector<outbox_row> out;
-    while (s->executeStep()) {
-        out.push_back(read_outbox(*s));
-    }
-    return out;
+    return collect(*s, read_outbox);
 }
 
 std::optional<outbox_row> sqlite_store::outbox(std::int64_t id) {
@@ -1395,11 +1362,7 @@ std::vector<standup_run> sqlite_store::unreported_runs(unix_time until) {
                                         "channel_id",
                                         run_columns));
     bind_all(*s, until);
-    std::vector<standup_run> out;
-    while (s->executeStep()) {
-        out.push_back(read_run(*s));
-    }
-    return out;
+    return collect(*s, read_run);
 }
 
 void sqlite_store::put_entry(const standup_entry& e) {
@@ -1439,11 +1402,7 @@ std::vector<standup_entry> sqlite_store::run_entries(std::string_view team_id,
                                         "ORDER BY prompted_at, user_id",
                                         entry_columns));
     bind_all(*s, team_id, channel_id, period);
-    std::vector<standup_entry> out;
-    while (s->executeStep()) {
-        out.push_back(read_entry(*s));
-    }
-    return out;
+    return collect(*s, read_entry);
 }
 
 std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
@@ -1453,11 +1412,7 @@ std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
                                         "ORDER BY prompted_at, channel_id, period",
                                         entry_columns));
     bind_all(*s, team_id, user_id);
-    std::vector<standup_entry> out;
-    while (s->executeStep()) {
-        out.push_back(read_entry(*s));
-    }
-    return out;
+    return collect(*s, read_entry);
 }
 
 std::optional<standup_entry> sqlite_store::latest_entry(std::string_view team_id,
@@ -1481,11 +1436,7 @@ std::vector<standup_entry> sqlite_store::reminders_due(unix_time until) {
         "ORDER BY reminder_due, team_id, channel_id, period, user_id",
         entry_columns));
     bind_all(*s, until);
-    std::vector<standup_entry> out;
-    while (s->executeStep()) {
-        out.push_back(read_entry(*s));
-    }
-    return out;
+    return collect(*s, read_entry);
 }
 
 unix_time sqlite_store::next_reminder(unix_time after) {
