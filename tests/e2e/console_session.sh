@@ -12,35 +12,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 db="$work/data/tpmbot.db"
 clock=2026-11-25T09:00:00Z
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-check_transcript() { # name actual
-    local expected="$data/$1.expected"
-    if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
-        cp "$2" "$expected"
-        echo "updated $expected"
-    elif ! diff -u "$expected" "$2" >"$work/$1.diff"; then
-        cat "$work/$1.diff" >&2
-        fail "$1 transcript differs from $expected (UPDATE_GOLDEN=1 to accept)"
-    fi
-}
-
-sql() {
-    sqlite3 -batch -noheader "$db" "$1"
-}
-
-expect_sql() { # query expected
-    local got
-    got="$(sql "$1")"
-    if [ "$got" != "$2" ]; then
-        fail "$1 gave '$got', expected '$2'"
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # 1. The session, with the database given by TPMBOT_DB (the directory is created).
 TPMBOT_DB="$db" timeout 60 "$bin" --clock "$clock" --tz Europe/Berlin \
@@ -90,8 +62,4 @@ if timeout 30 "$bin" --db /proc/tpmbot/nope.db --script "$data/console_after_res
 fi
 grep -q "tpmbot:" "$work/bad.err" || fail "no clear message for an unusable database: $(cat "$work/bad.err")"
 
-if [ "$failures" -gt 0 ]; then
-    echo "$failures check(s) failed" >&2
-    exit 1
-fi
-echo "e2e console session: all checks passed"
+finish "e2e console session"

@@ -13,31 +13,7 @@ data="$2"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 db="$work/tpmbot.db"
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-check_transcript() { # name actual
-    local expected="$data/$1.expected"
-    if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
-        cp "$2" "$expected"
-        echo "updated $expected"
-    elif ! diff -u "$expected" "$2" >"$work/$1.diff"; then
-        cat "$work/$1.diff" >&2
-        fail "$1 transcript differs from $expected (UPDATE_GOLDEN=1 to accept)"
-    fi
-}
-
-expect_sql() { # query expected
-    local got
-    got="$(sqlite3 -batch -noheader "$db" "$1")"
-    if [ "$got" != "$2" ]; then
-        fail "$1 gave '$got', expected '$2'"
-    fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # 1. Tuesday afternoon to Thursday noon, Berlin time.
 timeout 60 "$bin" --db "$db" --clock 2026-11-24T15:00:00Z --tz Europe/Berlin \
@@ -63,7 +39,7 @@ expect_sql "SELECT answers FROM standup_entries WHERE user_id='URAJ' AND period=
 expect_sql "SELECT COUNT(*) FROM standup_runs WHERE reported_at > 0 AND digest_ts <> '';" "2"
 expect_sql "SELECT title FROM items WHERE kind='B' AND num=2;" "waiting on infra for the VPN"
 expect_sql "SELECT channel_id FROM items WHERE kind='B' AND num=2;" "CENG"
-prompts_before="$(sqlite3 -batch -noheader "$db" "SELECT COUNT(*) FROM outbox WHERE destination='dm' AND text LIKE '%:wave: *Standup for%';")"
+prompts_before="$(sql "SELECT COUNT(*) FROM outbox WHERE destination='dm' AND text LIKE '%:wave: *Standup for%';")"
 
 # 2. Down until Friday 09:30 in Berlin, then back on the same database.
 timeout 60 "$bin" --db "$db" --clock 2026-11-27T08:30:00Z --tz Europe/Berlin \
@@ -80,8 +56,4 @@ grep -q "skipped standup prompt standup-prompt:T0CONSOLE:CENG:ULEE 2026-11-26" "
 grep -q "skipped standup prompt standup-prompt:T0CONSOLE:CENG:UANA 2026-11-27" "$work/restart.out" ||
     fail "Ana's missed Friday prompt was not logged as skipped"
 
-if [ "$failures" -gt 0 ]; then
-    echo "$failures check(s) failed" >&2
-    exit 1
-fi
-echo "e2e standup day: all checks passed"
+finish "e2e standup day"

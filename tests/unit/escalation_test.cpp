@@ -7,6 +7,7 @@
 
 #include "escalation.hpp"
 #include "support/harness.hpp"
+#include "support/job_clock.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -28,11 +29,7 @@ constexpr std::string_view policy_key = "escalation.policy";
 constexpr unix_time thu_midnight_utc = t0 + 15 * hour;
 
 /// What the jobs emitted: when (the `to` of the run), for which team, what.
-struct fired {
-    unix_time at = 0;
-    std::string team;
-    effect e;
-};
+using test::fired;
 
 bool starts(const std::string& text, std::string_view prefix) {
     return text.rfind(prefix, 0) == 0;
@@ -67,57 +64,18 @@ bool about(const effect& e, const std::string& id) {
 }
 
 /// Runs the escalation jobs on a moved clock and keeps everything they emit and log.
-struct job_runner {
-    job_runner(store& s, unix_time start) : db(s), now(start) {}
-
-    store& db;
-    unix_time now;
-    std::vector<fired> out;
-    std::vector<std::string> logs;
-
-    /// One run over (from, to]; does not move `now`.
-    int run(unix_time from, unix_time to) {
-        return run_escalation_jobs(
-            db, from, to,
-            [&](const std::string& team, const effect& e) {
-                out.push_back({to, team, e});
-            },
-            [&](const std::string& line) { logs.push_back(line); });
-    }
+struct job_runner : test::job_clock {
+    job_runner(store& s, unix_time start)
+        : job_clock(
+              s, start,
+              [this](unix_time from, unix_time to, const emit_fn& emit, const job_log_fn& log) {
+                  return run_escalation_jobs(db, from, to, emit, log);
+              },
+              [this](unix_time after) { return next_escalation_due(db, after); }) {}
 
     /// Runs (now, now + stride] again and again up to `until`, as a ticking bot does.
-    void step_until(unix_time until, unix_time stride = minute) {
-        while (now < until) {
-            auto t = std::min(now + stride, until);
-            run(now, t);
-            now = t;
-        }
-    }
+    void step_until(unix_time until, unix_time stride = minute) { stride_until(until, stride); }
 
-    /// Jumps from due time to due time up to `until`, as the console's :advance and a bot
-    /// that sleeps until the next due time do: t = next_escalation_due(now); run (now, t].
-    void jump_until(unix_time until) {
-        for (int steps = 0; steps < 100000; ++steps) {
-            auto t = next_escalation_due(db, now);
-            if (t == 0 || t > until) {
-                break;
-            }
-            REQUIRE(t > now);
-            run(now, t);
-            now = t;
-        }
-        if (until > now) {
-            run(now, until);
-            now = until;
-        }
-    }
-
-    template <class Pred>
-    std::vector<fired> where(Pred p) const {
-        std::vector<fired> r;
-        std::copy_if(out.begin(), out.end(), std::back_inserter(r), p);
-        return r;
-    }
     /// When effects matching `kind` about item `id` went out, in order.
     template <class Kind>
     std::vector<unix_time> times(Kind kind, const std::string& id) const {

@@ -8,6 +8,7 @@
 #include "scheduler.hpp"
 #include "standup.hpp"
 #include "support/harness.hpp"
+#include "support/job_clock.hpp"
 #include "support/temp_dir.hpp"
 
 #include <algorithm>
@@ -85,11 +86,7 @@ unix_time berlin(const std::string& day, int hh, int mm = 0) {
 }
 
 /// What scheduled work emitted: when (the `to` of the run), for which team, what.
-struct fired {
-    unix_time at = 0;
-    std::string team;
-    effect e;
-};
+using test::fired;
 
 bool is_prompt(const effect& e) {
     return e.to == destination::dm && e.text.rfind(":wave: *Standup for", 0) == 0;
@@ -102,58 +99,22 @@ bool is_digest(const effect& e) {
 }
 
 /// Runs standup jobs on a moved clock and keeps everything they emit and log.
-struct job_runner {
-    explicit job_runner(store& s, unix_time start) : db(s), now(start) {}
+struct job_runner : test::job_clock {
+    job_runner(store& s, unix_time start)
+        : job_clock(
+              s, start,
+              [this](unix_time from, unix_time to, const emit_fn& emit, const job_log_fn& log) {
+                  return run_standup_jobs(db, from, to, timing, emit, log);
+              },
+              [this](unix_time after) { return next_standup_due(db, after); }) {}
 
-    store& db;
-    unix_time now;
     standup_timing timing;
-    std::vector<fired> out;
-    std::vector<std::string> logs;
 
-    /// One run over (from, to].
-    int run(unix_time from, unix_time to) {
-        return run_standup_jobs(
-            db, from, to, timing,
-            [&](const std::string& team, const effect& e) {
-                out.push_back({to, team, e});
-            },
-            [&](const std::string& line) { logs.push_back(line); });
-    }
-
-    /// Steps from `now` to `until` through every due time, as a running bot does:
-    /// t = next_standup_due(now); run (now, t]; now = t.
-    void step_until(unix_time until) {
-        for (int steps = 0; steps < 100000; ++steps) {
-            auto t = next_standup_due(db, now);
-            if (t == 0 || t > until) {
-                break;
-            }
-            REQUIRE(t > now);
-            run(now, t);
-            now = t;
-        }
-        if (until > now) {
-            run(now, until);
-            now = until;
-        }
-    }
-
+    /// Steps from `now` to `until` through every due time, as a running bot does.
+    void step_until(unix_time until) { jump_until(until); }
     /// Runs (now, now + 1 min] again and again up to `until`.
-    void minute_by_minute(unix_time until) {
-        while (now < until) {
-            auto t = std::min(now + minute, until);
-            run(now, t);
-            now = t;
-        }
-    }
+    void minute_by_minute(unix_time until) { stride_until(until, minute); }
 
-    template <class Pred>
-    std::vector<fired> where(Pred p) const {
-        std::vector<fired> r;
-        std::copy_if(out.begin(), out.end(), std::back_inserter(r), p);
-        return r;
-    }
     /// When `user`'s prompt DMs went out, in order.
     std::vector<unix_time> prompts(const std::string& user) const {
         std::vector<unix_time> r;
