@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
             s.kill_after_event_ack = cfg.failpoint == "kill-after-event-ack";
             s.timing = cfg.timing;
             log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + cfg.db_path + ")");
+            // Commits are on the thread that reads and acks: checkpoints go elsewhere.
+            db.start_checkpointer();
             slack_app app(db, d, s, log);
             return app.run();
         }

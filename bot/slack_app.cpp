@@ -3,6 +3,7 @@
 #include "envelope.hpp"
 #include "http_client.hpp"
 
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -144,7 +145,6 @@ struct slack_app::impl {
         }
         tls = make_tls_context(s.ca_file);
         conn_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
-        send_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
     }
 
     sqlite_store& db;
@@ -155,7 +155,6 @@ struct slack_app::impl {
     net::io_context ioc{1};
     std::shared_ptr<ssl::context> tls;
     std::unique_ptr<http_client> conn_http; ///< apps.connections.open and auth.test
-    std::unique_ptr<http_client> send_http; ///< the sender's deliveries
     net::steady_timer supervisor_wake{ioc};
     net::steady_timer sender_wake{ioc};
     net::steady_timer jobs_wake{ioc};
@@ -167,7 +166,6 @@ struct slack_app::impl {
     std::mt19937 rng{std::random_device{}()};
     int exit_code = 0;
     bool stopping = false;
-    bool delivering = false; ///< the sender has a request in flight
 
     std::string bot_user_id;
     std::vector<std::shared_ptr<connection>> conns;
@@ -176,6 +174,11 @@ struct slack_app::impl {
     bool link_disabled = false; ///< Slack said Socket Mode is off for the app
 
     std::deque<job> jobs;
+
+    // What stats() reports; written on the io thread, read from any.
+    std::atomic<std::uint64_t> frames_committed{0};
+    std::atomic<std::uint64_t> group_commits{0};
+    std::atomic<std::uint64_t> posts_delivered{0};
 
     std::map<std::string, std::string> dm_channels;            ///< user id -> D… channel
     std::map<std::string, clock_type::time_point> not_before;  ///< per delivery key
@@ -238,9 +241,9 @@ struct slack_app::impl {
         stop_now();
     }
 
-    /// Stops taking work and returns from `run`. A message being delivered is allowed to
-    /// finish (bounded by the HTTP timeout) and be recorded, so it is not sent again at the
-    /// next start.
+    /// Stops taking work and returns from `run`. Messages being delivered are allowed to
+    /// finish (bounded by the HTTP timeout) and be recorded, so they are not sent again at
+    /// the next start.
     void stop_now() {
         stopping = true;
         for (auto& c : conns) {
@@ -248,10 +251,13 @@ struct slack_app::impl {
                 c->close(false);
             }
         }
-        if (!delivering) {
+        if (in_flight == 0) {
+            settle();
+            flush_marks();
             ioc.stop();
             return;
         }
+        wake(sender_wake); // it waits for the deliveries in flight, records them, and stops
         auto last_chance = std::make_shared<net::steady_timer>(ioc, s.http_timeout);
         last_chance->async_wait(
             [this, last_chance](const boost::system::error_code&) { ioc.stop(); });
@@ -288,23 +294,37 @@ struct slack_app::impl {
 
     // --- commands in -------------------------------------------------------------------
 
-    /// Completes a command from Slack with the time and what users.info says of the caller
-    /// (zone, admin flag; reference §6.2). A person new to the bot is looked up first; one last
-    /// looked up a day ago is looked up now when `refresh_now`, else later by the worker, so
-    /// an ack never waits for it. A failed lookup leaves UTC and no Slack admin flag.
-    net::awaitable<void> prepare(command& cmd, bool refresh_now) {
+    /// Completes a command from Slack with the time and what the store knows of the caller
+    /// (zone, admin flag; reference §6.2), without asking Slack. False when the caller must be
+    /// looked up first: new to the bot, or last looked up a day ago and `refresh_now`. A stale
+    /// caller without `refresh_now` is looked up later by the worker, so an ack never waits
+    /// for it.
+    bool prepare_known(command& cmd, bool refresh_now) {
         cmd.now = now_unix();
         cmd.user_tz = "UTC";
         auto u = db.find_user(cmd.team_id, cmd.user_id);
         bool stale = u && cmd.now - u->updated_at > 24 * 3600;
         if (!u || (stale && refresh_now)) {
-            co_await look_up(cmd.team_id, cmd.user_id);
-            u = db.find_user(cmd.team_id, cmd.user_id);
-        } else if (stale) {
+            return false;
+        }
+        if (stale) {
             jobs.push_back({job::refresh_user, {}, cmd.team_id, cmd.user_id});
             wake(jobs_wake);
         }
-        if (u && !u->tz.empty()) {
+        if (!u->tz.empty()) {
+            cmd.user_tz = u->tz;
+        }
+        return true;
+    }
+
+    /// `prepare_known`, asking users.info first when needed. A failed lookup leaves UTC and
+    /// no Slack admin flag.
+    net::awaitable<void> prepare(command& cmd, bool refresh_now) {
+        if (prepare_known(cmd, refresh_now)) {
+            co_return;
+        }
+        co_await look_up(cmd.team_id, cmd.user_id);
+        if (auto u = db.find_user(cmd.team_id, cmd.user_id); u && !u->tz.empty()) {
             cmd.user_tz = u->tz;
         }
     }
@@ -417,8 +437,160 @@ struct slack_app::impl {
         co_return !ec;
     }
 
+    // --- group commit --------------------------------------------------------------------
+
+    /// A frame whose work waits for the next group commit. Its ack is written once that
+    /// commit is on disk: what Slack sees acked is never lost.
+    struct batched {
+        enum kind_type { slash, action, event } kind = slash;
+        std::string envelope_id;
+        std::optional<command> cmd;     ///< slash, action
+        std::optional<slack::event> ev; ///< event
+        std::string payload;            ///< event: as received, for the inbox
+        std::string reply;              ///< slash: the caller's answer, carried by the ack
+        bool stored = false;            ///< committed (an event not stored is not acked)
+        bool fresh = false;             ///< event: the first delivery of this event_id
+    };
+
+    /// The most frames one commit takes: bounds the memory a burst can take and the wait of
+    /// the first frame of a batch.
+    static constexpr std::size_t max_batch = 256;
+
+    /// A batched frame's work, inside the caller's transaction.
+    void run_batched(batched& b) {
+        switch (b.kind) {
+        case batched::slash: {
+            handle_options opts;
+            opts.reply_in_ack = true;
+            b.reply = d.handle(*b.cmd, opts).reply;
+            break;
+        }
+        case batched::action:
+            d.handle(*b.cmd);
+            break;
+        case batched::event: {
+            inbox_row row{b.ev->event_id, b.ev->team_id, b.payload, now_unix()};
+            b.fresh = db.inbox_put(row);
+            break;
+        }
+        }
+    }
+
+    /// Commits a batch's work in one transaction: one commit, one fsync, for all of it
+    /// (and for the outbox's delivery marks waiting to be written). Each command runs in a
+    /// savepoint of its own (dispatcher::handle), so one refused or failing command leaves
+    /// the others' work in. If the transaction as a whole fails (a full disk, an I/O error),
+    /// each frame is tried again alone, so one frame cannot take the others down with it.
+    void commit(std::vector<batched>& items) {
+        try {
+            db.transact([&] {
+                for (auto& b : items) {
+                    run_batched(b);
+                }
+                write_marks();
+            });
+            marks_written();
+            for (auto& b : items) {
+                b.stored = true;
+            }
+            frames_committed += items.size();
+            ++group_commits;
+            return;
+        } catch (const std::exception& e) {
+            log(fmt::format("tpmbot: {} frame(s) could not be committed together: {}", items.size(),
+                            e.what()));
+        }
+        for (auto& b : items) {
+            b.reply.clear();
+            b.fresh = false;
+            if (items.size() == 1) {
+                break;
+            }
+            try {
+                db.transact([&] { run_batched(b); });
+                b.stored = true;
+                ++frames_committed;
+                ++group_commits;
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: a frame alone could not be committed either: {}",
+                                e.what()));
+            }
+        }
+        for (auto& b : items) {
+            if (!b.stored && b.kind != batched::event) {
+                // Still acked: an unacked command shows the person a timeout (§2.6).
+                b.reply = ":warning: Something went wrong on tpmbot's side, so nothing was "
+                          "changed. Please try again.";
+            }
+        }
+    }
+
+    /// Commits what `batch` holds, then acks each frame on `ws`; `batch` is empty after.
     template <class WS>
-    net::awaitable<void> on_frame(std::shared_ptr<connection> c, WS& ws, std::string text) {
+    net::awaitable<void> commit_and_ack(WS& ws, std::vector<batched>& batch) {
+        if (batch.empty()) {
+            co_return;
+        }
+        auto items = std::move(batch);
+        batch.clear();
+        commit(items);
+        std::vector<std::pair<std::string, effect>> lost_replies; ///< (team, reply)
+        for (auto& b : items) {
+            if (b.kind == batched::event && !b.stored) {
+                log(fmt::format("tpmbot: could not store event {}; not acking it so Slack "
+                                "retries",
+                                b.ev->event_id));
+                continue;
+            }
+            // A named local, not a temporary inside the co_await expression (GCC 12).
+            auto frame = b.reply.empty() ? slack::ack(b.envelope_id)
+                                         : slack::ack_with_text(b.envelope_id, b.reply);
+            bool acked = co_await write_ack(ws, std::move(frame));
+            if (b.kind == batched::event) {
+                if (acked && s.kill_after_event_ack) {
+                    ::raise(SIGKILL);
+                }
+                if (b.fresh) {
+                    // Processed by the worker, so the next frame (maybe a slash command
+                    // waiting for its ack) is not held up by this event's work (§2.11).
+                    jobs.push_back({job::process_event, std::move(*b.ev), {}, {}});
+                    wake(jobs_wake);
+                }
+            } else if (!acked && b.stored && !b.reply.empty()) {
+                // The command is committed but its answer rode on the lost ack: send it the
+                // other way, so the person still sees it.
+                context ctx(db, *b.cmd);
+                ctx.reply(b.reply);
+                lost_replies.emplace_back(b.cmd->team_id, std::move(ctx.out.front()));
+            }
+        }
+        if (!lost_replies.empty()) {
+            try {
+                db.transact([&] {
+                    for (const auto& [team, e] : lost_replies) {
+                        db.enqueue(team, e, now_unix());
+                    }
+                });
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: could not queue {} lost replies: {}", lost_replies.size(),
+                                e.what()));
+            }
+        }
+        wake(sender_wake);
+    }
+
+    /// Bytes that have arrived on the connection and are not read yet: while there are, the
+    /// next frame joins the current batch.
+    template <class WS>
+    static std::size_t bytes_waiting(WS& ws) {
+        boost::system::error_code ec;
+        auto n = beast::get_lowest_layer(ws).socket().available(ec);
+        return ec ? 0 : n;
+    }
+
+    template <class WS>
+    net::awaitable<void> on_frame(std::shared_ptr<connection> c, WS& ws, std::string text,
+                                  std::vector<batched>& batch) {
         auto f = slack::parse_frame(text);
         switch (f.kind) {
         case slack::frame_kind::hello:
@@ -445,54 +617,36 @@ struct slack_app::impl {
             }
             wake(supervisor_wake);
             break;
-        case slack::frame_kind::slash_commands: {
-            // Ack after the command is committed, with its answer as the payload (§2.5, §3.2).
-            std::string reply;
+        case slack::frame_kind::slash_commands:
+        case slack::frame_kind::interactive: {
+            bool slash = f.kind == slack::frame_kind::slash_commands;
             std::optional<command> cmd;
             try {
-                cmd = slack::command_of_slash(f.payload);
-                if (cmd) {
-                    co_await prepare(*cmd, false);
-                    handle_options opts;
-                    opts.reply_in_ack = true;
-                    reply = d.handle(*cmd, opts).reply;
-                } else {
+                cmd = slash ? slack::command_of_slash(f.payload)
+                            : slack::command_of_action(f.payload);
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: could not read a {}: {}",
+                                slash ? "slash command" : "button press", e.what()));
+            }
+            if (!cmd) {
+                if (slash) {
                     log("tpmbot: a slash command without user, team or command was acked and "
                         "ignored");
                 }
-            } catch (const std::exception& e) {
-                // Still ack it: an unacked command shows the person a timeout (§2.6).
-                log(fmt::format("tpmbot: a slash command failed: {}", e.what()));
-                reply = ":warning: Something went wrong on tpmbot's side. Please try again.";
+                co_await write_ack(ws, slack::ack(f.envelope_id));
+                break;
             }
-            auto frame = reply.empty() ? slack::ack(f.envelope_id)
-                                       : slack::ack_with_text(f.envelope_id, reply);
-            bool acked = co_await write_ack(ws, std::move(frame));
-            if (!acked && cmd && !reply.empty()) {
-                // The command is committed but its answer rode on the lost ack: send it the
-                // other way, so the person still sees it.
-                try {
-                    context ctx(db, *cmd);
-                    ctx.reply(reply);
-                    db.transact([&] { db.enqueue(cmd->team_id, ctx.out.front(), now_unix()); });
-                } catch (const std::exception& e) {
-                    log(fmt::format("tpmbot: could not queue a lost reply: {}", e.what()));
-                }
+            if (!prepare_known(*cmd, false)) {
+                // A person new to the bot: users.info first. What is already read is
+                // committed and acked before that wait.
+                co_await commit_and_ack(ws, batch);
+                co_await prepare(*cmd, false);
             }
-            wake(sender_wake);
-            break;
-        }
-        case slack::frame_kind::interactive: {
-            try {
-                if (auto cmd = slack::command_of_action(f.payload)) {
-                    co_await prepare(*cmd, false);
-                    d.handle(std::move(*cmd));
-                }
-            } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: a button press failed: {}", e.what()));
-            }
-            co_await write_ack(ws, slack::ack(f.envelope_id));
-            wake(sender_wake);
+            batched b;
+            b.kind = slash ? batched::slash : batched::action;
+            b.envelope_id = std::move(f.envelope_id);
+            b.cmd = std::move(cmd);
+            batch.push_back(std::move(b));
             break;
         }
         case slack::frame_kind::events_api: {
@@ -502,28 +656,15 @@ struct slack_app::impl {
                 co_await write_ack(ws, slack::ack(f.envelope_id));
                 break;
             }
-            // Persist before the ack, so an acked event survives a crash; the event_id
-            // de-duplicates Slack's retries and overlapping connections (§2.7, §4.6).
-            bool fresh = false;
-            try {
-                inbox_row row{ev->event_id, ev->team_id, f.payload, now_unix()};
-                db.transact([&] { fresh = db.inbox_put(row); });
-            } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: could not store event {} ({}); not acking it so Slack "
-                                "retries",
-                                ev->event_id, e.what()));
-                break;
-            }
-            co_await write_ack(ws, slack::ack(f.envelope_id));
-            if (s.kill_after_event_ack) {
-                ::raise(SIGKILL);
-            }
-            if (fresh) {
-                // Processed by the worker, so the next frame (maybe a slash command waiting for
-                // its ack) is not held up by this event's work (§2.11).
-                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
-                wake(jobs_wake);
-            }
+            // Persisted before the ack (in the group commit), so an acked event survives a
+            // crash; the event_id de-duplicates Slack's retries and overlapping connections
+            // (§2.7, §4.6). Its command runs later, in the worker.
+            batched b;
+            b.kind = batched::event;
+            b.envelope_id = std::move(f.envelope_id);
+            b.ev = std::move(ev);
+            b.payload = std::move(f.payload);
+            batch.push_back(std::move(b));
             break;
         }
         case slack::frame_kind::other:
@@ -593,6 +734,7 @@ struct slack_app::impl {
         net::co_spawn(ioc, hello_watch(c), net::detached);
 
         beast::flat_buffer buffer;
+        std::vector<batched> batch;
         for (;;) {
             auto [ec, n] = co_await ws.async_read(buffer, nothrow);
             if (ec) {
@@ -606,12 +748,23 @@ struct slack_app::impl {
             if (!ws.got_text()) {
                 log("tpmbot: ignored a binary frame");
                 buffer.consume(buffer.size());
-                continue;
+            } else {
+                auto text = beast::buffers_to_string(buffer.data());
+                buffer.consume(buffer.size());
+                co_await on_frame(c, ws, std::move(text), batch);
             }
-            auto text = beast::buffers_to_string(buffer.data());
-            buffer.consume(buffer.size());
-            co_await on_frame(c, ws, std::move(text));
+            // Group commit: while more frames have already arrived, read them into the same
+            // batch; then one transaction commits them all and each is acked. Under load a
+            // batch is what came in during the previous commit; alone, a frame is committed
+            // at once.
+            if (batch.size() >= max_batch || (!batch.empty() && bytes_waiting(ws) == 0)) {
+                co_await commit_and_ack(ws, batch);
+            }
         }
+        // Read but not committed when the connection ended: committed now. Their acks cannot
+        // be sent; Slack redelivers the events (recognized by event_id) and a command's answer
+        // is posted instead.
+        co_await commit_and_ack(ws, batch);
         c->close = nullptr;
         // A close in flight refers to this stream: let it finish (bounded by the handshake
         // timeout) before the stream goes away.
@@ -775,8 +928,9 @@ struct slack_app::impl {
         return out;
     }
 
-    net::awaitable<delivery> post(const effect& e, std::string channel, std::string thread_ts) {
-        auto r = co_await call_json(*send_http, "chat.postMessage",
+    net::awaitable<delivery> post(http_client& http, const effect& e, std::string channel,
+                                  std::string thread_ts) {
+        auto r = co_await call_json(http, "chat.postMessage",
                                     slack::post_message_body(e, channel, thread_ts));
         auto out = judge(r);
         if (out.result == outcome::sent && out.channel.empty()) {
@@ -785,30 +939,32 @@ struct slack_app::impl {
         co_return out;
     }
 
-    net::awaitable<delivery> deliver(const outbox_row& row) {
+    net::awaitable<delivery> deliver(const outbox_row& row, http_client& http) {
         const auto& e = row.e;
         switch (e.to) {
         case destination::ephemeral:
             if (!e.channel.empty() && e.channel[0] == 'D') {
                 // In a DM with the bot only the person sees it anyway, and a normal message
                 // persists where an ephemeral one would vanish on reload.
-                co_return co_await post(e, e.channel, e.thread_ts);
+                co_return co_await post(http, e, e.channel, e.thread_ts);
             } else {
-                auto r = co_await call_json(*send_http, "chat.postEphemeral",
-                                            slack::post_ephemeral_body(e));
+                auto r =
+                    co_await call_json(http, "chat.postEphemeral", slack::post_ephemeral_body(e));
                 co_return judge(r);
             }
         case destination::channel:
-            co_return co_await post(e, e.channel, e.thread_ts);
+            co_return co_await post(http, e, e.channel, e.thread_ts);
         case destination::thread: {
+            // The thread's ts is written by the mark of the post that started it.
+            flush_marks();
             auto [channel, thread] = thread_target(db, row.team_id, e);
-            co_return co_await post(e, std::move(channel), std::move(thread));
+            co_return co_await post(http, e, std::move(channel), std::move(thread));
         }
         case destination::dm: {
             auto known = dm_channels.find(e.user);
             if (known == dm_channels.end()) {
                 auto body = boost::json::serialize(boost::json::object{{"users", e.user}});
-                auto r = co_await call_json(*send_http, "conversations.open", std::move(body));
+                auto r = co_await call_json(http, "conversations.open", std::move(body));
                 auto opened = judge(r);
                 if (opened.result == outcome::sent && r.reply.channel.empty()) {
                     opened.result = outcome::transient;
@@ -819,36 +975,164 @@ struct slack_app::impl {
                 }
                 known = dm_channels.emplace(e.user, r.reply.channel).first;
             }
-            co_return co_await post(e, known->second, {});
+            co_return co_await post(http, e, known->second, {});
         }
         }
         co_return delivery{};
     }
 
-    /// Delivers the outbox in order per channel: a burst goes out at once; a 429 makes that
-    /// channel wait Retry-After and then go at about one message a second (reference §6.3);
-    /// transient failures retry with backoff; nothing is dropped.
+    /// A delivered message whose "sent" is not written yet. The sender writes its marks
+    /// before it reads the outbox again or waits, in a transaction that does not wait for
+    /// the disk: a mark lost to a power cut only means that message is sent again. Marks
+    /// made meanwhile ride with the next group commit of frames.
+    struct sent_mark {
+        std::int64_t id = 0;
+        std::string channel;
+        std::string ts;
+        unix_time at = 0;
+    };
+    std::vector<sent_mark> marks;
+    std::set<std::int64_t> marked; ///< the ids in `marks`: skipped until written
+    static constexpr std::size_t max_marks = 256;
+
+    /// Writes the marks, inside the caller's transaction.
+    void write_marks() {
+        for (const auto& m : marks) {
+            db.mark_sent(m.id, m.channel, m.ts, m.at);
+        }
+    }
+
+    /// After the transaction that wrote them committed.
+    void marks_written() {
+        marks.clear();
+        marked.clear();
+    }
+
+    /// Writes the marks in a transaction of their own; on failure they are kept for the next
+    /// try.
+    void flush_marks() {
+        if (marks.empty()) {
+            return;
+        }
+        try {
+            db.transact_relaxed([&] { write_marks(); });
+            marks_written();
+        } catch (const std::exception& e) {
+            log(fmt::format("tpmbot: could not record {} delivered message(s) as sent: {}",
+                            marks.size(), e.what()));
+        }
+    }
+
+    /// A delivery that has finished, handed from its coroutine back to the sender.
+    struct finished {
+        outbox_row row;
+        std::string key;
+        delivery res;
+    };
+    std::vector<finished> finished_deliveries;         ///< not yet settled
+    std::set<std::string> busy;                        ///< keys with a delivery in flight
+    std::vector<std::unique_ptr<http_client>> clients; ///< idle ones, each one connection
+    int in_flight = 0;
+
+    net::awaitable<void> deliver_one(outbox_row row, std::string key,
+                                     std::unique_ptr<http_client> http) {
+        delivery res;
+        try {
+            res = co_await deliver(row, *http);
+        } catch (const std::exception& e) {
+            res.result = outcome::transient;
+            res.error = e.what();
+        }
+        clients.push_back(std::move(http));
+        --in_flight;
+        busy.erase(key);
+        finished_deliveries.push_back({std::move(row), std::move(key), std::move(res)});
+        wake(sender_wake);
+    }
+
+    /// Records what finished deliveries came to. Returns the earliest time a held message
+    /// may go again (max when none).
+    clock_type::time_point settle() {
+        auto now = clock_type::now();
+        auto next = clock_type::time_point::max();
+        for (auto& f : finished_deliveries) {
+            const auto& row = f.row;
+            const auto& key = f.key;
+            auto& res = f.res;
+            switch (res.result) {
+            case outcome::sent:
+                ++posts_delivered;
+                marks.push_back({row.id, res.channel, res.ts, now_unix()});
+                marked.insert(row.id);
+                retry_at.erase(row.id);
+                if (auto p = paced_until.find(key); p != paced_until.end() && p->second > now) {
+                    not_before[key] = now + milliseconds(1000);
+                }
+                break;
+            case outcome::rate_limited:
+                log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", key,
+                                res.retry_after.count()));
+                not_before[key] = now + res.retry_after;
+                paced_until[key] = now + res.retry_after + std::chrono::minutes(1);
+                next = std::min(next, not_before[key]);
+                break;
+            case outcome::transient:
+                if (row.attempts + 1 >= s.max_attempts) {
+                    log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}", row.id,
+                                    row.attempts + 1, res.error));
+                    db.mark_failed(row.id, res.error, true, now_unix());
+                } else {
+                    db.mark_failed(row.id, res.error, false, now_unix());
+                    retry_at[row.id] = now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
+                    next = std::min(next, retry_at[row.id]);
+                }
+                break;
+            case outcome::permanent:
+                log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id, res.error));
+                db.mark_failed(row.id, res.error, true, now_unix());
+                break;
+            }
+        }
+        finished_deliveries.clear();
+        return next;
+    }
+
+    /// Delivers the outbox: in order within each conversation (one delivery in flight per
+    /// conversation), up to `parallel_posts` conversations at once, each on a keep-alive
+    /// connection of its own. A burst goes out at once; a 429 makes that conversation wait
+    /// Retry-After and then go at about one message a second (reference §6.3); transient
+    /// failures retry with backoff; nothing is dropped.
     net::awaitable<void> sender() {
         constexpr int page = 200;
+        for (int i = 0; i < std::max(s.parallel_posts, 1); ++i) {
+            clients.push_back(
+                std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout));
+        }
         while (!stopping) {
+            auto next_wake = settle();
+            flush_marks();
             auto now = clock_type::now();
-            auto next_wake = clock_type::time_point::max();
             std::set<std::string> held;
-            bool progressed = false;
-            // Page through the whole queue, so a channel held by a long rate-limited backlog
-            // does not keep newer messages for other channels waiting.
+            bool launched = false;
+            bool pool_empty = false;
+            // Page through the whole queue, so a conversation held by a long rate-limited
+            // backlog does not keep newer messages for others waiting.
             std::int64_t after = 0;
-            for (auto rows = db.pending(page); !rows.empty();
+            for (auto rows = db.pending(page); !rows.empty() && !pool_empty;
                  rows = rows.size() < page ? std::vector<outbox_row>{} : db.pending(page, after)) {
                 next_wake = std::min(next_wake, now + milliseconds(1000));
-                for (const auto& row : rows) {
-                    if (stopping) {
-                        ioc.stop(); // the last delivery is recorded; nothing new starts
-                        co_return;
-                    }
+                for (auto& row : rows) {
                     after = row.id;
+                    if (marked.count(row.id) != 0) {
+                        continue; // delivered; its mark is not written yet
+                    }
                     auto key = delivery_key(row.e);
-                    if (held.count(key)) {
+                    if (held.count(key) != 0) {
+                        continue;
+                    }
+                    // Whatever happens to this row, later rows of its conversation wait.
+                    held.insert(key);
+                    if (busy.count(key) != 0) {
                         continue;
                     }
                     auto nb = not_before.find(key);
@@ -856,58 +1140,35 @@ struct slack_app::impl {
                     auto wait_until = std::max(nb == not_before.end() ? now : nb->second,
                                                ra == retry_at.end() ? now : ra->second);
                     if (wait_until > now) {
-                        held.insert(key);
                         next_wake = std::min(next_wake, wait_until);
                         continue;
                     }
-                    delivering = true;
-                    auto res = co_await deliver(row);
-                    delivering = false;
-                    now = clock_type::now();
-                    progressed = true;
-                    switch (res.result) {
-                    case outcome::sent:
-                        db.mark_sent(row.id, res.channel, res.ts, now_unix());
-                        retry_at.erase(row.id);
-                        if (auto p = paced_until.find(key);
-                            p != paced_until.end() && p->second > now) {
-                            not_before[key] = now + milliseconds(1000);
-                        }
-                        break;
-                    case outcome::rate_limited:
-                        log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", key,
-                                        res.retry_after.count()));
-                        not_before[key] = now + res.retry_after;
-                        paced_until[key] = now + res.retry_after + std::chrono::minutes(1);
-                        held.insert(key);
-                        next_wake = std::min(next_wake, not_before[key]);
-                        break;
-                    case outcome::transient:
-                        if (row.attempts + 1 >= s.max_attempts) {
-                            log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}",
-                                            row.id, row.attempts + 1, res.error));
-                            db.mark_failed(row.id, res.error, true, now_unix());
-                        } else {
-                            db.mark_failed(row.id, res.error, false, now_unix());
-                            retry_at[row.id] =
-                                now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
-                            held.insert(key);
-                            next_wake = std::min(next_wake, retry_at[row.id]);
-                        }
-                        break;
-                    case outcome::permanent:
-                        log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id,
-                                        res.error));
-                        db.mark_failed(row.id, res.error, true, now_unix());
+                    if (clients.empty()) {
+                        pool_empty = true; // woken when a delivery finishes
                         break;
                     }
+                    auto http = std::move(clients.back());
+                    clients.pop_back();
+                    busy.insert(key);
+                    ++in_flight;
+                    launched = true;
+                    net::co_spawn(ioc, deliver_one(std::move(row), key, std::move(http)),
+                                  net::detached);
                 }
             }
-            if (!progressed) {
+            if (!launched && finished_deliveries.empty()) {
                 co_await wait(sender_wake, next_wake);
             }
         }
-        ioc.stop(); // stopping: the delivery in flight, if any, has been recorded
+        // Stopping: the deliveries in flight are allowed to finish (bounded by the HTTP
+        // timeout) and are recorded, so they are not sent again at the next start.
+        auto deadline = clock_type::now() + s.http_timeout + milliseconds(500);
+        while (in_flight > 0 && clock_type::now() < deadline) {
+            co_await wait(sender_wake, deadline);
+        }
+        settle();
+        flush_marks();
+        ioc.stop();
     }
 
     // --- scheduled work ------------------------------------------------------------------
@@ -1082,6 +1343,11 @@ int slack_app::run() {
 
 void slack_app::stop() {
     net::post(impl_->ioc, [d = impl_.get()] { d->stop_now(); });
+}
+
+slack_app::counters slack_app::stats() const {
+    return {impl_->frames_committed.load(), impl_->group_commits.load(),
+            impl_->posts_delivered.load()};
 }
 
 void slack_app::poke_scheduler() {

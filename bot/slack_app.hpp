@@ -7,6 +7,7 @@
 #include "sqlite_store.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,9 @@ struct slack_settings {
     /// Transient delivery failures are retried with this backoff (doubling, capped).
     std::chrono::milliseconds retry_base{500};
     std::chrono::milliseconds retry_cap{std::chrono::minutes(5)};
+    /// Conversations delivered to at once, each on its own keep-alive connection; within a
+    /// conversation messages go one at a time, in order.
+    int parallel_posts = 8;
     /// Attempts before a transiently failing message is given up and recorded as failed.
     int max_attempts = 12;
     /// Test-only failpoint: the process kills itself (SIGKILL) right after acking an event,
@@ -69,6 +73,14 @@ public:
 
     /// Makes the scheduler look at the clock now (after a test moved it); any thread.
     void poke_scheduler();
+
+    /// Counts of the work done so far; any thread.
+    struct counters {
+        std::uint64_t frames_committed = 0; ///< slash commands, button presses and events
+        std::uint64_t group_commits = 0;    ///< the transactions that committed them
+        std::uint64_t posts_delivered = 0;  ///< outbox messages Slack accepted
+    };
+    counters stats() const;
 
 private:
     struct impl;

@@ -5,9 +5,13 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <fmt/format.h>
+#include <mutex>
 #include <sqlite3.h>
 #include <stdexcept>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -551,6 +555,9 @@ SQLite::Database open_database(const std::string& path) {
         // FULL, not NORMAL: in WAL, NORMAL may lose the last commits on power loss, and an
         // acked command must survive (SPEC §8 "nothing acked is lost").
         db.exec("PRAGMA synchronous = FULL");
+        // After a burst the WAL is cut back to this size when it starts over, instead of
+        // keeping its largest size on disk.
+        db.exec("PRAGMA journal_size_limit = 67108864");
         return db;
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format("cannot open database {}: {}", path, e.what()));
@@ -565,6 +572,82 @@ void rollback_quietly(SQLite::Database& db) {
     }
 }
 
+/// Checkpoints the WAL from a thread of its own, on a connection of its own, so a commit never
+/// waits for the copy into the database file and its fsync (`start_checkpointer`).
+class checkpointer {
+public:
+    checkpointer(const std::string& path, int pages, std::chrono::milliseconds interval)
+        : db_(path, SQLite::OPEN_READWRITE, 5000), pages_(pages), interval_(interval),
+          thread_([this] { loop(); }) {}
+
+    ~checkpointer() {
+        {
+            std::lock_guard lock(m_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        thread_.join();
+    }
+
+    checkpointer(const checkpointer&) = delete;
+    checkpointer& operator=(const checkpointer&) = delete;
+
+    /// After a commit that left `wal_pages` pages in the WAL (SQLite's WAL hook).
+    void committed(int wal_pages) {
+        if (wal_pages < pages_) {
+            return;
+        }
+        {
+            std::lock_guard lock(m_);
+            due_ = true;
+        }
+        cv_.notify_one();
+    }
+
+    std::int64_t runs() const { return runs_.load(); }
+
+private:
+    void loop() {
+        try {
+            // A connection is in WAL mode only once it has read the file; the checkpoint
+            // needs it to be. FULL also syncs the database file after each copy.
+            db_.exec("PRAGMA synchronous = FULL");
+            db_.execAndGet("PRAGMA journal_mode").getString();
+        } catch (const std::exception&) {
+            // Tried again by each checkpoint, which then fails and leaves the WAL as it is.
+        }
+        std::unique_lock lock(m_);
+        while (!stop_) {
+            cv_.wait_for(lock, interval_, [this] { return stop_ || due_; });
+            if (stop_) {
+                break;
+            }
+            due_ = false;
+            lock.unlock();
+            // PASSIVE copies what no reader still needs and never blocks the writer; the
+            // writer starts the WAL over once everything in it has been copied. A failure
+            // (busy, a full disk) leaves the WAL as it is, to be tried again at the next turn.
+            int log_pages = 0;
+            int copied = 0;
+            if (sqlite3_wal_checkpoint_v2(db_.getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                          &log_pages, &copied) == SQLITE_OK) {
+                ++runs_;
+            }
+            lock.lock();
+        }
+    }
+
+    SQLite::Database db_;
+    int pages_;
+    std::chrono::milliseconds interval_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    bool due_ = false;
+    std::atomic<std::int64_t> runs_{0};
+    std::thread thread_; ///< last: started once everything it uses is ready
+};
+
 } // namespace
 
 struct sqlite_store::impl {
@@ -574,6 +657,15 @@ struct sqlite_store::impl {
     std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> statements;
     /// Open `transact` calls; 0 outside any.
     int depth = 0;
+
+    /// Set by `start_checkpointer`; declared after `db` so it stops before `db` closes.
+    std::unique_ptr<checkpointer> wal_checkpointer;
+
+    ~impl() {
+        if (wal_checkpointer) {
+            sqlite3_wal_hook(db.getHandle(), nullptr, nullptr);
+        }
+    }
 
     explicit impl(const std::string& p) : path(p), db(open_database(p)) {
         try {
@@ -597,6 +689,26 @@ sqlite_store::sqlite_store(const std::string& path) : impl_(std::make_unique<imp
 
 sqlite_store::~sqlite_store() = default;
 
+void sqlite_store::start_checkpointer(int pages, std::chrono::milliseconds interval) {
+    auto& d = *impl_;
+    if (is_memory(d.path) || d.wal_checkpointer) {
+        return;
+    }
+    d.wal_checkpointer = std::make_unique<checkpointer>(d.path, std::max(pages, 1), interval);
+    // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
+    sqlite3_wal_hook(
+        d.db.getHandle(),
+        [](void* cp, sqlite3*, const char*, int wal_pages) {
+            static_cast<checkpointer*>(cp)->committed(wal_pages);
+            return SQLITE_OK;
+        },
+        d.wal_checkpointer.get());
+}
+
+std::int64_t sqlite_store::checkpoints() const {
+    return impl_->wal_checkpointer ? impl_->wal_checkpointer->runs() : 0;
+}
+
 int sqlite_store::schema_version() {
     return schema::current_version(impl_->db);
 }
@@ -606,21 +718,27 @@ int sqlite_store::latest_schema_version() {
 }
 
 void sqlite_store::transact(const std::function<void()>& body) {
-    auto& db = impl_->db;
-    auto& depth = impl_->depth;
+    auto& d = *impl_;
+    auto& db = d.db;
+    auto& depth = d.depth;
     struct depth_guard {
         int& d;
         ~depth_guard() { --d; }
     };
+    // The control statements are prepared once, like every other: a command's transaction is
+    // on the path to its ack.
+    auto run = [&](const std::string& sql) {
+        d.prepare(sql)->exec();
+    };
     if (depth == 0) {
         // IMMEDIATE takes the write lock up front: a busy database waits here (busy timeout)
         // instead of failing half-way through the body when it first writes.
-        db.exec("BEGIN IMMEDIATE");
+        run("BEGIN IMMEDIATE");
         ++depth;
         depth_guard guard{depth};
         try {
             body();
-            db.exec("COMMIT");
+            run("COMMIT");
         } catch (...) {
             rollback_quietly(db);
             throw;
@@ -629,8 +747,17 @@ void sqlite_store::transact(const std::function<void()>& body) {
     }
     // Nested: a savepoint inside the outer transaction, so a failing inner body that the
     // outer one catches leaves none of its writes behind.
-    auto name = fmt::format("tpmbot_nested_{}", depth);
-    db.exec("SAVEPOINT " + name);
+    auto outer_gone = [&] {
+        // SQLite rolls the whole transaction back by itself after some errors (SQLITE_FULL,
+        // SQLITE_IOERR, ...). Going on would run what follows in autocommit mode, each
+        // statement committed alone: the caller must give the whole transaction up instead.
+        if (sqlite3_get_autocommit(db.getHandle()) != 0) {
+            throw std::runtime_error("the transaction was rolled back by SQLite after an error");
+        }
+    };
+    outer_gone();
+    auto name = "tpmbot_nested_" + std::to_string(depth);
+    run("SAVEPOINT " + name);
     ++depth;
     depth_guard guard{depth};
     try {
@@ -642,7 +769,30 @@ void sqlite_store::transact(const std::function<void()>& body) {
         }
         throw;
     }
-    db.exec("RELEASE " + name);
+    outer_gone();
+    run("RELEASE " + name);
+}
+
+void sqlite_store::transact_relaxed(const std::function<void()>& body) {
+    auto& d = *impl_;
+    if (d.depth > 0) {
+        transact(body);
+        return;
+    }
+    d.prepare("PRAGMA synchronous = NORMAL")->exec();
+    struct restore {
+        impl& d;
+        ~restore() {
+            try {
+                d.prepare("PRAGMA synchronous = FULL")->exec();
+            } catch (...) {
+                // Outside a transaction this cannot fail but for lack of memory; the next
+                // transact would then also wait for the disk less than it should, which the
+                // retry at the next call puts right.
+            }
+        }
+    } guard{d};
+    transact(body);
 }
 
 std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind) {

@@ -4,6 +4,7 @@
 
 #include "store.hpp"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,17 @@ public:
     sqlite_store(const sqlite_store&) = delete;
     sqlite_store& operator=(const sqlite_store&) = delete;
 
+    /// Moves WAL checkpoints off the committing thread: from now on a thread of the store's
+    /// own, on its own connection, copies the WAL back into the database (a passive
+    /// checkpoint, which never blocks a writer) once a commit leaves `pages` or more in the
+    /// WAL, and at least every `interval`. Without it SQLite checkpoints inside the commit
+    /// that crosses 1000 pages, which stalls that commit for the copy and its fsync. No-op
+    /// for ":memory:".
+    void start_checkpointer(int pages = 1000,
+                            std::chrono::milliseconds interval = std::chrono::seconds(1));
+    /// Checkpoints run by that thread so far (for tests and figures).
+    std::int64_t checkpoints() const;
+
     /// PRAGMA user_version after migration.
     int schema_version();
     /// The latest schema version this build knows.
@@ -50,6 +62,11 @@ public:
 
     // store
     void transact(const std::function<void()>& body) override;
+    /// `transact` whose commit does not wait for the disk (synchronous = NORMAL for it): it
+    /// survives the process crashing or being killed, but the machine losing power may undo
+    /// it. Only for records whose loss costs repeated work, never lost work (the outbox's
+    /// delivery marks). Nested in another transaction it is that transaction's part.
+    void transact_relaxed(const std::function<void()>& body);
     std::int64_t next_number(std::string_view team_id, item_kind kind) override;
     void insert_item(const item& it) override;
     std::optional<item> find_item(std::string_view team_id, item_id id) override;

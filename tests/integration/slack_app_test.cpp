@@ -13,6 +13,8 @@
 #include <catch2/catch.hpp>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 using namespace tpmbot;
@@ -451,4 +453,71 @@ TEST_CASE("stopping lets a delivery in flight finish and be recorded", "[slack]"
     sqlite_store look(bot.path);
     CHECK(look.pending(10).empty()); // recorded as sent: the next start will not repeat it
     CHECK_FALSE(look.outbox(1)->ts.empty());
+}
+
+TEST_CASE("a burst of commands is committed together, and each ack answers its own command",
+          "[slack][group-commit]") {
+    running_bot bot;
+    // The first command's caller is new: the bot asks users.info, which answers late, so the
+    // burst behind it is all waiting in the socket when the bot reads again.
+    bot.slack.script("users.info", {200, "", 0, 500ms});
+    bot.start_connected();
+    auto before = bot.app->stats();
+    bot.slack.send(fake_slack::slash_envelope("env-0", "blocker the first one"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.calls("users.info").size() == 1; }));
+    constexpr int burst = 50;
+    for (int i = 1; i <= burst; ++i) {
+        auto text = i == 25 ? std::string("resolve B-999") : "blocker burst " + std::to_string(i);
+        bot.slack.send(fake_slack::slash_envelope("env-" + std::to_string(i), text));
+    }
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.acks().size() == burst + 1; }, 10s));
+    for (const auto& a : bot.slack.acks()) {
+        INFO(a.envelope_id << ": " << a.payload);
+        CHECK(bot.acks_of(a.envelope_id) == 1);
+        // The refused command got its own answer; it took nobody else's work with it.
+        bool refused = a.envelope_id == "env-25";
+        CHECK((a.payload.find("There is no B-999") != std::string::npos) == refused);
+    }
+    auto items = bot.items();
+    REQUIRE(items.size() == burst); // the first one and 49 of the burst
+    std::set<std::int64_t> numbers;
+    for (const auto& it : items) {
+        numbers.insert(it.num);
+    }
+    CHECK(numbers.size() == burst);
+    CHECK(*numbers.rbegin() == burst);
+    auto after = bot.app->stats();
+    CHECK(after.frames_committed - before.frames_committed == burst + 1);
+    // Read while they waited in the socket: a few transactions, not one per command.
+    CHECK(after.group_commits - before.group_commits <= 4);
+    REQUIRE(bot.posts(burst, "chat.postMessage"));
+}
+
+TEST_CASE("posts to different channels go out side by side, one at a time within a channel",
+          "[slack][outbox]") {
+    running_bot bot;
+    // The first post (in C1) is answered a second late.
+    bot.slack.script("chat.postMessage", {200, "", 0, 1000ms});
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker c1 first", "U111", "C1"));
+    REQUIRE(bot.posts(1));
+    bot.slack.send(fake_slack::slash_envelope("env-2", "blocker c1 second", "U111", "C1"));
+    bot.slack.send(fake_slack::slash_envelope("env-3", "blocker c2 only", "U111", "C2"));
+    bot.slack.send(fake_slack::slash_envelope("env-4", "blocker c1 third", "U111", "C1"));
+    REQUIRE(bot.posts(4));
+    auto posts = bot.slack.calls("chat.postMessage");
+    std::vector<test::api_call> c1;
+    std::optional<test::api_call> c2;
+    for (const auto& p : posts) {
+        (param(p, "channel") == "C1" ? c1.push_back(p) : void(c2 = p));
+    }
+    REQUIRE(c1.size() == 3);
+    REQUIRE(c2);
+    // C2 did not wait for C1's slow answer...
+    CHECK(c2->at - c1[0].at < 800ms);
+    // ...but C1's next message did, and C1's messages arrived in the order written.
+    CHECK(c1[1].at - c1[0].at >= 1000ms);
+    CHECK(param(c1[0], "text").find("c1 first") != std::string::npos);
+    CHECK(param(c1[1], "text").find("c1 second") != std::string::npos);
+    CHECK(param(c1[2], "text").find("c1 third") != std::string::npos);
 }

@@ -4,11 +4,13 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <tuple>
 
 using namespace tpmbot;
@@ -2157,4 +2159,57 @@ TEST_CASE("a version 4 database is migrated to version 5 and keeps its data", "[
     sqlite_store s(path);
     CHECK(s.schema_version() == 5);
     CHECK(s.pending(0).size() == 2);
+}
+
+namespace {
+
+/// Writes `n` items, one transaction each, numbered from `first`.
+void write_items(sqlite_store& db, int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+        db.transact([&] { db.insert_item(make_item("T1", item_kind::blocker, i, 1000 + i)); });
+    }
+}
+
+} // namespace
+
+TEST_CASE("with the checkpointer, commits never copy the WAL into the database themselves",
+          "[storage][checkpoint]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    sqlite_store db(path);
+    // A threshold that is never reached and an interval longer than the test: only the
+    // commits themselves could checkpoint now.
+    db.start_checkpointer(1 << 30, std::chrono::hours(1));
+    auto size_before = std::filesystem::file_size(path);
+    write_items(db, 1, 1500); // well past SQLite's own 1000-page auto-checkpoint
+    CHECK(std::filesystem::file_size(path + "-wal") > 1000 * 4096);
+    CHECK(std::filesystem::file_size(path) == size_before);
+    CHECK(db.checkpoints() == 0);
+    CHECK(db.count_items(item_query{"T1", {}, {}, {}, {}, {}}) == 1500);
+}
+
+TEST_CASE("the checkpointer copies the WAL once a commit leaves enough pages in it",
+          "[storage][checkpoint]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    { sqlite_store created(path); } // closing copies the migrations' WAL: it starts empty
+    {
+        sqlite_store db(path);
+        db.start_checkpointer(50, std::chrono::hours(1));
+        auto size_before = std::filesystem::file_size(path);
+        write_items(db, 1, 5); // a few pages: below the threshold
+        CHECK(db.checkpoints() == 0);
+        write_items(db, 6, 200);
+        // Bounded wait for the thread (it is woken by the commit, not by time).
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (db.checkpoints() == 0 && std::chrono::steady_clock::now() < until) {
+            std::this_thread::yield();
+        }
+        REQUIRE(db.checkpoints() >= 1);
+        CHECK(std::filesystem::file_size(path) > size_before);
+        // Writing goes on after a checkpoint, and the WAL starts over.
+        write_items(db, 206, 10);
+    }
+    sqlite_store again(path);
+    CHECK(again.count_items(item_query{"T1", {}, {}, {}, {}, {}}) == 215);
 }
