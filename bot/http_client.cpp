@@ -1,5 +1,7 @@
 #include "http_client.hpp"
 
+#include "no_delay.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -59,9 +61,16 @@ std::shared_ptr<ssl::context> make_tls_context(const std::string& extra_ca_file)
     return ctx;
 }
 
+ssl::context& tls_source::get() {
+    if (!ctx_) {
+        ctx_ = make_tls_context(ca_file_);
+    }
+    return *ctx_;
+}
+
 struct http_client::impl {
     net::any_io_executor ex;
-    std::shared_ptr<ssl::context> tls;
+    std::shared_ptr<tls_source> tls;
     std::chrono::milliseconds timeout;
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
@@ -101,7 +110,7 @@ struct http_client::impl {
         auto results = co_await resolver.async_resolve(u.host, u.port, net::use_awaitable);
         guard.cancel();
         if (u.tls) {
-            secure.emplace(ex, *tls);
+            secure.emplace(ex, tls->get());
             // SNI, and a certificate that must name the host we asked for.
             if (SSL_set_tlsext_host_name(secure->native_handle(), u.host.c_str()) != 1) {
                 throw std::runtime_error("cannot set TLS server name " + u.host);
@@ -110,11 +119,13 @@ struct http_client::impl {
             secure->set_verify_callback(ssl::host_name_verification(u.host));
             beast::get_lowest_layer(*secure).expires_at(deadline);
             co_await beast::get_lowest_layer(*secure).async_connect(results, net::use_awaitable);
+            no_delay(beast::get_lowest_layer(*secure));
             co_await secure->async_handshake(ssl::stream_base::client, net::use_awaitable);
         } else {
             plain.emplace(ex);
             plain->expires_at(deadline);
             co_await plain->async_connect(results, net::use_awaitable);
+            no_delay(*plain);
         }
         key = u.scheme + "://" + u.host + ":" + u.port;
     }
@@ -141,7 +152,7 @@ struct http_client::impl {
     }
 };
 
-http_client::http_client(net::any_io_executor ex, std::shared_ptr<ssl::context> tls,
+http_client::http_client(net::any_io_executor ex, std::shared_ptr<tls_source> tls,
                          std::chrono::milliseconds timeout)
     : impl_(std::make_unique<impl>()) {
     impl_->ex = std::move(ex);

@@ -28,6 +28,19 @@ std::optional<url_parts> parse_url(std::string_view url);
 /// when given (a PEM bundle, e.g. a test CA). Throws std::runtime_error if the file is bad.
 std::shared_ptr<net::ssl::context> make_tls_context(const std::string& extra_ca_file);
 
+/// The TLS context, made the first time a connection needs one: a bot that speaks only
+/// plain HTTP (a local fake or proxy) never pays the ~4 MB of OpenSSL's set-up.
+class tls_source {
+public:
+    explicit tls_source(std::string extra_ca_file) : ca_file_(std::move(extra_ca_file)) {}
+    /// The context; made now if it was not yet (throws as `make_tls_context`).
+    net::ssl::context& get();
+
+private:
+    std::string ca_file_;
+    std::shared_ptr<net::ssl::context> ctx_;
+};
+
 /// What an HTTP request answered.
 struct http_response {
     int status = 0;
@@ -39,7 +52,7 @@ struct http_response {
 /// Not for concurrent use: one request at a time per client.
 class http_client {
 public:
-    http_client(net::any_io_executor ex, std::shared_ptr<net::ssl::context> tls,
+    http_client(net::any_io_executor ex, std::shared_ptr<tls_source> tls,
                 std::chrono::milliseconds timeout);
     ~http_client();
     http_client(const http_client&) = delete;

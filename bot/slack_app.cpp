@@ -2,6 +2,7 @@
 
 #include "envelope.hpp"
 #include "http_client.hpp"
+#include "no_delay.hpp"
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -22,9 +23,11 @@
 #include <csignal>
 #include <deque>
 #include <fmt/format.h>
+#include <malloc.h>
 #include <map>
 #include <random>
 #include <set>
+#include <unordered_map>
 
 namespace tpmbot {
 
@@ -143,7 +146,10 @@ struct slack_app::impl {
         if (s.api_url.empty() || s.api_url.back() != '/') {
             s.api_url += '/';
         }
-        tls = make_tls_context(s.ca_file);
+        tls = std::make_shared<tls_source>(s.ca_file);
+        if (s.api_url.starts_with("https:") || !s.ca_file.empty()) {
+            tls->get(); // needed at once: a bad CA file is reported at the start, not later
+        }
         conn_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
     }
 
@@ -153,7 +159,7 @@ struct slack_app::impl {
     log_fn log;
 
     net::io_context ioc{1};
-    std::shared_ptr<ssl::context> tls;
+    std::shared_ptr<tls_source> tls;
     std::unique_ptr<http_client> conn_http; ///< apps.connections.open and auth.test
     net::steady_timer supervisor_wake{ioc};
     net::steady_timer sender_wake{ioc};
@@ -180,10 +186,7 @@ struct slack_app::impl {
     std::atomic<std::uint64_t> group_commits{0};
     std::atomic<std::uint64_t> posts_delivered{0};
 
-    std::map<std::string, std::string> dm_channels;            ///< user id -> D… channel
-    std::map<std::string, clock_type::time_point> not_before;  ///< per delivery key
-    std::map<std::string, clock_type::time_point> paced_until; ///< after a 429: 1 msg/s
-    std::map<std::int64_t, clock_type::time_point> retry_at;   ///< transient failures
+    std::map<std::string, std::string> dm_channels; ///< user id -> D… channel
 
     // --- small helpers -------------------------------------------------------------------
 
@@ -302,7 +305,7 @@ struct slack_app::impl {
     bool prepare_known(command& cmd, bool refresh_now) {
         cmd.now = now_unix();
         cmd.user_tz = "UTC";
-        auto u = db.find_user(cmd.team_id, cmd.user_id);
+        auto u = known_user(cmd.team_id, cmd.user_id);
         bool stale = u && cmd.now - u->updated_at > 24 * 3600;
         if (!u || (stale && refresh_now)) {
             return false;
@@ -315,6 +318,32 @@ struct slack_app::impl {
             cmd.user_tz = u->tz;
         }
         return true;
+    }
+
+    /// What the store says of the people who sent commands, kept in memory: every frame needs
+    /// its caller's zone, and a read of the store on its own costs a lock of the database
+    /// file. Written through by `look_up`, the only writer of users; emptied when it grows
+    /// past `max_people`.
+    std::unordered_map<std::string, user_row> callers;
+    static constexpr std::size_t max_people = 50000;
+
+    std::optional<user_row> known_user(const std::string& team, const std::string& user) {
+        auto key = team + '\x1f' + user;
+        if (auto it = callers.find(key); it != callers.end()) {
+            return it->second;
+        }
+        auto u = db.find_user(team, user);
+        if (u) {
+            remember(*u);
+        }
+        return u;
+    }
+
+    void remember(const user_row& u) {
+        if (callers.size() >= max_people) {
+            callers.clear();
+        }
+        callers[u.team_id + '\x1f' + u.user_id] = u;
     }
 
     /// `prepare_known`, asking users.info first when needed. A failed lookup leaves UTC and
@@ -361,6 +390,7 @@ struct slack_app::impl {
             u.name = r.reply.display_name;
             u.is_bot = r.reply.is_bot;
             db.transact([&] { db.set_user(u); });
+            remember(u);
         } catch (const std::exception& e) {
             log(fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
             co_return lookup{};
@@ -786,7 +816,7 @@ struct slack_app::impl {
             tcp::resolver resolver(ioc);
             auto results = co_await resolver.async_resolve(u.host, u.port, net::use_awaitable);
             if (u.tls) {
-                websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(ioc, *tls);
+                websocket::stream<beast::ssl_stream<beast::tcp_stream>> ws(ioc, tls->get());
                 auto& tls_stream = ws.next_layer();
                 if (SSL_set_tlsext_host_name(tls_stream.native_handle(), u.host.c_str()) != 1) {
                     throw std::runtime_error("cannot set TLS server name " + u.host);
@@ -795,12 +825,14 @@ struct slack_app::impl {
                 tls_stream.set_verify_callback(ssl::host_name_verification(u.host));
                 beast::get_lowest_layer(ws).expires_after(s.hello_timeout);
                 co_await beast::get_lowest_layer(ws).async_connect(results, net::use_awaitable);
+                no_delay(beast::get_lowest_layer(ws));
                 co_await tls_stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
                 co_await session(c, ws, u);
             } else {
                 websocket::stream<beast::tcp_stream> ws(ioc);
                 beast::get_lowest_layer(ws).expires_after(s.hello_timeout);
                 co_await beast::get_lowest_layer(ws).async_connect(results, net::use_awaitable);
+                no_delay(beast::get_lowest_layer(ws));
                 co_await session(c, ws, u);
             }
         } catch (const std::exception& e) {
@@ -981,10 +1013,11 @@ struct slack_app::impl {
         co_return delivery{};
     }
 
-    /// A delivered message whose "sent" is not written yet. The sender writes its marks
-    /// before it reads the outbox again or waits, in a transaction that does not wait for
-    /// the disk: a mark lost to a power cut only means that message is sent again. Marks
-    /// made meanwhile ride with the next group commit of frames.
+    /// A delivered message whose "sent" is not written yet. Marks ride with the next group
+    /// commit of frames; the sender writes those still waiting after `marks_wait` (or once
+    /// there are `max_marks`) in a transaction that does not wait for the disk: a mark lost
+    /// to a power cut only means that message is sent again. Until written, the row is still
+    /// pending in the store: a crash before then sends it again at the next start.
     struct sent_mark {
         std::int64_t id = 0;
         std::string channel;
@@ -992,8 +1025,10 @@ struct slack_app::impl {
         unix_time at = 0;
     };
     std::vector<sent_mark> marks;
-    std::set<std::int64_t> marked; ///< the ids in `marks`: skipped until written
+    clock_type::time_point marks_since; ///< when the oldest mark was made
     static constexpr std::size_t max_marks = 256;
+    /// How long marks wait for a group commit to take them before the sender writes them.
+    static constexpr milliseconds marks_wait{5};
 
     /// Writes the marks, inside the caller's transaction.
     void write_marks() {
@@ -1003,10 +1038,7 @@ struct slack_app::impl {
     }
 
     /// After the transaction that wrote them committed.
-    void marks_written() {
-        marks.clear();
-        marked.clear();
-    }
+    void marks_written() { marks.clear(); }
 
     /// Writes the marks in a transaction of their own; on failure they are kept for the next
     /// try.
@@ -1023,6 +1055,26 @@ struct slack_app::impl {
         }
     }
 
+    /// One conversation's pending messages, oldest first, as the sender knows them.
+    struct conversation {
+        std::deque<std::int64_t> ids;         ///< outbox ids; the first is the next to go
+        bool busy = false;                    ///< the first is being delivered
+        clock_type::time_point not_before{};  ///< a 429's Retry-After, pacing or a backoff
+        clock_type::time_point paced_until{}; ///< after a 429: about one message a second
+    };
+    /// The outbox's pending rows by conversation, loaded in id order: every pending row with
+    /// an id up to `loaded_up_to` is here (or delivered and its mark not written yet). At
+    /// most `max_queued` ids are held (a few bytes each); rows beyond wait in the store.
+    std::map<std::string, conversation> conversations;
+    std::int64_t loaded_up_to = 0;
+    std::size_t queued = 0;
+    static constexpr std::size_t max_queued = 100000;
+    std::string last_launched; ///< round-robin start, so no conversation starves the others
+    /// The rows themselves, as loaded, for the first `max_rows_kept` queued ids: a message is
+    /// read from the store once. Rows past that are read again when their turn comes.
+    std::unordered_map<std::int64_t, outbox_row> rows_kept;
+    static constexpr std::size_t max_rows_kept = 4096;
+
     /// A delivery that has finished, handed from its coroutine back to the sender.
     struct finished {
         outbox_row row;
@@ -1030,7 +1082,6 @@ struct slack_app::impl {
         delivery res;
     };
     std::vector<finished> finished_deliveries;         ///< not yet settled
-    std::set<std::string> busy;                        ///< keys with a delivery in flight
     std::vector<std::unique_ptr<http_client>> clients; ///< idle ones, each one connection
     int in_flight = 0;
 
@@ -1045,55 +1096,148 @@ struct slack_app::impl {
         }
         clients.push_back(std::move(http));
         --in_flight;
-        busy.erase(key);
         finished_deliveries.push_back({std::move(row), std::move(key), std::move(res)});
         wake(sender_wake);
     }
 
-    /// Records what finished deliveries came to. Returns the earliest time a held message
-    /// may go again (max when none).
-    clock_type::time_point settle() {
+    /// The conversation's first message is done with (sent or given up).
+    void pop_first(conversation& c) {
+        c.ids.pop_front();
+        --queued;
+    }
+
+    /// Keeps a row that will be tried again, so it is not read again.
+    void retry_later(outbox_row row) {
+        auto id = row.id;
+        rows_kept.insert_or_assign(id, std::move(row));
+    }
+
+    /// Records what finished deliveries came to.
+    void settle() {
         auto now = clock_type::now();
-        auto next = clock_type::time_point::max();
         for (auto& f : finished_deliveries) {
             const auto& row = f.row;
-            const auto& key = f.key;
             auto& res = f.res;
+            auto& c = conversations[f.key];
+            c.busy = false;
             switch (res.result) {
             case outcome::sent:
                 ++posts_delivered;
+                if (marks.empty()) {
+                    marks_since = now;
+                }
                 marks.push_back({row.id, res.channel, res.ts, now_unix()});
-                marked.insert(row.id);
-                retry_at.erase(row.id);
-                if (auto p = paced_until.find(key); p != paced_until.end() && p->second > now) {
-                    not_before[key] = now + milliseconds(1000);
+                pop_first(c);
+                if (c.paced_until > now) {
+                    c.not_before = now + milliseconds(1000);
                 }
                 break;
             case outcome::rate_limited:
-                log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", key,
+                log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", f.key,
                                 res.retry_after.count()));
-                not_before[key] = now + res.retry_after;
-                paced_until[key] = now + res.retry_after + std::chrono::minutes(1);
-                next = std::min(next, not_before[key]);
+                c.not_before = now + res.retry_after;
+                c.paced_until = now + res.retry_after + std::chrono::minutes(1);
+                retry_later(std::move(f.row)); // as it is
                 break;
             case outcome::transient:
                 if (row.attempts + 1 >= s.max_attempts) {
                     log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}", row.id,
                                     row.attempts + 1, res.error));
                     db.mark_failed(row.id, res.error, true, now_unix());
+                    pop_first(c);
                 } else {
                     db.mark_failed(row.id, res.error, false, now_unix());
-                    retry_at[row.id] = now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
-                    next = std::min(next, retry_at[row.id]);
+                    c.not_before = now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
+                    ++f.row.attempts; // as mark_failed counted it
+                    retry_later(std::move(f.row));
                 }
                 break;
             case outcome::permanent:
                 log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id, res.error));
                 db.mark_failed(row.id, res.error, true, now_unix());
+                pop_first(c);
                 break;
             }
         }
         finished_deliveries.clear();
+    }
+
+    /// Loads pending rows the sender has not seen yet (ids past `loaded_up_to`).
+    void load_pending() {
+        constexpr int page = 500;
+        while (queued < max_queued) {
+            auto rows = db.pending(page, loaded_up_to);
+            for (auto& row : rows) {
+                conversations[delivery_key(row.e)].ids.push_back(row.id);
+                ++queued;
+                loaded_up_to = row.id;
+                if (rows_kept.size() < max_rows_kept) {
+                    rows_kept.emplace(row.id, std::move(row));
+                }
+            }
+            if (rows.size() < page) {
+                break;
+            }
+        }
+    }
+
+    /// Starts what may go now: each conversation's first message, unless it is being
+    /// delivered or waits, while a connection is free. Returns when the next waiting
+    /// conversation may go (max when none).
+    clock_type::time_point launch() {
+        auto now = clock_type::now();
+        auto next = clock_type::time_point::max();
+        if (conversations.empty()) {
+            return next;
+        }
+        // Each conversation once, round-robin from the one after the last one started.
+        auto it = conversations.upper_bound(last_launched);
+        for (auto n = conversations.size(); n > 0; --n) {
+            if (it == conversations.end()) {
+                it = conversations.begin();
+            }
+            auto& [key, c] = *it;
+            if (c.busy || c.ids.empty()) {
+                if (!c.busy && c.ids.empty() && c.paced_until <= now) {
+                    it = conversations.erase(it); // nothing to send and no pacing to keep
+                } else {
+                    ++it;
+                }
+                continue;
+            }
+            if (c.not_before > now) {
+                next = std::min(next, c.not_before);
+                ++it;
+                continue;
+            }
+            if (clients.empty()) {
+                break; // woken when a delivery finishes
+            }
+            std::optional<outbox_row> row;
+            while (!c.ids.empty()) {
+                if (auto kept = rows_kept.find(c.ids.front()); kept != rows_kept.end()) {
+                    row = std::move(kept->second);
+                    rows_kept.erase(kept);
+                } else {
+                    row = db.outbox(c.ids.front());
+                }
+                if (row && row->state == "pending") {
+                    break;
+                }
+                row.reset();
+                pop_first(c); // no longer pending: nothing to send
+            }
+            if (row) {
+                auto http = std::move(clients.back());
+                clients.pop_back();
+                c.busy = true;
+                ++in_flight;
+                last_launched = key;
+                net::co_spawn(ioc, deliver_one(std::move(*row), key, std::move(http)),
+                              net::detached);
+            }
+            ++it;
+        }
         return next;
     }
 
@@ -1101,62 +1245,25 @@ struct slack_app::impl {
     /// conversation), up to `parallel_posts` conversations at once, each on a keep-alive
     /// connection of its own. A burst goes out at once; a 429 makes that conversation wait
     /// Retry-After and then go at about one message a second (reference §6.3); transient
-    /// failures retry with backoff; nothing is dropped.
+    /// failures retry with backoff; nothing is dropped. Each pending row is read from the
+    /// store once to be queued and once to be sent, however long the backlog.
     net::awaitable<void> sender() {
-        constexpr int page = 200;
         for (int i = 0; i < std::max(s.parallel_posts, 1); ++i) {
             clients.push_back(
                 std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout));
         }
         while (!stopping) {
-            auto next_wake = settle();
-            flush_marks();
-            auto now = clock_type::now();
-            std::set<std::string> held;
-            bool launched = false;
-            bool pool_empty = false;
-            // Page through the whole queue, so a conversation held by a long rate-limited
-            // backlog does not keep newer messages for others waiting.
-            std::int64_t after = 0;
-            for (auto rows = db.pending(page); !rows.empty() && !pool_empty;
-                 rows = rows.size() < page ? std::vector<outbox_row>{} : db.pending(page, after)) {
-                next_wake = std::min(next_wake, now + milliseconds(1000));
-                for (auto& row : rows) {
-                    after = row.id;
-                    if (marked.count(row.id) != 0) {
-                        continue; // delivered; its mark is not written yet
-                    }
-                    auto key = delivery_key(row.e);
-                    if (held.count(key) != 0) {
-                        continue;
-                    }
-                    // Whatever happens to this row, later rows of its conversation wait.
-                    held.insert(key);
-                    if (busy.count(key) != 0) {
-                        continue;
-                    }
-                    auto nb = not_before.find(key);
-                    auto ra = retry_at.find(row.id);
-                    auto wait_until = std::max(nb == not_before.end() ? now : nb->second,
-                                               ra == retry_at.end() ? now : ra->second);
-                    if (wait_until > now) {
-                        next_wake = std::min(next_wake, wait_until);
-                        continue;
-                    }
-                    if (clients.empty()) {
-                        pool_empty = true; // woken when a delivery finishes
-                        break;
-                    }
-                    auto http = std::move(clients.back());
-                    clients.pop_back();
-                    busy.insert(key);
-                    ++in_flight;
-                    launched = true;
-                    net::co_spawn(ioc, deliver_one(std::move(row), key, std::move(http)),
-                                  net::detached);
-                }
+            settle();
+            if (marks.size() >= max_marks ||
+                (!marks.empty() && clock_type::now() - marks_since >= marks_wait)) {
+                flush_marks();
             }
-            if (!launched && finished_deliveries.empty()) {
+            load_pending();
+            auto next_wake = launch();
+            if (!marks.empty()) {
+                next_wake = std::min(next_wake, marks_since + marks_wait);
+            }
+            if (finished_deliveries.empty()) {
                 co_await wait(sender_wake, next_wake);
             }
         }
@@ -1286,6 +1393,9 @@ struct slack_app::impl {
             if (scheduler_poked) {
                 continue; // poked while busy: look again at once
             }
+            // Memory freed by a burst goes back to the system rather than staying with the
+            // process (glibc keeps it otherwise); at most once a round, off the ack path.
+            ::malloc_trim(0);
             auto until = clock_type::now() + delay;
             co_await wait(scheduler_wake, until);
         }
@@ -1338,6 +1448,8 @@ int slack_app::run() {
     });
     d.spawn(d.start(), "start-up");
     d.ioc.run();
+    d.log(fmt::format("tpmbot: stopped after {} frames in {} commits and {} messages delivered",
+                      d.frames_committed.load(), d.group_commits.load(), d.posts_delivered.load()));
     return d.exit_code;
 }
 
