@@ -184,6 +184,9 @@ struct ws_conn_base {
     int index = 0;       ///< 1-based, in opening order
     bool open = true;    ///< until the read side sees the end (io thread only)
     bool silent = false; ///< go_silent: nothing is read or written any more
+    /// Told how many text or binary frames were dropped unwritten (the connection had ended,
+    /// went silent, or a write failed).
+    std::function<void(std::size_t)> undelivered;
     virtual ~ws_conn_base() = default;
     virtual void enqueue(out_frame f) = 0;
     virtual void drop() = 0;
@@ -203,8 +206,11 @@ struct ws_conn final : ws_conn_base, std::enable_shared_from_this<ws_conn<Stream
     /// One writer at a time (Beast allows one write beside the read): frames queue up and a
     /// writer coroutine drains them, as chat-multi's websocket_session does.
     void enqueue(out_frame f) override {
-        if (!open || silent)
+        if (!open || silent) {
+            if (f.kind != out_frame::close)
+                count_undelivered(1);
             return;
+        }
         queue.push_back(std::move(f));
         if (writing)
             return;
@@ -221,7 +227,7 @@ struct ws_conn final : ws_conn_base, std::enable_shared_from_this<ws_conn<Stream
     /// websocket unusable, so a silent connection writes nothing more either (a half-open link).
     void silence() override {
         silent = true;
-        queue.clear();
+        drop_queue(0);
         gate_of(ws.next_layer()).shut_reads();
     }
 
@@ -239,9 +245,22 @@ struct ws_conn final : ws_conn_base, std::enable_shared_from_this<ws_conn<Stream
                     co_await c->ws.async_write(net::buffer(f.data), use_nothrow);
             }
             if (ec)
-                c->queue.clear();
+                c->drop_queue(f.kind == out_frame::close ? 0 : 1);
         }
         c->writing = false;
+    }
+
+    void count_undelivered(std::size_t n) {
+        if (n > 0 && undelivered)
+            undelivered(n);
+    }
+
+    /// Empties the queue, counting its data frames (and `failed` more) as undelivered.
+    void drop_queue(std::size_t failed) {
+        for (const auto& q : queue)
+            failed += q.kind == out_frame::close ? 0 : 1;
+        queue.clear();
+        count_undelivered(failed);
     }
 };
 
@@ -306,6 +325,10 @@ struct fake_slack::impl {
     std::uint64_t generation = 0; ///< bumped on every change, so wait_for sees each one
     std::vector<api_call> calls;
     std::vector<ack_record> acks;
+    /// Positions in `calls` of each method's calls, so counts and slices by method are cheap.
+    std::map<std::string, std::vector<std::size_t>> call_index;
+    std::vector<connection_record> conn_log; ///< by connection index - 1
+    int undelivered = 0;
     std::map<std::string, std::deque<scripted_reply>> scripts;
     std::map<std::string, clock_type::time_point> sent_at;
     int opened = 0;
@@ -469,6 +492,7 @@ struct fake_slack::impl {
 
         std::optional<scripted_reply> scripted;
         change([&] {
+            call_index[call.method].push_back(calls.size());
             calls.push_back(call);
             auto it = scripts.find(call.method);
             if (it != scripts.end() && !it->second.empty()) {
@@ -627,9 +651,18 @@ struct fake_slack::impl {
         int open_count = 0;
         conns.push_back(c);
         c->index = static_cast<int>(conns.size());
+        c->undelivered = [this](std::size_t n) {
+            change([&] { undelivered += static_cast<int>(n); });
+        };
         change([&] {
             ++opened;
             open_count = ++open_now;
+            connection_record r;
+            r.index = c->index;
+            r.opened_at = clock_type::now();
+            if (opts.send_hello)
+                r.hello_at = r.opened_at;
+            conn_log.push_back(r);
         });
         if (opts.send_hello)
             c->enqueue({out_frame::text, hello(open_count)});
@@ -657,7 +690,11 @@ struct fake_slack::impl {
             }
         }
         c->open = false;
-        change([this] { --open_now; });
+        auto ended = clock_type::now();
+        change([&] {
+            --open_now;
+            conn_log[static_cast<std::size_t>(c->index - 1)].closed_at = ended;
+        });
     }
 
     static std::string hello(int num_connections) {
@@ -693,6 +730,7 @@ struct fake_slack::impl {
                 it == sent_at.end()
                     ? -1.0
                     : std::chrono::duration<double, std::milli>(now - it->second).count();
+            ++conn_log[static_cast<std::size_t>(connection - 1)].acks;
             acks.push_back(std::move(a));
         });
     }
@@ -701,14 +739,30 @@ struct fake_slack::impl {
         net::post(ioc, [this, connection, f = std::move(f)]() mutable {
             if (auto* c = find(connection))
                 c->enqueue(std::move(f));
+            else
+                change([this] { ++undelivered; });
+        });
+    }
+
+    /// Records that the fake itself began closing connection `c` (io thread).
+    void mark_closing(const ws_conn_base& c) {
+        if (!c.open)
+            return;
+        auto now = clock_type::now();
+        change([&] {
+            auto& r = conn_log[static_cast<std::size_t>(c.index - 1)];
+            if (!r.closing_at)
+                r.closing_at = now;
         });
     }
 
     net::awaitable<void> close_later(int index, std::chrono::milliseconds after) {
         net::steady_timer timer(ioc, after);
         co_await timer.async_wait(use_nothrow);
-        if (auto* c = find(index))
+        if (auto* c = find(index)) {
+            mark_closing(*c);
             c->enqueue({out_frame::close, {}});
+        }
     }
 };
 
@@ -743,8 +797,10 @@ void fake_slack::disconnect(const std::string& reason, int connection,
     auto* i = impl_.get();
     net::post(i->ioc, [i, connection, close_after, frame = std::move(frame)]() mutable {
         auto* c = i->find(connection);
-        if (!c)
+        if (!c) {
+            i->change([i] { ++i->undelivered; });
             return;
+        }
         c->enqueue({out_frame::text, std::move(frame)});
         if (close_after.count() >= 0)
             net::co_spawn(i->ioc, i->close_later(c->index, close_after), net::detached);
@@ -754,8 +810,10 @@ void fake_slack::disconnect(const std::string& reason, int connection,
 void fake_slack::drop(int connection) {
     auto* i = impl_.get();
     net::post(i->ioc, [i, connection] {
-        if (auto* c = i->find(connection))
+        if (auto* c = i->find(connection)) {
+            i->mark_closing(*c);
             c->drop();
+        }
     });
 }
 
@@ -777,17 +835,53 @@ std::vector<api_call> fake_slack::calls() const {
 }
 
 std::vector<api_call> fake_slack::calls(const std::string& method) const {
-    std::lock_guard lock(impl_->mutex);
-    std::vector<api_call> out;
-    for (const auto& c : impl_->calls)
-        if (c.method == method)
-            out.push_back(c);
-    return out;
+    return calls(method, 0);
 }
 
 std::vector<ack_record> fake_slack::acks() const {
     std::lock_guard lock(impl_->mutex);
     return impl_->acks;
+}
+
+std::vector<ack_record> fake_slack::acks(std::size_t from) const {
+    std::lock_guard lock(impl_->mutex);
+    const auto& all = impl_->acks;
+    if (from >= all.size())
+        return {};
+    return {all.begin() + static_cast<std::ptrdiff_t>(from), all.end()};
+}
+
+std::vector<api_call> fake_slack::calls(const std::string& method, std::size_t from) const {
+    std::lock_guard lock(impl_->mutex);
+    std::vector<api_call> out;
+    auto it = impl_->call_index.find(method);
+    if (it == impl_->call_index.end() || from >= it->second.size())
+        return out;
+    out.reserve(it->second.size() - from);
+    for (auto k = from; k < it->second.size(); ++k)
+        out.push_back(impl_->calls[it->second[k]]);
+    return out;
+}
+
+std::size_t fake_slack::ack_count() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->acks.size();
+}
+
+std::size_t fake_slack::call_count(const std::string& method) const {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->call_index.find(method);
+    return it == impl_->call_index.end() ? 0 : it->second.size();
+}
+
+std::vector<connection_record> fake_slack::connection_log() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->conn_log;
+}
+
+int fake_slack::frames_undelivered() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->undelivered;
 }
 
 int fake_slack::connections_opened() const {

@@ -14,10 +14,12 @@
 /// JSON body (`invalid_arguments`); chat.update refuses a U…/W… channel (`channel_not_found`).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,20 @@ struct ack_record {
     int connection = 0;  ///< which connection (1 = first opened)
     /// From the `send` of that envelope_id (on any connection) to its ack; -1 if never sent.
     double latency_ms = 0;
+};
+
+/// One Socket Mode connection as the fake saw it (steady clock). Kept after it closes.
+struct connection_record {
+    int index = 0;                                   ///< 1-based, in opening order
+    std::chrono::steady_clock::time_point opened_at; ///< the WebSocket upgrade was accepted
+    /// When hello was queued (written at once: the queue is empty then); none without send_hello.
+    std::optional<std::chrono::steady_clock::time_point> hello_at;
+    /// When the fake itself began closing it: the close after a disconnect's `close_after`, or
+    /// drop(). None when only the client closed it.
+    std::optional<std::chrono::steady_clock::time_point> closing_at;
+    /// When its read side ended (closed by either end, or dropped); none while open.
+    std::optional<std::chrono::steady_clock::time_point> closed_at;
+    int acks = 0; ///< acks recorded on it
 };
 
 /// A scripted answer to the next call of a Web API method, whatever the request holds.
@@ -108,6 +124,19 @@ public:
     std::vector<api_call> calls() const;
     std::vector<api_call> calls(const std::string& method) const;
     std::vector<ack_record> acks() const;
+    /// The recorded acks from the `from`th (0-based) on: a poller copies only what is new.
+    std::vector<ack_record> acks(std::size_t from) const;
+    /// The calls of `method` from its `from`th (0-based) on.
+    std::vector<api_call> calls(const std::string& method, std::size_t from) const;
+    /// Counts without copies, for polling: acks recorded (repeats included), and calls of
+    /// `method`.
+    std::size_t ack_count() const;
+    std::size_t call_count(const std::string& method) const;
+    /// Every connection accepted so far, in opening order.
+    std::vector<connection_record> connection_log() const;
+    /// Frames (text or binary, the fake's own included) that never went out: no open
+    /// connection to address, or the connection ended before they were written.
+    int frames_undelivered() const;
     int connections_opened() const; ///< websocket upgrades accepted
     int connections_open() const;   ///< currently open
     /// Pings the fake received from the client (our watchdog's pings).
