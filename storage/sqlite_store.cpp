@@ -541,9 +541,24 @@ bool is_memory(const std::string& path) {
     return path.empty() || path == ":memory:";
 }
 
+/// Process-wide settings, before SQLite is first used: no memory statistics, which take a
+/// global mutex at every allocation (nothing here reads them). Too late once SQLite is
+/// initialized (SQLITE_MISUSE), which only leaves them on.
+void configure_sqlite_once() {
+    static const bool done = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    (void)done;
+}
+
 SQLite::Database open_database(const std::string& path) {
+    configure_sqlite_once();
     try {
-        SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE, 5000);
+        // NOMUTEX: a connection is used by one thread at a time (the store's owner, or the
+        // checkpointer its own), so SQLite need not lock it at every call.
+        SQLite::Database db(
+            path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX, 5000);
         db.exec("PRAGMA foreign_keys = ON");
         if (!is_memory(path)) {
             // The first statement that reads the file: a non-database fails here.
@@ -581,8 +596,8 @@ void rollback_quietly(SQLite::Database& db) {
 class checkpointer {
 public:
     checkpointer(const std::string& path, int pages, std::chrono::milliseconds interval)
-        : db_(path, SQLite::OPEN_READWRITE, 5000), pages_(pages), interval_(interval),
-          thread_([this] { loop(); }) {}
+        : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, 5000), pages_(pages),
+          interval_(interval), thread_([this] { loop(); }) {}
 
     ~checkpointer() {
         {

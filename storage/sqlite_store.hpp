@@ -33,7 +33,8 @@ struct inbox_row {
     unix_time received_at = 0;
 };
 
-/// SQLite implementation of `store` and of the transport tables.
+/// SQLite implementation of `store` and of the transport tables. Used by one thread at a
+/// time: its connection is opened without SQLite's own locking.
 class sqlite_store final : public store {
 public:
     /// Opens (creating if needed) the database at `path` (":memory:" allowed), sets WAL,
