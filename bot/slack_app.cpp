@@ -1019,7 +1019,7 @@ struct slack_app::impl {
     /// to a power cut only means that message is sent again. Until written, the row is still
     /// pending in the store: a crash before then sends it again at the next start.
     struct sent_mark {
-        std::int64_t id = 0;
+        outbox_row row; ///< without its text, blocks and buttons
         std::string channel;
         std::string ts;
         unix_time at = 0;
@@ -1033,7 +1033,7 @@ struct slack_app::impl {
     /// Writes the marks, inside the caller's transaction.
     void write_marks() {
         for (const auto& m : marks) {
-            db.mark_sent(m.id, m.channel, m.ts, m.at);
+            db.mark_sent(m.row, m.channel, m.ts, m.at);
         }
     }
 
@@ -1126,7 +1126,10 @@ struct slack_app::impl {
                 if (marks.empty()) {
                     marks_since = now;
                 }
-                marks.push_back({row.id, res.channel, res.ts, now_unix()});
+                f.row.e.text.clear();
+                f.row.e.blocks.clear();
+                f.row.e.buttons.clear();
+                marks.push_back({std::move(f.row), res.channel, res.ts, now_unix()});
                 pop_first(c);
                 if (c.paced_until > now) {
                     c.not_before = now + milliseconds(1000);

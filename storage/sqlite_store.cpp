@@ -1212,6 +1212,15 @@ void sqlite_store::mark_sent(std::int64_t id, std::string_view channel, std::str
         if (!row) {
             throw std::runtime_error(fmt::format("mark_sent: no outbox row {}", id));
         }
+        mark_sent(*row, channel, ts, at);
+    });
+}
+
+void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, std::string_view ts,
+                             unix_time at) {
+    auto id = sent.id;
+    const auto* row = &sent;
+    transact([&] {
         {
             auto s = impl_->prepare("UPDATE outbox SET state = 'sent', ts = ?, sent_at = ?, "
                                     "last_attempt_at = ? WHERE id = ?");

@@ -145,6 +145,10 @@ public:
     /// Records delivery; when the row is an item's card, the item's thread becomes
     /// (channel, ts). One transaction.
     void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts, unix_time at);
+    /// The same for a row the caller has already read (its id, team, channel, item and card
+    /// flag are used), without reading it again.
+    void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
+                   unix_time at);
     /// Records a failed attempt; a permanent failure leaves the row "failed", a transient one
     /// leaves it "pending" with the attempt counted.
     void mark_failed(std::int64_t id, std::string_view error, bool permanent, unix_time at);
