@@ -398,8 +398,47 @@ struct slack_app::impl {
         co_return lookup{true, false};
     }
 
+    /// Events stored in the inbox but not queued, since the queue was full.
+    bool events_in_store = false;
+
+    /// Queues a stored event for the worker, or leaves it in the store when the queue is full
+    /// (memory stays bounded however fast events come).
+    void queue_event(slack::event ev) {
+        if (jobs.size() >= s.max_queued_events) {
+            if (!events_in_store) {
+                log(fmt::format("tpmbot: events arrive faster than they are processed; more "
+                                "than {} wait in the database",
+                                s.max_queued_events));
+            }
+            events_in_store = true;
+            return;
+        }
+        jobs.push_back({job::process_event, std::move(ev), {}, {}});
+        wake(jobs_wake);
+    }
+
+    /// Queues the stored events that did not fit, once the worker has caught up.
+    void requeue_stored_events() {
+        events_in_store = false;
+        for (auto& row : db.inbox_unprocessed(static_cast<int>(s.max_queued_events))) {
+            if (auto ev = slack::parse_event(row.payload)) {
+                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
+            }
+        }
+        if (jobs.size() >= s.max_queued_events) {
+            events_in_store = true; // there may be more: read again when these are done
+        }
+    }
+
     net::awaitable<void> worker() {
         while (!stopping) {
+            if (jobs.empty() && events_in_store) {
+                try {
+                    requeue_stored_events();
+                } catch (const std::exception& e) {
+                    log(fmt::format("tpmbot: could not read the waiting events: {}", e.what()));
+                }
+            }
             if (jobs.empty()) {
                 co_await wait(jobs_wake, clock_type::time_point::max());
                 continue;
@@ -430,6 +469,12 @@ struct slack_app::impl {
             co_return;
         }
         co_await prepare(*cmd, true);
+        // An event can be queued twice (read back from the store while its first copy
+        // waited, or during a lookup above): nothing runs between this check and the
+        // transaction that marks it, so it runs once.
+        if (db.inbox_processed(ev.event_id)) {
+            co_return;
+        }
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
@@ -583,8 +628,7 @@ struct slack_app::impl {
                 if (b.fresh) {
                     // Processed by the worker, so the next frame (maybe a slash command
                     // waiting for its ack) is not held up by this event's work (§2.11).
-                    jobs.push_back({job::process_event, std::move(*b.ev), {}, {}});
-                    wake(jobs_wake);
+                    queue_event(std::move(*b.ev));
                 }
             } else if (!acked && b.stored && !b.reply.empty()) {
                 // The command is committed but its answer rode on the lost ack: send it the

@@ -41,6 +41,10 @@ struct slack_settings {
     /// Conversations delivered to at once, each on its own keep-alive connection; within a
     /// conversation messages go one at a time, in order.
     int parallel_posts = 8;
+    /// Events held in memory for the worker; past this many, new ones wait in the store's
+    /// inbox (where they are already, before their ack) and are read from there once the
+    /// worker has caught up.
+    std::size_t max_queued_events = 1024;
     /// Attempts before a transiently failing message is given up and recorded as failed.
     int max_attempts = 12;
     /// Test-only failpoint: the process kills itself (SIGKILL) right after acking an event,

@@ -1287,6 +1287,12 @@ std::vector<inbox_row> sqlite_store::inbox_unprocessed(int limit) {
     return out;
 }
 
+bool sqlite_store::inbox_processed(std::string_view event_id) {
+    auto s = impl_->prepare("SELECT 1 FROM inbox WHERE event_id = ? AND processed_at IS NOT NULL");
+    bind_all(*s, event_id);
+    return s->executeStep();
+}
+
 void sqlite_store::inbox_done(std::string_view event_id, unix_time at) {
     auto s = impl_->prepare("UPDATE inbox SET processed_at = ? WHERE event_id = ?");
     bind_all(*s, at, event_id);

@@ -159,6 +159,8 @@ public:
     /// Not yet processed, oldest first.
     std::vector<inbox_row> inbox_unprocessed(int limit);
     void inbox_done(std::string_view event_id, unix_time at);
+    /// Whether the event is in the inbox and marked processed.
+    bool inbox_processed(std::string_view event_id);
 
     // users
     /// Records what Slack's users.info says of a person: zone, admin flag and whether the

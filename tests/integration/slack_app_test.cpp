@@ -524,3 +524,30 @@ TEST_CASE("posts to different channels go out side by side, one at a time within
     CHECK(param(c1[1], "text").find("c1 second") != std::string::npos);
     CHECK(param(c1[2], "text").find("c1 third") != std::string::npos);
 }
+
+TEST_CASE("events beyond the queue's bound wait in the store and are each processed once",
+          "[slack][events]") {
+    running_bot bot;
+    bot.settings.max_queued_events = 3;
+    // The first event's author is new, and users.info answers late: meanwhile the rest
+    // arrive, are stored and acked, and overflow the queue.
+    bot.slack.script("users.info", {200, "", 0, 300ms});
+    bot.start_connected();
+    constexpr int n = 30;
+    for (int i = 1; i <= n; ++i) {
+        auto id = std::to_string(i);
+        bot.slack.send(fake_slack::mention_envelope("env-" + id, "Ev" + id,
+                                                    "<@UBOT> waiting on review " + id));
+    }
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.acks().size() == n; }, 10s));
+    REQUIRE(bot.slack.wait_for([&] { return bot.items().size() == n; }, 20s));
+    CHECK(bot.logged("events arrive faster than they are processed") >= 1);
+    std::set<std::string> titles;
+    for (const auto& it : bot.items()) {
+        titles.insert(it.title);
+    }
+    CHECK(titles.size() == n); // each event became one item
+    REQUIRE(bot.posts(n));
+    sqlite_store look(bot.path);
+    CHECK(look.inbox_unprocessed(100).empty());
+}
