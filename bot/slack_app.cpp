@@ -310,7 +310,7 @@ struct slack_app::impl {
         if (!u || (stale && refresh_now)) {
             return false;
         }
-        if (stale) {
+        if (stale && refreshing.insert(cmd.team_id + '\x1f' + cmd.user_id).second) {
             jobs.push_back({job::refresh_user, {}, cmd.team_id, cmd.user_id});
             wake(jobs_wake);
         }
@@ -326,6 +326,9 @@ struct slack_app::impl {
     /// past `max_people`.
     std::unordered_map<std::string, user_row> callers;
     static constexpr std::size_t max_people = 50000;
+    /// Callers whose refresh is queued for the worker: one lookup each, however many
+    /// commands they send meanwhile.
+    std::set<std::string> refreshing;
 
     std::optional<user_row> known_user(const std::string& team, const std::string& user) {
         auto key = team + '\x1f' + user;
@@ -449,6 +452,11 @@ struct slack_app::impl {
                 if (j.kind == job::process_event) {
                     co_await process_event(std::move(j.ev));
                 } else {
+                    struct done_refreshing {
+                        std::set<std::string>& set;
+                        std::string key;
+                        ~done_refreshing() { set.erase(key); }
+                    } guard{refreshing, j.team + '\x1f' + j.user};
                     co_await look_up(j.team, j.user);
                 }
             } catch (const std::exception& e) {

@@ -362,6 +362,41 @@ TEST_CASE("users.info gives the caller's zone and Slack admin flag, asked once",
     CHECK(bot.slack.acks()[2].payload.find("Only an admin") != std::string::npos);
 }
 
+TEST_CASE("a caller last looked up days ago is looked up again once, after the acks", "[slack]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    {
+        sqlite_store db(path);
+        auto three_days_ago = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count() -
+                              3 * 24 * 3600;
+        db.transact(
+            [&] { db.set_user_info("T111", "U111", "Europe/Paris", false, three_days_ago); });
+    }
+    running_bot bot({}, path);
+    bot.slack.script("users.info", {200, "", 0, 300ms}); // the refresh answers late
+    bot.start_connected();
+    constexpr int n = 20;
+    for (int i = 1; i <= n; ++i) {
+        bot.slack.send(fake_slack::slash_envelope("env-" + std::to_string(i), "help"));
+    }
+    // The acks do not wait for the refresh...
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.acks().size() == n; }));
+    for (const auto& a : bot.slack.acks()) {
+        CHECK(a.latency_ms < 250);
+    }
+    // ...which happens once, however many commands came meanwhile.
+    REQUIRE(bot.slack.wait_for([&] {
+        sqlite_store look(bot.path);
+        auto u = look.find_user("T111", "U111");
+        return u && u->tz == "Europe/Berlin"; // the fake's answer for anyone unscripted
+    }));
+    bot.slack.send(fake_slack::slash_envelope("env-last", "help"));
+    REQUIRE(bot.ack_for("env-last"));
+    CHECK(bot.slack.calls("users.info").size() == 1);
+}
+
 TEST_CASE("messages left in the outbox are delivered at the next start, once", "[slack]") {
     test::temp_dir dir;
     auto path = dir.file("bot.db").string();
