@@ -59,12 +59,17 @@ void context::channel_line(const std::string& channel, std::string text) {
     out.push_back(std::move(e));
 }
 
-void context::dm(const std::string& user, std::string text) {
+effect dm_effect(const std::string& user, std::string text, std::vector<button> buttons) {
     effect e;
     e.to = destination::dm;
     e.user = user;
     e.text = std::move(text);
-    out.push_back(std::move(e));
+    e.buttons = std::move(buttons);
+    return e;
+}
+
+void context::dm(const std::string& user, std::string text) {
+    out.push_back(dm_effect(user, std::move(text)));
 }
 
 void context::log(const item& it, std::string action, std::string detail) {

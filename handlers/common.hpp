@@ -36,6 +36,10 @@ struct help_entry {
     std::string verb;      ///< the verb it documents, for "did you mean" ("" for create)
 };
 
+/// A DM to `user` from the bot, with its buttons (scheduled work emits these directly; a
+/// handler uses `context::dm`).
+effect dm_effect(const std::string& user, std::string text, std::vector<button> buttons = {});
+
 /// The state of one command being handled: the store, the caller and the effects so far.
 class context {
 public:

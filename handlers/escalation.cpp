@@ -56,15 +56,6 @@ std::vector<std::string> step3_people(store& db, const std::string& team,
     return db.list_admins(team);
 }
 
-effect dm(const std::string& user, std::string text, std::vector<button> buttons = {}) {
-    effect e;
-    e.to = destination::dm;
-    e.user = user;
-    e.text = std::move(text);
-    e.buttons = std::move(buttons);
-    return e;
-}
-
 std::string what(const item& it) {
     return fmt::format("*{}* {}", it.id_str(), it.title);
 }
@@ -164,18 +155,20 @@ void ladder(store& db, const std::string& team, const escalation_policy& p,
                                    : can_ack                      ? "Ack it, or add an update"
                                                                   : "Add an update";
                         emit(team,
-                             dm(u,
-                                fmt::format(":hourglass: {} in <#{}> {}. {}: `/tpm {} {} update "
-                                            "<text>`.",
-                                            what(it), it.channel_id, late, ask, kind_name(it.kind),
-                                            it.id_str()),
-                                can_ack ? std::vector<button>{{"Ack", "ack",
-                                                               "blocker " + it.id_str() + " ack"}}
-                                        : std::vector<button>{}));
+                             dm_effect(
+                                 u,
+                                 fmt::format(":hourglass: {} in <#{}> {}. {}: `/tpm {} {} update "
+                                             "<text>`.",
+                                             what(it), it.channel_id, late, ask, kind_name(it.kind),
+                                             it.id_str()),
+                                 can_ack ? std::vector<button>{{"Ack", "ack",
+                                                                "blocker " + it.id_str() + " ack"}}
+                                         : std::vector<button>{}));
                     } else {
-                        emit(team, dm(u, fmt::format(":rotating_light: Escalation: {} in <#{}> "
-                                                     "{}, and its DRI ({}) has been told twice.",
-                                                     what(it), it.channel_id, late, who(it.dri))));
+                        emit(team,
+                             dm_effect(u, fmt::format(":rotating_light: Escalation: {} in <#{}> "
+                                                      "{}, and its DRI ({}) has been told twice.",
+                                                      what(it), it.channel_id, late, who(it.dri))));
                     }
                 });
             }
@@ -257,7 +250,8 @@ void decision_reminders(store& db, const std::string& team, const escalation_pol
             }
             ++ran;
             emit(team,
-                 dm(d.dri, fmt::format(":spiral_calendar_pad: Reminder: {} in <#{}> is due "
+                 dm_effect(d.dri,
+                           fmt::format(":spiral_calendar_pad: Reminder: {} in <#{}> is due "
                                        "tomorrow ({}). `/tpm decision {} decide "
                                        "\"<outcome>\"` or `extend <date>`.",
                                        what(d), d.channel_id, dates::pretty(d.due), d.id_str())));
@@ -294,47 +288,40 @@ void unowned_queue(store& db, const std::string& team, unix_time from, unix_time
         job.days = schedule::monday_to_friday;
         job.tz = zone_of(db, team, admin);
         job.grace = 6 * 3600;
-        for (const auto& f : due_firings(job, from, to).run) {
-            db.transact([&] {
-                if (!db.claim(job.name, f.period, to)) {
-                    return;
+        ran += run_due(db, job, from, to, "unowned queue", log, [&](const auto& f) {
+            item_query q;
+            q.team_id = team;
+            q.statuses = {"open", "acked", "proposed"};
+            std::vector<std::string> lines;
+            std::vector<button> buttons;
+            for (const auto& it : db.list_items(q)) {
+                auto why = unowned_reason(db, it, f.period);
+                if (why.empty()) {
+                    continue;
                 }
-                item_query q;
-                q.team_id = team;
-                q.statuses = {"open", "acked", "proposed"};
-                std::vector<std::string> lines;
-                std::vector<button> buttons;
-                for (const auto& it : db.list_items(q)) {
-                    auto why = unowned_reason(db, it, f.period);
-                    if (why.empty()) {
-                        continue;
-                    }
-                    lines.push_back(
-                        fmt::format("• {} in <#{}> — {}", what(it), it.channel_id, why));
-                    if (buttons.size() < 5) {
-                        buttons.push_back({"Take " + it.id_str(), "assign",
-                                           fmt::format("owner {} me", it.id_str())});
-                    }
+                lines.push_back(fmt::format("• {} in <#{}> — {}", what(it), it.channel_id, why));
+                if (buttons.size() < 5) {
+                    buttons.push_back(
+                        {"Take " + it.id_str(), "assign", fmt::format("owner {} me", it.id_str())});
                 }
-                ++ran;
-                if (lines.empty()) {
-                    log(fmt::format("{} {}: nothing unowned", job.name, f.period));
-                    return;
-                }
-                std::string text = fmt::format(":busts_in_silhouette: *Unowned* — {} item{} "
-                                               "nobody is looking after:",
-                                               lines.size(), lines.size() == 1 ? "" : "s");
-                for (std::size_t i = 0; i < lines.size() && i < max_list_lines; ++i) {
-                    text += "\n" + lines[i];
-                }
-                if (lines.size() > max_list_lines) {
-                    text += fmt::format("\n_and {} more: `/tpm owner unowned`_",
-                                        lines.size() - max_list_lines);
-                }
-                text += "\nAssign one with `/tpm owner <ID> @user`, or take it with a button.";
-                emit(team, dm(admin, std::move(text), std::move(buttons)));
-            });
-        }
+            }
+            if (lines.empty()) {
+                log(fmt::format("{} {}: nothing unowned", job.name, f.period));
+                return;
+            }
+            std::string text = fmt::format(":busts_in_silhouette: *Unowned* — {} item{} "
+                                           "nobody is looking after:",
+                                           lines.size(), lines.size() == 1 ? "" : "s");
+            for (std::size_t i = 0; i < lines.size() && i < max_list_lines; ++i) {
+                text += "\n" + lines[i];
+            }
+            if (lines.size() > max_list_lines) {
+                text += fmt::format("\n_and {} more: `/tpm owner unowned`_",
+                                    lines.size() - max_list_lines);
+            }
+            text += "\nAssign one with `/tpm owner <ID> @user`, or take it with a button.";
+            emit(team, dm_effect(admin, std::move(text), std::move(buttons)));
+        });
     }
 }
 

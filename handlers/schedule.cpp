@@ -229,4 +229,23 @@ due_result due_firings(const daily_job& job, unix_time last_check, unix_time now
     return out;
 }
 
+int run_due(store& db, const daily_job& job, unix_time from, unix_time to, std::string_view what,
+            const job_log_fn& log, const std::function<void(const schedule::firing&)>& body) {
+    auto due = due_firings(job, from, to);
+    for (const auto& f : due.skipped) {
+        log(fmt::format("skipped {} {} {}: due {}, now {}, past the {} s grace", what, job.name,
+                        f.period, f.due, to, job.grace));
+    }
+    int ran = 0;
+    for (const auto& f : due.run) {
+        db.transact([&] {
+            if (db.claim(job.name, f.period, to)) {
+                body(f);
+                ++ran;
+            }
+        });
+    }
+    return ran;
+}
+
 } // namespace tpmbot

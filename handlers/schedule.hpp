@@ -4,7 +4,9 @@
 /// restart that asks again for the same period finds it already claimed.
 
 #include "model.hpp"
+#include "store.hpp"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,8 +82,18 @@ struct due_result {
 };
 
 /// The firings of `job` in (last_check, now]: those within the grace window run, older ones
-/// are skipped. Each period appears once, so running them twice is harmless only because
-/// `run_once` claims it.
+/// are skipped. Each period appears once; running one twice is harmless only because
+/// `run_due` claims it.
 due_result due_firings(const daily_job& job, unix_time last_check, unix_time now);
+
+/// Where scheduled work writes a log line.
+using job_log_fn = std::function<void(const std::string& line)>;
+
+/// Runs `job`'s firings due in (from, to]: each `body` in one transaction with the claim of
+/// (job name, period), so a firing runs once, across restarts too. Firings past the grace
+/// window are logged ("skipped <what> <job> <period>: due …, now …, past the … s grace")
+/// instead. Returns how many ran.
+int run_due(store& db, const daily_job& job, unix_time from, unix_time to, std::string_view what,
+            const job_log_fn& log, const std::function<void(const schedule::firing&)>& body);
 
 } // namespace tpmbot

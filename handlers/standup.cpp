@@ -154,15 +154,6 @@ std::vector<item> their_blockers(store& db, const std::string& team, const std::
     return db.list_items(q);
 }
 
-effect dm_effect(const std::string& user, std::string text, std::vector<button> buttons = {}) {
-    effect e;
-    e.to = destination::dm;
-    e.user = user;
-    e.text = std::move(text);
-    e.buttons = std::move(buttons);
-    return e;
-}
-
 /// The report of the run a prompt at `at` belongs to: the first report after it.
 std::optional<schedule::firing> report_after(const standup& s, unix_time at) {
     return schedule::next_firing(s.report_minute, s.days, s.tz, at);
@@ -1121,20 +1112,9 @@ int run_standup_jobs(store& db, unix_time from, unix_time to, const standup_timi
                 job.days = s.days;
                 job.tz = member_zone(db, s, user);
                 job.grace = timing.prompt_grace;
-                auto due = due_firings(job, from, to);
-                for (const auto& f : due.skipped) {
-                    log(fmt::format("skipped standup prompt {} {}: due {}, now {}, past the {} s "
-                                    "grace",
-                                    job.name, f.period, f.due, to, job.grace));
-                }
-                for (const auto& f : due.run) {
-                    db.transact([&] {
-                        if (db.claim(job.name, f.period, to)) {
-                            prompt_member(db, s, user, f.period, f.due, to, emit, log);
-                            ++ran;
-                        }
-                    });
-                }
+                ran += run_due(db, job, from, to, "standup prompt", log, [&](const auto& f) {
+                    prompt_member(db, s, user, f.period, f.due, to, emit, log);
+                });
             });
         }
         daily_job report;
@@ -1144,20 +1124,8 @@ int run_standup_jobs(store& db, unix_time from, unix_time to, const standup_timi
             report.days = s.days;
             report.tz = usable_zone(s.tz, "UTC");
             report.grace = timing.report_grace;
-            auto due = due_firings(report, from, to);
-            for (const auto& f : due.skipped) {
-                log(fmt::format("skipped standup report {} {}: due {}, now {}, past the {} s "
-                                "grace",
-                                report.name, f.period, f.due, to, report.grace));
-            }
-            for (const auto& f : due.run) {
-                db.transact([&] {
-                    if (db.claim(report.name, f.period, to)) {
-                        write_digest(db, s, f, to, emit, log);
-                        ++ran;
-                    }
-                });
-            }
+            ran += run_due(db, report, from, to, "standup report", log,
+                           [&](const auto& f) { write_digest(db, s, f, to, emit, log); });
         });
     }
     // Runs whose report time passed without a report firing (the standup was paused, or its

@@ -4,6 +4,7 @@
 /// transports run from their clock. Pure: everything goes through `store` and effects.
 
 #include "common.hpp"
+#include "schedule.hpp"
 
 #include <functional>
 #include <string>
@@ -25,8 +26,6 @@ struct standup_timing {
 /// Where scheduled work sends an effect: the team it belongs to and the effect. Called
 /// inside the firing's transaction, so the effect commits with the firing's claim.
 using emit_fn = std::function<void(const std::string& team_id, const effect& e)>;
-/// Where scheduled work writes a log line.
-using job_log_fn = std::function<void(const std::string& line)>;
 
 /// Runs every standup firing due in (from, to] at time `to`: prompts (or marking members
 /// away or gone), reminders and digests. Each firing runs in its own transaction, claimed by

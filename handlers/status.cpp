@@ -700,23 +700,12 @@ int run_status_jobs(store& db, unix_time from, unix_time to, unix_time grace, co
                 continue;
             }
             daily_job job{name, s->minute, s->days, s->tz, grace};
-            auto due = due_firings(job, from, to);
-            for (const auto& f : due.skipped) {
-                log(fmt::format("skipped weekly status {} {}: due {}, now {}", name, f.period,
-                                f.due, to));
-            }
-            for (const auto& f : due.run) {
-                db.transact([&] {
-                    if (!db.claim(name, f.period, to)) {
-                        return;
-                    }
-                    numbers n;
-                    auto st = build(db, team, channel, to, s->tz, n);
-                    emit(team, status_post(channel, st));
-                    save_snapshot(db, team, channel, n, to);
-                    ++ran;
-                });
-            }
+            ran += run_due(db, job, from, to, "weekly status", log, [&](const auto&) {
+                numbers n;
+                auto st = build(db, team, channel, to, s->tz, n);
+                emit(team, status_post(channel, st));
+                save_snapshot(db, team, channel, n, to);
+            });
         } catch (const std::exception& e) {
             log(fmt::format("{} failed and will be tried again: {}", name, e.what()));
         }
