@@ -323,9 +323,9 @@ struct slack_app::impl {
     /// What the store says of the people who sent commands, kept in memory: every frame needs
     /// its caller's zone, and a read of the store on its own costs a lock of the database
     /// file. Written through by `look_up`, the only writer of users; emptied when it grows
-    /// past `max_people`.
+    /// past `max_callers`.
     std::unordered_map<std::string, user_row> callers;
-    static constexpr std::size_t max_people = 50000;
+    static constexpr std::size_t max_callers = 50000;
     /// Callers whose refresh is queued for the worker: one lookup each, however many
     /// commands they send meanwhile.
     std::set<std::string> refreshing;
@@ -343,7 +343,7 @@ struct slack_app::impl {
     }
 
     void remember(const user_row& u) {
-        if (callers.size() >= max_people) {
+        if (callers.size() >= max_callers) {
             callers.clear();
         }
         callers[u.team_id + '\x1f' + u.user_id] = u;
@@ -356,7 +356,7 @@ struct slack_app::impl {
             co_return;
         }
         co_await look_up(cmd.team_id, cmd.user_id);
-        if (auto u = db.find_user(cmd.team_id, cmd.user_id); u && !u->tz.empty()) {
+        if (auto u = known_user(cmd.team_id, cmd.user_id); u && !u->tz.empty()) {
             cmd.user_tz = u->tz;
         }
     }
