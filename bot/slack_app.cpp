@@ -584,22 +584,19 @@ struct slack_app::impl {
                             e.what()));
         }
         for (auto& b : items) {
-            b.reply.clear();
+            b.reply.clear(); // from the rolled-back attempt
             b.fresh = false;
-            if (items.size() == 1) {
-                break;
+            if (items.size() > 1) { // alone, it has just failed
+                try {
+                    db.transact([&] { run_batched(b); });
+                    b.stored = true;
+                    ++frames_committed;
+                    ++group_commits;
+                } catch (const std::exception& e) {
+                    log(fmt::format("tpmbot: a frame alone could not be committed either: {}",
+                                    e.what()));
+                }
             }
-            try {
-                db.transact([&] { run_batched(b); });
-                b.stored = true;
-                ++frames_committed;
-                ++group_commits;
-            } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: a frame alone could not be committed either: {}",
-                                e.what()));
-            }
-        }
-        for (auto& b : items) {
             if (!b.stored && b.kind != batched::event) {
                 // Still acked: an unacked command shows the person a timeout (§2.6).
                 b.reply = ":warning: Something went wrong on tpmbot's side, so nothing was "

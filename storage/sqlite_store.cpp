@@ -1207,13 +1207,11 @@ std::optional<outbox_row> sqlite_store::outbox(std::int64_t id) {
 
 void sqlite_store::mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
                              unix_time at) {
-    transact([&] {
-        auto row = outbox(id);
-        if (!row) {
-            throw std::runtime_error(fmt::format("mark_sent: no outbox row {}", id));
-        }
-        mark_sent(*row, channel, ts, at);
-    });
+    auto row = outbox(id);
+    if (!row) {
+        throw std::runtime_error(fmt::format("mark_sent: no outbox row {}", id));
+    }
+    mark_sent(*row, channel, ts, at);
 }
 
 void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, std::string_view ts,
