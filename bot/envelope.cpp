@@ -839,14 +839,20 @@ std::string ack_with_text(std::string_view envelope_id, std::string_view text) {
     });
 }
 
-std::string post_message_body(const effect& e, std::string_view channel,
-                              std::string_view thread_ts) {
+std::string post_message_body(const effect& e, std::string_view channel, std::string_view thread_ts,
+                              std::int64_t outbox_id, std::int64_t created_at) {
     json::object body;
     body["channel"] = channel;
     add_message_fields(body, e, thread_ts);
     // §6.2: links to text content do not unfurl by default, but say so: a card full of
     // links must not grow previews.
     body["unfurl_links"] = false;
+    if (outbox_id > 0) {
+        body["metadata"] = json::object{
+            {"event_type", outbox_event_type},
+            {"event_payload", json::object{{"outbox_id", outbox_id}, {"created_at", created_at}}},
+        };
+    }
     return json::serialize(body);
 }
 
@@ -857,6 +863,63 @@ std::string post_ephemeral_body(const effect& e) {
     add_message_fields(body, e, e.thread_ts);
     return json::serialize(body);
 }
+
+namespace {
+
+/// conversations.history's `messages`: each one's ts and the outbox row its metadata names.
+error_code read_messages(od::value& v, std::vector<api_reply::message>& out) {
+    od::json_type t;
+    if (auto e = type_of(v, t); e || t != od::json_type::array) {
+        return e;
+    }
+    od::array list;
+    if (auto e = v.get_array().get(list)) {
+        return e;
+    }
+    for (auto element : list) {
+        od::value m;
+        if (auto e = std::move(element).get(m)) {
+            return e;
+        }
+        api_reply::message msg;
+        std::string event_type;
+        std::int64_t outbox_id = 0;
+        if (auto e = read_object(m, [&](std::string_view key, od::value& f) {
+                if (key == "ts") {
+                    return read_string(f, msg.ts);
+                }
+                if (key != "metadata") {
+                    return simdjson::SUCCESS;
+                }
+                return read_object(f, [&](std::string_view k, od::value& g) {
+                    if (k == "event_type") {
+                        return read_string(g, event_type);
+                    }
+                    if (k != "event_payload") {
+                        return simdjson::SUCCESS;
+                    }
+                    return read_object(g, [&](std::string_view p, od::value& h) {
+                        if (p == "outbox_id") {
+                            return read_int(h, outbox_id);
+                        }
+                        if (p == "created_at") {
+                            return read_int(h, msg.created_at);
+                        }
+                        return simdjson::SUCCESS;
+                    });
+                });
+            })) {
+            return e;
+        }
+        if (event_type == outbox_event_type) {
+            msg.outbox_id = outbox_id;
+        }
+        out.push_back(std::move(msg));
+    }
+    return simdjson::SUCCESS;
+}
+
+} // namespace
 
 api_reply parse_api_reply(std::string_view body) {
     try {
@@ -902,6 +965,12 @@ api_reply parse_api_reply(std::string_view body) {
                     return e;
                 }
                 return read_member_string(v, "next_cursor", r.next_cursor);
+            }
+            if (key == "has_more") {
+                return read_bool(v, r.has_more);
+            }
+            if (key == "messages") {
+                return read_messages(v, r.messages);
             }
             if (key == "members") {
                 od::json_type t;

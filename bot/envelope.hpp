@@ -117,8 +117,16 @@ std::string ack_with_text(std::string_view envelope_id, std::string_view text);
 /// key when there is neither text nor a button. Characters are counted as UTF-16 code units
 /// (an emoji counts 2), so the limits hold whether Slack counts code points or UTF-16 units;
 /// cuts fall on UTF-8 boundaries.
-std::string post_message_body(const effect& e, std::string_view channel,
-                              std::string_view thread_ts);
+///
+/// With `outbox_id` > 0 the message also carries message metadata naming the outbox row it
+/// delivers: "metadata":{"event_type":"tpmbot_outbox","event_payload":{"outbox_id":ID,
+/// "created_at":T}}, by which the sender finds it in the conversation after an attempt whose
+/// answer never came (`api_reply::messages`).
+std::string post_message_body(const effect& e, std::string_view channel, std::string_view thread_ts,
+                              std::int64_t outbox_id = 0, std::int64_t created_at = 0);
+
+/// The `event_type` of the metadata on every message the outbox posts.
+inline constexpr std::string_view outbox_event_type = "tpmbot_outbox";
 /// The JSON body of chat.postEphemeral: channel = e.channel, user = e.user, then text,
 /// thread_ts (e.thread_ts, when non-empty) and blocks as above; no unfurl field.
 std::string post_ephemeral_body(const effect& e);
@@ -141,6 +149,15 @@ struct api_reply {
     std::string display_name;
     std::vector<std::string> members; ///< conversations.members: `members`
     std::string next_cursor;          ///< response_metadata.next_cursor, empty on the last page
+    /// conversations.history / conversations.replies (with include_all_metadata): each
+    /// message's ts and, when it carries the outbox's metadata, the row it delivered.
+    struct message {
+        std::string ts;
+        std::int64_t outbox_id = 0;  ///< 0 unless metadata.event_type is the outbox's
+        std::int64_t created_at = 0; ///< the row's created_at from the same metadata
+    };
+    std::vector<message> messages;
+    bool has_more = false; ///< conversations.history: older messages are on further pages
 };
 
 /// Parses a Web API JSON response body (§6.2). Never throws: a body that is not one JSON

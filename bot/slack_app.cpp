@@ -981,6 +981,9 @@ struct slack_app::impl {
         std::string ts;
         milliseconds retry_after{0};
         std::string error;
+        /// Not sent as far as we know, but Slack may have posted it: no answer came, or the
+        /// conversation could not be searched for it.
+        bool maybe_delivered = false;
     };
 
     delivery judge(const call_result& r) {
@@ -991,6 +994,9 @@ struct slack_app::impl {
             return out;
         }
         out.error = r.what();
+        // Slack's own answer (HTTP 200, ok false; or 429) says it did not post; anything else
+        // (a broken connection, a timeout, a 5xx or a proxy's answer) leaves it open.
+        out.maybe_delivered = r.network_error || (r.status != 200 && r.status != 429);
         if (r.rate_limited()) {
             out.result = outcome::rate_limited;
             out.retry_after = r.retry_after;
@@ -1009,10 +1015,88 @@ struct slack_app::impl {
         return out;
     }
 
-    net::awaitable<delivery> post(http_client& http, const effect& e, std::string channel,
+    /// How far back, before an unsure attempt began, the conversation is searched (Slack's
+    /// clock and ours may differ a little), and how many pages of 200 messages at most.
+    static constexpr unix_time look_back_s = 60;
+    static constexpr int max_history_pages = 10;
+
+    /// Looks for the row's message in the conversation (conversations.history, or
+    /// conversations.replies in a thread) by the metadata it was posted with, from a little
+    /// before its last attempt. Sent with the found ts; sent with no ts when it is not there
+    /// (or the conversation cannot be searched: then it is posted again, as before this
+    /// search existed); otherwise the search must be tried again later.
+    net::awaitable<delivery> look_for(http_client& http, const outbox_row& row,
+                                      const std::string& channel, const std::string& thread_ts) {
+        auto oldest =
+            fmt::format("{}.000000", std::max<unix_time>(row.last_attempt_at - look_back_s, 0));
+        const char* method = thread_ts.empty() ? "conversations.history" : "conversations.replies";
+        std::string cursor;
+        for (int page = 0; page < max_history_pages; ++page) {
+            // Both methods take form fields only, like users.info (reference §6.1).
+            std::string body = "channel=" + form_escape(channel) + "&oldest=" + oldest +
+                               "&limit=200&include_all_metadata=true";
+            if (!thread_ts.empty()) {
+                body += "&ts=" + form_escape(thread_ts);
+            }
+            if (!cursor.empty()) {
+                body += "&cursor=" + form_escape(cursor);
+            }
+            auto r = co_await call(http, method, s.bot_token, "application/x-www-form-urlencoded",
+                                   std::move(body));
+            if (!r.ok()) {
+                delivery d;
+                d.error = r.what();
+                d.maybe_delivered = true; // still not known
+                if (r.rate_limited()) {
+                    d.result = outcome::rate_limited;
+                    d.retry_after = r.retry_after;
+                    co_return d;
+                }
+                if (r.transient() || r.status != 200 || r.reply.error.empty()) {
+                    d.result = outcome::transient;
+                    co_return d;
+                }
+                // Slack refused the search itself: not in the channel, or an install from
+                // before the app asked for the history scopes (missing_scope).
+                log(fmt::format("tpmbot: cannot search {} for message {} ({}); posting it "
+                                "again, so it may show twice",
+                                channel, row.id, d.error));
+                co_return delivery{};
+            }
+            for (const auto& m : r.reply.messages) {
+                if (m.outbox_id == row.id && m.created_at == row.created_at) {
+                    delivery found;
+                    found.channel = channel;
+                    found.ts = m.ts;
+                    co_return found;
+                }
+            }
+            cursor = r.reply.next_cursor;
+            if (cursor.empty()) {
+                break;
+            }
+        }
+        co_return delivery{};
+    }
+
+    /// Posts the row's message, once: a row whose last attempt got no answer is first looked
+    /// for in the conversation.
+    net::awaitable<delivery> post(http_client& http, const outbox_row& row, std::string channel,
                                   std::string thread_ts) {
-        auto r = co_await call_json(http, "chat.postMessage",
-                                    slack::post_message_body(e, channel, thread_ts));
+        if (row.unsure) {
+            auto seen = co_await look_for(http, row, channel, thread_ts);
+            if (seen.result != outcome::sent || !seen.ts.empty()) {
+                if (!seen.ts.empty()) {
+                    log(fmt::format(
+                        "tpmbot: message {} was already in {} (ts {}); not posted again", row.id,
+                        channel, seen.ts));
+                }
+                co_return seen;
+            }
+        }
+        auto r = co_await call_json(
+            http, "chat.postMessage",
+            slack::post_message_body(row.e, channel, thread_ts, row.id, row.created_at));
         auto out = judge(r);
         if (out.result == outcome::sent && out.channel.empty()) {
             out.channel = channel;
@@ -1027,19 +1111,21 @@ struct slack_app::impl {
             if (!e.channel.empty() && e.channel[0] == 'D') {
                 // In a DM with the bot only the person sees it anyway, and a normal message
                 // persists where an ephemeral one would vanish on reload.
-                co_return co_await post(http, e, e.channel, e.thread_ts);
+                co_return co_await post(http, row, e.channel, e.thread_ts);
             } else {
+                // Ephemeral messages are in no history to search: one whose answer was lost
+                // is shown again, to its one reader, until it vanishes.
                 auto r =
                     co_await call_json(http, "chat.postEphemeral", slack::post_ephemeral_body(e));
                 co_return judge(r);
             }
         case destination::channel:
-            co_return co_await post(http, e, e.channel, e.thread_ts);
+            co_return co_await post(http, row, e.channel, e.thread_ts);
         case destination::thread: {
             // The thread's ts is written by the mark of the post that started it.
             flush_marks();
             auto [channel, thread] = thread_target(db, row.team_id, e);
-            co_return co_await post(http, e, std::move(channel), std::move(thread));
+            co_return co_await post(http, row, std::move(channel), std::move(thread));
         }
         case destination::dm: {
             auto known = dm_channels.find(e.user);
@@ -1056,7 +1142,7 @@ struct slack_app::impl {
                 }
                 known = dm_channels.emplace(e.user, r.reply.channel).first;
             }
-            co_return co_await post(http, e, known->second, {});
+            co_return co_await post(http, row, known->second, {});
         }
         }
         co_return delivery{};
@@ -1064,9 +1150,11 @@ struct slack_app::impl {
 
     /// A delivered message whose "sent" is not written yet. Marks ride with the next group
     /// commit of frames; the sender writes those still waiting after `marks_wait` (or once
-    /// there are `max_marks`) in a transaction that does not wait for the disk: a mark lost
-    /// to a power cut only means that message is sent again. Until written, the row is still
-    /// pending in the store: a crash before then sends it again at the next start.
+    /// there are `max_marks`) in a transaction that does not wait for the disk. Until written,
+    /// the row is still pending in the store, and unsure (`start_deliveries`): after a crash
+    /// the next attempt finds the message in the conversation instead of posting it again.
+    /// Only a power cut that also loses the record of the attempt (written the same way) can
+    /// make it post twice.
     struct sent_mark {
         outbox_row row; ///< without its text, blocks and buttons
         std::string channel;
@@ -1189,18 +1277,20 @@ struct slack_app::impl {
                                 res.retry_after.count()));
                 c.not_before = now + res.retry_after;
                 c.paced_until = now + res.retry_after + std::chrono::minutes(1);
-                retry_later(std::move(f.row)); // as it is
+                f.row.unsure = res.maybe_delivered;
+                retry_later(std::move(f.row));
                 break;
             case outcome::transient:
                 if (row.attempts + 1 >= s.max_attempts) {
                     log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}", row.id,
                                     row.attempts + 1, res.error));
-                    db.mark_failed(row.id, res.error, true, now_unix());
+                    db.mark_failed(row.id, res.error, true, now_unix(), res.maybe_delivered);
                     pop_first(c);
                 } else {
-                    db.mark_failed(row.id, res.error, false, now_unix());
+                    db.mark_failed(row.id, res.error, false, now_unix(), res.maybe_delivered);
                     c.not_before = now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
                     ++f.row.attempts; // as mark_failed counted it
+                    f.row.unsure = res.maybe_delivered;
                     retry_later(std::move(f.row));
                 }
                 break;
@@ -1262,7 +1352,7 @@ struct slack_app::impl {
                 ++it;
                 continue;
             }
-            if (clients.empty()) {
+            if (starting.size() >= clients.size()) {
                 break; // woken when a delivery finishes
             }
             std::optional<outbox_row> row;
@@ -1280,17 +1370,59 @@ struct slack_app::impl {
                 pop_first(c); // no longer pending: nothing to send
             }
             if (row) {
-                auto http = std::move(clients.back());
-                clients.pop_back();
                 c.busy = true;
-                ++in_flight;
                 last_launched = key;
-                net::co_spawn(ioc, deliver_one(std::move(*row), key, std::move(http)),
-                              net::detached);
+                starting.emplace_back(std::move(*row), key);
             }
             ++it;
         }
+        start_deliveries();
         return next;
+    }
+
+    /// Messages chosen by `launch`, waiting for their attempt to be recorded.
+    std::vector<std::pair<outbox_row, std::string>> starting;
+
+    /// Records that the chosen messages are being sent (with the marks waiting, in one
+    /// transaction), then sends them. If that cannot be written, they wait and are tried again
+    /// in a second: a message is never sent without a record that it may have been.
+    void start_deliveries() {
+        if (starting.empty()) {
+            return;
+        }
+        std::vector<std::int64_t> ids;
+        ids.reserve(starting.size());
+        for (const auto& [row, key] : starting) {
+            ids.push_back(row.id);
+        }
+        try {
+            db.transact_relaxed([&] {
+                write_marks();
+                db.mark_sending(ids, now_unix());
+            });
+            marks_written();
+        } catch (const std::exception& e) {
+            log(fmt::format("tpmbot: could not record the start of {} deliveries; they wait: {}",
+                            ids.size(), e.what()));
+            auto later = clock_type::now() + milliseconds(1000);
+            for (auto& [row, key] : starting) {
+                auto& c = conversations[key];
+                c.busy = false;
+                c.not_before = later;
+                retry_later(std::move(row));
+            }
+            starting.clear();
+            wake(sender_wake);
+            return;
+        }
+        for (auto& [row, key] : starting) {
+            auto http = std::move(clients.back());
+            clients.pop_back();
+            ++in_flight;
+            net::co_spawn(ioc, deliver_one(std::move(row), std::move(key), std::move(http)),
+                          net::detached);
+        }
+        starting.clear();
     }
 
     /// Delivers the outbox: in order within each conversation (one delivery in flight per

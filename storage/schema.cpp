@@ -263,9 +263,16 @@ CREATE INDEX items_channel_closed ON items (team_id, channel_id, kind, closed_at
 DROP INDEX items_channel;
 )sql";
 
+/// Version 6: exactly-once delivery across a crash. `unsure` is set when an attempt to post a
+/// row begins and cleared by the answer; a row still unsure at the next attempt may already be
+/// in Slack, and the sender looks for it there (by the metadata it posts with) first.
+constexpr std::string_view v6 = R"sql(
+ALTER TABLE outbox ADD COLUMN unsure INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 /// In order; `version` counts up from 1 without gaps.
 constexpr migration migrations[] = {
-    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5},
+    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6},
 };
 
 void rollback_quietly(SQLite::Database& db) {

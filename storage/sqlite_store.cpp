@@ -499,7 +499,7 @@ item read_item(const SQLite::Statement& s) {
 
 constexpr const char* outbox_columns =
     "id, team_id, destination, channel, user, thread_ts, item, is_card, text, buttons, "
-    "created_at, state, attempts, ts, error, blocks";
+    "created_at, state, attempts, ts, error, blocks, unsure, last_attempt_at";
 
 outbox_row read_outbox(const SQLite::Statement& s) {
     outbox_row r;
@@ -519,6 +519,8 @@ outbox_row read_outbox(const SQLite::Statement& s) {
     r.ts = text(s, 13);
     r.error = text(s, 14);
     r.e.blocks = decode_blocks(text(s, 15));
+    r.unsure = integer(s, 16) != 0;
+    r.last_attempt_at = integer(s, 17);
     return r;
 }
 
@@ -1221,7 +1223,7 @@ void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, s
     transact([&] {
         {
             auto s = impl_->prepare("UPDATE outbox SET state = 'sent', ts = ?, sent_at = ?, "
-                                    "last_attempt_at = ? WHERE id = ?");
+                                    "last_attempt_at = ?, unsure = 0 WHERE id = ?");
             bind_all(*s, ts, at, at, id);
             s->exec();
         }
@@ -1256,14 +1258,24 @@ void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, s
     });
 }
 
+void sqlite_store::mark_sending(const std::vector<std::int64_t>& ids, unix_time at) {
+    auto s = impl_->prepare("UPDATE outbox SET unsure = 1, last_attempt_at = ? "
+                            "WHERE id = ? AND state = 'pending'");
+    for (auto id : ids) {
+        bind_all(*s, at, id);
+        s->exec();
+        s->reset();
+    }
+}
+
 void sqlite_store::mark_failed(std::int64_t id, std::string_view error, bool permanent,
-                               unix_time at) {
+                               unix_time at, bool maybe_delivered) {
     // A row already sent stays sent: a late failure report must not cause a second delivery.
     auto s = impl_->prepare("UPDATE outbox SET attempts = attempts + 1, error = ?, "
-                            "last_attempt_at = ?, "
+                            "last_attempt_at = ?, unsure = ?, "
                             "state = CASE WHEN ? THEN 'failed' ELSE 'pending' END "
                             "WHERE id = ? AND state = 'pending'");
-    bind_all(*s, error, at, permanent ? 1 : 0, id);
+    bind_all(*s, error, at, maybe_delivered ? 1 : 0, permanent ? 1 : 0, id);
     s->exec();
 }
 

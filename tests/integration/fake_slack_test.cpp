@@ -12,11 +12,13 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <optional>
 #include <stdlib.h>
+#include <string>
 
 namespace {
 
@@ -385,8 +387,16 @@ TEST_CASE("scripted 429 with Retry-After, then normal answers", "[fake]") {
     CHECK(r2.at("ok") == true);
     CHECK(r2.at("channel") == "C1");
     CHECK(r2.at("message").at("text") == "hi");
-    CHECK(r2.at("ts") == "1700000000.000001");
-    CHECK(r3.at("ts") == "1700000000.000002");
+    // Slack's ts: the wall clock's seconds and microseconds, each one later than the last.
+    auto ts2 = std::string(r2.at("ts").as_string());
+    auto ts3 = std::string(r3.at("ts").as_string());
+    REQUIRE(ts2.size() == 17);
+    CHECK(ts2[10] == '.');
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    CHECK(std::abs(std::stoll(ts2.substr(0, 10)) - now) < 60);
+    CHECK(ts3 > ts2); // same length, so the text orders as the number
 
     CHECK(http.post_json("chat.postMessage", "", msg).json().at("error") == "not_authed");
     CHECK(http.post_json("chat.postMessage", bot_auth, "{}").json().at("error") ==

@@ -75,9 +75,11 @@ TEST_CASE("the manifest subscribes to the events and grants the scopes the bot u
              "users:read",        // users.info: zone, admin flag, deactivated
              "channels:read",     // conversations.members of a public standup channel
              "groups:read",       // ... of a private one
+             "channels:history",  // conversations.history: is a post whose answer was lost
+             "groups:history",    // already there? (public and private channels)
          }) {
         INFO(needed);
         CHECK(scopes.count(needed) == 1);
     }
-    CHECK(scopes.size() == 9);
+    CHECK(scopes.size() == 11);
 }

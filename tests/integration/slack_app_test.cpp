@@ -10,7 +10,10 @@
 #include "support/temp_dir.hpp"
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <ctime>
+#include <fmt/format.h>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,6 +23,7 @@
 using namespace tpmbot;
 using namespace std::chrono_literals;
 using test::fake_slack;
+using test::scripted_reply;
 
 namespace {
 
@@ -267,6 +271,147 @@ TEST_CASE("transient failures are retried; a permanent one is recorded, not retr
     REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
     CHECK(look.outbox(2)->state == "failed");
     CHECK(bot.slack.calls("chat.postMessage").size() == 4);
+}
+
+TEST_CASE("a post whose answer was lost is found in the channel and not posted again",
+          "[slack][outbox]") {
+    running_bot bot;
+    // Slack posts it, but the answer never comes back as Slack's (a proxy's 502).
+    scripted_reply lost{502, "bad gateway", 0};
+    lost.perform = true;
+    bot.slack.script("chat.postMessage", lost);
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+    REQUIRE(bot.ack_for("env-1"));
+    sqlite_store look(bot.path);
+    REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
+
+    auto posts = bot.slack.calls("chat.postMessage");
+    REQUIRE(posts.size() == 1);
+    // Posted with the outbox row it delivers, which is how it was found.
+    auto metadata = boost::json::parse(param(posts[0], "metadata")).as_object();
+    CHECK(metadata.at("event_type") == "tpmbot_outbox");
+    CHECK(metadata.at("event_payload").at("outbox_id") == 1);
+    auto searched = bot.slack.calls("conversations.history");
+    REQUIRE(searched.size() == 1);
+    CHECK(param(searched[0], "channel") == "C111");
+    CHECK(param(searched[0], "include_all_metadata") == "true");
+    CHECK(bot.logged("message 1 was already in C111"));
+    // The card's ts is the one Slack gave the post: the item's thread is that message.
+    auto row = look.outbox(1);
+    REQUIRE(row);
+    CHECK(row->state == "sent");
+    CHECK_FALSE(row->unsure);
+    CHECK(row->ts != "");
+    CHECK(bot.items()[0].thread_ts == row->ts);
+}
+
+TEST_CASE("a message is recorded as maybe sent before its request leaves", "[slack][outbox]") {
+    running_bot bot;
+    scripted_reply slow;
+    slow.delay = 2s; // Slack's answer is late: the request is in flight meanwhile
+    bot.slack.script("chat.postMessage", slow);
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+    REQUIRE(bot.ack_for("env-1"));
+    sqlite_store look(bot.path);
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.call_count("chat.postMessage") == 1; }));
+    // What a process killed now would leave for the next one.
+    auto row = look.outbox(1);
+    REQUIRE(row);
+    CHECK(row->state == "pending");
+    CHECK(row->unsure);
+    CHECK(row->last_attempt_at > 0);
+    REQUIRE(bot.slack.wait_for([&] { return look.outbox(1)->state == "sent"; }, 10s));
+    CHECK_FALSE(look.outbox(1)->unsure);
+}
+
+TEST_CASE("messages a crash left unsure are looked for before they are posted", "[slack][outbox]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    std::int64_t there = 0;
+    std::int64_t lost = 0;
+    {
+        sqlite_store db(path);
+        effect e;
+        e.to = destination::channel;
+        e.channel = "C111";
+        e.text = "posted, then the process was killed before its mark";
+        db.transact([&] { there = db.enqueue("T111", e, 1000); });
+        e.text = "killed before it reached Slack";
+        db.transact([&] { lost = db.enqueue("T111", e, 1001); });
+        db.transact([&] { db.mark_sending({there, lost}, std::time(nullptr)); });
+    }
+    running_bot bot({}, path);
+    auto ts = bot.slack.add_message(
+        "C111", "posted, then the process was killed before its mark",
+        fmt::format(
+            R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":1000}}}})",
+            there));
+    // Another deployment's row with the same id but another creation time is not ours.
+    bot.slack.add_message(
+        "C111", "someone else's",
+        fmt::format(
+            R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":7}}}})",
+            lost));
+    bot.start_connected();
+    sqlite_store look(path);
+    REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
+    auto posts = bot.slack.calls("chat.postMessage");
+    REQUIRE(posts.size() == 1);
+    CHECK(param(posts[0], "text") == "killed before it reached Slack");
+    CHECK(bot.slack.calls("conversations.history").size() == 2);
+    CHECK(look.outbox(there)->ts == ts);
+    CHECK_FALSE(look.outbox(lost)->ts.empty());
+    CHECK(look.outbox(lost)->state == "sent");
+}
+
+TEST_CASE("a conversation that cannot be searched gets the message again, said in the log",
+          "[slack][outbox]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    {
+        sqlite_store db(path);
+        effect e;
+        e.to = destination::channel;
+        e.channel = "C111";
+        e.text = "maybe posted";
+        db.transact([&] { db.mark_sending({db.enqueue("T111", e, 1000)}, std::time(nullptr)); });
+    }
+    running_bot bot({}, path);
+    bot.slack.script("conversations.history", {200, R"({"ok":false,"error":"missing_scope"})", 0});
+    bot.start_connected();
+    REQUIRE(bot.posts(1));
+    REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
+    CHECK(bot.logged("cannot search C111 for message 1 (missing_scope); posting it again"));
+}
+
+TEST_CASE("a search that Slack rate-limits waits and is tried again, never posting blind",
+          "[slack][outbox]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    std::int64_t id = 0;
+    {
+        sqlite_store db(path);
+        effect e;
+        e.to = destination::channel;
+        e.channel = "C111";
+        e.text = "maybe posted";
+        db.transact([&] { id = db.enqueue("T111", e, 1000); });
+        db.transact([&] { db.mark_sending({id}, std::time(nullptr)); });
+    }
+    running_bot bot({}, path);
+    auto ts = bot.slack.add_message(
+        "C111", "maybe posted",
+        fmt::format(
+            R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":1000}}}})",
+            id));
+    bot.slack.script("conversations.history", {429, "", 1});
+    bot.start_connected();
+    REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
+    CHECK(bot.slack.calls("conversations.history").size() == 2);
+    CHECK(bot.slack.calls("chat.postMessage").empty());
+    CHECK(sqlite_store(path).outbox(id)->ts == ts);
 }
 
 TEST_CASE("an invalid app token stops the bot with a clear message", "[slack]") {

@@ -690,6 +690,34 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
             CHECK(r.id != dm_id);
         }
     }
+    SECTION("an attempt leaves a row unsure until an answer says what became of it") {
+        CHECK_FALSE(s.outbox(card_id)->unsure);
+        s.transact_relaxed([&] { s.mark_sending({card_id, dm_id, thread_id}, 500); });
+        {
+            // What the next process reads after a crash mid-request.
+            sqlite_store reopened(path);
+            auto row = reopened.outbox(card_id);
+            REQUIRE(row);
+            CHECK(row->unsure);
+            CHECK(row->last_attempt_at == 500);
+            CHECK(row->state == "pending");
+            auto p2 = reopened.pending(0);
+            REQUIRE(p2.size() == 4);
+            CHECK(std::count_if(p2.begin(), p2.end(), [](auto& r) { return r.unsure; }) == 3);
+        }
+        s.mark_sent(card_id, "C1", "1700000000.000100", 501);
+        CHECK_FALSE(s.outbox(card_id)->unsure);
+        s.mark_failed(dm_id, "HTTP 502", false, 502, true); // no answer: it may be there
+        CHECK(s.outbox(dm_id)->unsure);
+        CHECK(s.outbox(dm_id)->last_attempt_at == 502);
+        s.mark_failed(dm_id, "channel_not_found", false, 503); // Slack said no
+        CHECK_FALSE(s.outbox(dm_id)->unsure);
+        s.mark_failed(thread_id, "invalid_blocks", true, 504);
+        CHECK_FALSE(s.outbox(thread_id)->unsure);
+        // A row no longer pending is not marked again.
+        s.mark_sending({card_id}, 600);
+        CHECK_FALSE(s.outbox(card_id)->unsure);
+    }
     SECTION("a late failure report does not un-send a sent row") {
         s.mark_sent(eph_id, "C1", "", 200);
         s.mark_failed(eph_id, "timeout", false, 201);
@@ -922,10 +950,10 @@ using strings = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE("the latest schema is version 5", "[storage]") {
-    CHECK(sqlite_store::latest_schema_version() == 5);
+TEST_CASE("the latest schema is version 6", "[storage]") {
+    CHECK(sqlite_store::latest_schema_version() == 6);
     sqlite_store s(":memory:");
-    CHECK(s.schema_version() == 5);
+    CHECK(s.schema_version() == 6);
 }
 
 TEST_CASE("a version 2 database is migrated to the latest and keeps its data", "[storage]") {
@@ -947,6 +975,7 @@ TEST_CASE("a version 2 database is migrated to the latest and keeps its data", "
                  "DROP TABLE channel_members; DROP TABLE channel_members_read; "
                  "ALTER TABLE users DROP COLUMN deleted; ALTER TABLE users DROP COLUMN name; "
                  "ALTER TABLE users DROP COLUMN is_bot; "
+                 "ALTER TABLE outbox DROP COLUMN unsure; "
                  "ALTER TABLE outbox DROP COLUMN blocks; DROP INDEX items_channel_status; "
                  "DROP INDEX items_channel_created; DROP INDEX items_channel_closed; "
                  "CREATE INDEX items_channel ON items (team_id, channel_id); "
@@ -2105,7 +2134,7 @@ strings item_indexes(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("a version 4 database is migrated to version 5 and keeps its data", "[storage]") {
+TEST_CASE("a version 4 database is migrated to the latest and keeps its data", "[storage]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     auto fresh = dir.file("fresh.db").string();
@@ -2129,6 +2158,7 @@ TEST_CASE("a version 4 database is migrated to version 5 and keeps its data", "[
         raw.exec("DROP INDEX items_channel_status; DROP INDEX items_channel_created; "
                  "DROP INDEX items_channel_closed; "
                  "CREATE INDEX items_channel ON items (team_id, channel_id); "
+                 "ALTER TABLE outbox DROP COLUMN unsure; "
                  "ALTER TABLE outbox DROP COLUMN blocks; PRAGMA user_version = 4;");
         REQUIRE(raw.execAndGet("PRAGMA user_version").getInt() == 4);
         REQUIRE(raw.execAndGet("SELECT COUNT(*) FROM pragma_table_info('outbox') "
@@ -2138,7 +2168,7 @@ TEST_CASE("a version 4 database is migrated to version 5 and keeps its data", "[
     REQUIRE(item_indexes(path) == strings{"items_channel", "items_dri", "items_status"});
     {
         sqlite_store s(path);
-        CHECK(s.schema_version() == 5);
+        CHECK(s.schema_version() == sqlite_store::latest_schema_version());
         auto row = s.outbox(1);
         REQUIRE(row);
         CHECK(row->e.text == old_post.text);
@@ -2157,7 +2187,7 @@ TEST_CASE("a version 4 database is migrated to version 5 and keeps its data", "[
     CHECK(item_indexes(path) == strings{"items_channel_closed", "items_channel_created",
                                         "items_channel_status", "items_dri", "items_status"});
     sqlite_store s(path);
-    CHECK(s.schema_version() == 5);
+    CHECK(s.schema_version() == sqlite_store::latest_schema_version());
     CHECK(s.pending(0).size() == 2);
 }
 

@@ -1,5 +1,6 @@
 #include "support/fake_slack.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -342,7 +343,19 @@ struct fake_slack::impl {
     // io thread only.
     std::set<std::string> tickets;
     int next_ticket = 0;
-    std::uint64_t ts_seq = 0;
+    /// Guards `last_ts_us` and `posted` (the io thread posts, add_message writes from outside).
+    std::mutex posted_mutex;
+    std::uint64_t last_ts_us = 0; ///< the last ts handed out, in microseconds
+    /// What was posted (chat.postMessage, add_message), oldest first, for conversations.history
+    /// and conversations.replies.
+    struct posted_message {
+        std::string channel;
+        std::string ts;
+        std::string thread_ts;
+        std::string text;
+        std::string metadata; ///< JSON text as posted; empty without
+    };
+    std::vector<posted_message> posted;
     std::vector<std::shared_ptr<ws_conn_base>> conns;
 
     // Declared after the state and the TLS context, so destroyed before them: ~io_context
@@ -501,6 +514,8 @@ struct fake_slack::impl {
             }
         });
         if (scripted) {
+            if (scripted->perform)
+                answer(call); // done as Slack does it; only its answer is the scripted one
             if (!scripted->body.empty() || scripted->status != 200) {
                 reply r{static_cast<unsigned>(scripted->status), scripted->body,
                         scripted->retry_after, scripted->delay};
@@ -516,13 +531,80 @@ struct fake_slack::impl {
         return answer(call);
     }
 
+    /// Slack's message ts: the wall clock's seconds and microseconds, each one later than the
+    /// one before.
     std::string next_ts() {
-        ++ts_seq;
+        auto now_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+        std::lock_guard lock(posted_mutex);
+        last_ts_us = std::max(now_us, last_ts_us + 1);
         char buf[40];
         std::snprintf(buf, sizeof buf, "%llu.%06llu",
-                      static_cast<unsigned long long>(1700000000 + ts_seq / 1000000),
-                      static_cast<unsigned long long>(ts_seq % 1000000));
+                      static_cast<unsigned long long>(last_ts_us / 1000000),
+                      static_cast<unsigned long long>(last_ts_us % 1000000));
         return buf;
+    }
+
+    void remember(std::string channel, std::string ts, std::string thread_ts, std::string text,
+                  std::string metadata) {
+        std::lock_guard lock(posted_mutex);
+        posted.push_back({std::move(channel), std::move(ts), std::move(thread_ts), std::move(text),
+                          std::move(metadata)});
+    }
+
+    /// conversations.history (top-level messages, newest first) or conversations.replies (a
+    /// thread, oldest first), after `oldest`, in pages of `limit` with an "offset=N" cursor;
+    /// metadata only with include_all_metadata.
+    reply history(const std::function<std::string(const char*)>& param, bool replies) {
+        auto channel = param("channel");
+        if (channel.empty())
+            return error("channel_not_found");
+        auto thread = param("ts");
+        if (replies && thread.empty())
+            return error("thread_not_found");
+        double oldest = 0;
+        if (auto o = param("oldest"); !o.empty())
+            oldest = std::stod(o);
+        auto with_metadata = param("include_all_metadata");
+        bool metadata = with_metadata == "true" || with_metadata == "1";
+        std::lock_guard lock(posted_mutex);
+        std::vector<const posted_message*> found;
+        for (const auto& m : posted) {
+            if (m.channel != channel || std::stod(m.ts) <= oldest)
+                continue;
+            bool top = m.thread_ts.empty() || m.thread_ts == m.ts;
+            if (replies ? (m.ts == thread || m.thread_ts == thread) : top)
+                found.push_back(&m);
+        }
+        if (!replies)
+            std::reverse(found.begin(), found.end());
+        std::size_t limit = 100;
+        if (auto l = param("limit"); !l.empty())
+            limit = std::clamp<std::size_t>(std::stoul(l), 1, 1000);
+        std::size_t from = 0;
+        if (auto c = param("cursor"); !c.empty())
+            from = std::stoul(c.substr(c.find('=') + 1));
+        json::array list;
+        for (std::size_t i = from; i < found.size() && i < from + limit; ++i) {
+            const auto& m = *found[i];
+            json::object msg{{"type", "message"},
+                             {"user", opts.bot_user_id},
+                             {"bot_id", "BBOT"},
+                             {"text", m.text},
+                             {"ts", m.ts}};
+            if (!m.thread_ts.empty())
+                msg["thread_ts"] = m.thread_ts;
+            if (metadata && !m.metadata.empty())
+                msg["metadata"] = json::parse(m.metadata);
+            list.push_back(std::move(msg));
+        }
+        bool more = from + limit < found.size();
+        std::string next = more ? "offset=" + std::to_string(from + limit) : "";
+        return ok({{"messages", list},
+                   {"has_more", more},
+                   {"response_metadata", {{"next_cursor", next}}}});
     }
 
     static reply ok(json::object o) {
@@ -553,9 +635,16 @@ struct fake_slack::impl {
             return ok({{"url", scheme(true) + "://127.0.0.1:" + std::to_string(port) +
                                    "/link/?ticket=" + ticket + "&app_id=" + app_id}});
         }
-        static const std::set<std::string> bot_methods{
-            "chat.postMessage", "chat.postEphemeral", "chat.update",   "conversations.open",
-            "users.info",       "auth.test",          "views.publish", "conversations.members"};
+        static const std::set<std::string> bot_methods{"chat.postMessage",
+                                                       "chat.postEphemeral",
+                                                       "chat.update",
+                                                       "conversations.open",
+                                                       "users.info",
+                                                       "auth.test",
+                                                       "views.publish",
+                                                       "conversations.members",
+                                                       "conversations.history",
+                                                       "conversations.replies"};
         if (!bot_methods.contains(m))
             return error("unknown_method");
         if (call.authorization != "Bearer " + opts.bot_token)
@@ -568,6 +657,8 @@ struct fake_slack::impl {
             if (m == "chat.postEphemeral")
                 return ok({{"message_ts", next_ts()}});
             auto ts = m == "chat.update" ? param("ts") : next_ts();
+            if (m == "chat.postMessage")
+                remember(channel, ts, param("thread_ts"), param("text"), param("metadata"));
             return ok({{"channel", channel},
                        {"ts", ts},
                        {"message",
@@ -603,6 +694,12 @@ struct fake_slack::impl {
                          {"is_admin", false},
                          {"is_owner", false},
                          {"deleted", who.second}}}});
+        }
+        if (m == "conversations.history" || m == "conversations.replies") {
+            // Form fields only, like users.info (reference §6.1).
+            if (starts_with_ci(call.content_type, "application/json"))
+                return error("invalid_arguments");
+            return history(param, m == "conversations.replies");
         }
         if (m == "conversations.members") {
             // Form body; pages of `limit` (at most 2 here, so paging is exercised) with a
@@ -1095,6 +1192,13 @@ void fake_slack::set_person(const std::string& user, const std::string& tz, bool
 void fake_slack::set_members(const std::string& channel, std::vector<std::string> users) {
     std::lock_guard lock(impl_->mutex);
     impl_->members[channel] = std::move(users);
+}
+
+std::string fake_slack::add_message(const std::string& channel, const std::string& text,
+                                    const std::string& metadata) {
+    auto ts = impl_->next_ts();
+    impl_->remember(channel, ts, "", text, metadata);
+    return ts;
 }
 
 std::string fake_slack::dm_edit_envelope(const std::string& envelope_id,

@@ -69,6 +69,9 @@ struct scripted_reply {
     std::string body;
     int retry_after = 0;                ///< Retry-After header in seconds when > 0
     std::chrono::milliseconds delay{0}; ///< answer this late
+    /// Carry the call out first (a post is posted), then give this answer instead of Slack's:
+    /// an answer lost on the way back.
+    bool perform = false;
 };
 
 class fake_slack {
@@ -119,6 +122,10 @@ public:
     void set_person(const std::string& user, const std::string& tz, bool deleted = false);
     /// What conversations.members answers for `channel` (others: channel_not_found).
     void set_members(const std::string& channel, std::vector<std::string> users);
+    /// Puts a message into `channel`'s history as if the bot had posted it (`metadata`: the
+    /// JSON text it was posted with, or empty); returns its ts.
+    std::string add_message(const std::string& channel, const std::string& text,
+                            const std::string& metadata = "");
 
     // What happened
     std::vector<api_call> calls() const;
