@@ -244,26 +244,57 @@ struct slack_app::impl {
         stop_now();
     }
 
-    /// Stops taking work and returns from `run`. Messages being delivered are allowed to
-    /// finish (bounded by the HTTP timeout) and be recorded, so they are not sent again at
-    /// the next start.
+    /// Stops taking work and returns from `run`: each Socket Mode connection is closed with a
+    /// close frame (1000), and messages being delivered are allowed to finish and be recorded,
+    /// so they are not sent again at the next start. Both are bounded: `run` returns after the
+    /// HTTP timeout and a second at the latest.
     void stop_now() {
+        if (stopping) {
+            return;
+        }
         stopping = true;
         for (auto& c : conns) {
             if (c->close && !c->ended) {
-                c->close(false);
+                c->close(true);
             }
         }
-        if (in_flight == 0) {
+        if (!sender_running) {
             settle();
             flush_marks();
-            ioc.stop();
-            return;
+            sender_done = true;
         }
-        wake(sender_wake); // it waits for the deliveries in flight, records them, and stops
-        auto last_chance = std::make_shared<net::steady_timer>(ioc, s.http_timeout);
+        wake(sender_wake); // it waits for the deliveries in flight, records them, and ends
+        net::co_spawn(ioc, close_all(), net::detached);
+        auto last_chance = std::make_shared<net::steady_timer>(
+            ioc, s.http_timeout + milliseconds(500) + close_wait);
         last_chance->async_wait(
             [this, last_chance](const boost::system::error_code&) { ioc.stop(); });
+    }
+
+    /// How long a stop waits for Slack to answer the close frames.
+    static constexpr milliseconds close_wait{1000};
+    bool sender_running = false; ///< the outbox sender has started
+    bool sender_done = false;    ///< ... and, stopping, has recorded its last deliveries
+    bool sockets_closed = false; ///< stopping: every connection has ended (or close_wait passed)
+    net::steady_timer stop_wake{ioc}; ///< woken when a connection ends
+
+    /// Waits (at most `close_wait`) for every connection to end after its close frame.
+    net::awaitable<void> close_all() {
+        auto deadline = clock_type::now() + close_wait;
+        auto open = [&] {
+            return std::any_of(conns.begin(), conns.end(), [](auto& c) { return !c->ended; });
+        };
+        while (open() && clock_type::now() < deadline) {
+            co_await wait(stop_wake, deadline);
+        }
+        sockets_closed = true;
+        finish_if_done();
+    }
+
+    void finish_if_done() {
+        if (sender_done && sockets_closed) {
+            ioc.stop();
+        }
     }
 
     net::awaitable<call_result> call(http_client& http, std::string method, std::string token,
@@ -892,6 +923,7 @@ struct slack_app::impl {
             ++failures;
         }
         wake(supervisor_wake);
+        wake(stop_wake);
     }
 
     net::awaitable<void> close_later(std::shared_ptr<connection> old) {
@@ -1432,6 +1464,7 @@ struct slack_app::impl {
     /// failures retry with backoff; nothing is dropped. Each pending row is read from the
     /// store once to be queued and once to be sent, however long the backlog.
     net::awaitable<void> sender() {
+        sender_running = true;
         for (int i = 0; i < std::max(s.parallel_posts, 1); ++i) {
             clients.push_back(
                 std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout));
@@ -1459,7 +1492,8 @@ struct slack_app::impl {
         }
         settle();
         flush_marks();
-        ioc.stop();
+        sender_done = true;
+        finish_if_done();
     }
 
     // --- scheduled work ------------------------------------------------------------------

@@ -1,89 +1,21 @@
 // End to end: the real tpmbot binary as a process against the in-process fake Slack.
 
 #include "sqlite_store.hpp"
+#include "support/bot_process.hpp"
 #include "support/fake_slack.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 #include <csignal>
-#include <fcntl.h>
-#include <fstream>
-#include <spawn.h>
-#include <sstream>
 #include <sys/wait.h>
-#include <unistd.h>
-
-extern char** environ;
 
 using namespace tpmbot;
 using namespace std::chrono_literals;
+using test::bot_process;
 using test::fake_slack;
+using test::read_file;
 
 namespace {
-
-/// The tpmbot binary running as a child process, its output in a file.
-class bot_process {
-public:
-    bot_process(const fake_slack& slack, const std::string& db, const std::string& log,
-                std::vector<std::string> extra_env = {}) {
-        std::vector<std::string> env = {
-            "SLACK_API_URL=" + slack.api_url(),
-            "SLACK_APP_TOKEN=xapp-1-test",
-            "SLACK_BOT_TOKEN=xoxb-test",
-            "TPMBOT_DB=" + db,
-            "HOME=/nonexistent",
-            "PATH=/usr/bin:/bin",
-        };
-        env.insert(env.end(), extra_env.begin(), extra_env.end());
-        std::vector<char*> envp;
-        for (auto& e : env) {
-            envp.push_back(e.data());
-        }
-        envp.push_back(nullptr);
-        std::string binary = TPMBOT_BINARY;
-        std::vector<char*> argv = {binary.data(), nullptr};
-
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                         O_WRONLY | O_CREAT | O_APPEND, 0644);
-        posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        int rc = posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
-        posix_spawn_file_actions_destroy(&actions);
-        REQUIRE(rc == 0);
-    }
-
-    ~bot_process() {
-        if (!reaped_) {
-            ::kill(pid_, SIGKILL);
-            ::waitpid(pid_, &status_, 0);
-        }
-    }
-
-    /// Whether the process has exited (reaps it); never blocks.
-    bool exited() {
-        if (!reaped_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) {
-            reaped_ = true;
-        }
-        return reaped_;
-    }
-
-    void signal(int sig) const { ::kill(pid_, sig); }
-    int status() const { return status_; }
-
-private:
-    pid_t pid_ = -1;
-    int status_ = 0;
-    bool reaped_ = false;
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 int count_acks(const fake_slack& slack, const std::string& envelope_id) {
     int n = 0;

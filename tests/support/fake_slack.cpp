@@ -768,9 +768,12 @@ struct fake_slack::impl {
 
     template <class Stream>
     net::awaitable<void> read_loop(std::shared_ptr<ws_conn<Stream>> c) {
+        std::optional<int> close_code;
         for (;;) {
             beast::flat_buffer buffer;
             auto [ec, n] = co_await c->ws.async_read(buffer, use_nothrow);
+            if (ec == websocket::error::closed)
+                close_code = static_cast<int>(c->ws.reason().code);
             if (ec || c->silent)
                 break;
             if (c->ws.got_text())
@@ -791,6 +794,7 @@ struct fake_slack::impl {
         change([&] {
             --open_now;
             conn_log[static_cast<std::size_t>(c->index - 1)].closed_at = ended;
+            conn_log[static_cast<std::size_t>(c->index - 1)].close_code = close_code;
         });
     }
 

@@ -59,6 +59,9 @@ struct connection_record {
     /// When its read side ended (closed by either end, or dropped); none while open.
     std::optional<std::chrono::steady_clock::time_point> closed_at;
     int acks = 0; ///< acks recorded on it
+    /// The code of the close frame the client sent (1000: a normal close); none when the
+    /// connection ended without one from the client.
+    std::optional<int> close_code;
 };
 
 /// A scripted answer to the next call of a Web API method, whatever the request holds.

@@ -1,0 +1,241 @@
+// Faults against the real binary: SIGKILL at random points under load, again and again, on
+// one database and one fake Slack; then a graceful stop. What is checked comes from the fake's
+// records (acks, posts) and the database, never from the bot's own log.
+
+#include "sqlite_store.hpp"
+#include "support/bot_process.hpp"
+#include "support/fake_slack.hpp"
+#include "support/temp_dir.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <fmt/format.h>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+using namespace tpmbot;
+using namespace std::chrono_literals;
+using test::bot_process;
+using test::fake_slack;
+
+namespace {
+
+/// One frame of the load and what became of it.
+struct sent_frame {
+    std::string envelope_id;
+    std::string token;    ///< unique text in the item it creates ("k3-17")
+    bool event = false;   ///< an app_mention (redelivered by Slack until acked), else a slash
+    std::string event_id; ///< events only
+    std::string ts;       ///< events only: the mentioning message
+    int attempts = 1;     ///< deliveries so far (events: Slack's retries)
+};
+
+/// Items whose title holds each token, over the whole database.
+std::map<std::string, int> items_by_token(const std::string& db,
+                                          const std::vector<sent_frame>& frames) {
+    sqlite_store look(db);
+    item_query q;
+    q.team_id = "T111";
+    auto items = look.list_items(q);
+    std::map<std::string, int> n;
+    for (const auto& f : frames) {
+        n[f.token] = 0;
+    }
+    for (const auto& it : items) {
+        // Titles read "kill <token>", "kill <token> <@U222|lee>" or "event <token>".
+        auto from = it.title.find(' ');
+        if (from == std::string::npos) {
+            continue;
+        }
+        auto token = it.title.substr(from + 1, it.title.find(' ', from + 1) - from - 1);
+        if (n.count(token) != 0) {
+            ++n[token];
+        }
+    }
+    return n;
+}
+
+std::set<std::string> acked_envelopes(const fake_slack& slack, std::map<std::string, int>& count) {
+    std::set<std::string> out;
+    for (const auto& a : slack.acks()) {
+        ++count[a.envelope_id];
+        out.insert(a.envelope_id);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("SIGKILL at random points under load loses nothing and repeats nothing",
+          "[fault][crash]") {
+    test::temp_dir dir;
+    auto db = dir.file("bot.db").string();
+    auto log = dir.file("bot.log").string();
+    fake_slack slack;
+    std::mt19937 rng(20261206); // fixed: a failure can be run again as it was
+    constexpr int kills = 24;
+    constexpr int per_round = 30; // frames sent at once in each round, a sixth of them events
+
+    std::vector<sent_frame> frames;
+    std::vector<std::size_t> owed_events; // events Slack has not seen acked: sent again
+    int envelope_seq = 0;
+    auto next_envelope = [&] {
+        return "env-" + std::to_string(++envelope_seq);
+    };
+
+    auto send_round = [&](int round) {
+        // Slack retries the events it saw no ack for, on the new connection (retry_attempt).
+        for (auto i : owed_events) {
+            auto& f = frames[i];
+            f.envelope_id = next_envelope();
+            slack.send(fake_slack::mention_envelope(f.envelope_id, f.event_id,
+                                                    "<@UBOT> event " + f.token, "U111", "C111",
+                                                    f.ts, "", f.attempts++));
+        }
+        owed_events.clear();
+        for (int n = 1; n <= per_round; ++n) {
+            sent_frame f;
+            f.envelope_id = next_envelope();
+            f.token = fmt::format("k{}-{}", round, n);
+            if (n % 6 == 0) {
+                f.event = true;
+                f.event_id = "Ev" + f.token;
+                f.ts = fmt::format("1700000000.{:06}", frames.size());
+                slack.send(fake_slack::mention_envelope(f.envelope_id, f.event_id,
+                                                        "<@UBOT> event " + f.token, "U111", "C111",
+                                                        f.ts, "", 0));
+            } else {
+                // Every third one names another DRI, so its card is also a DM.
+                auto dri = n % 3 == 0 ? " <@U222|lee>" : "";
+                slack.send(
+                    fake_slack::slash_envelope(f.envelope_id, "blocker kill " + f.token + dri));
+            }
+            frames.push_back(std::move(f));
+        }
+    };
+
+    for (int round = 1; round <= kills; ++round) {
+        bot_process bot(slack, db, log);
+        int opened_before = slack.connections_opened();
+        REQUIRE(slack.wait_for([&] { return slack.connections_opened() > opened_before; }, 10s));
+        auto acks_before = slack.ack_count();
+        send_round(round);
+        // Kill after a random number of this round's acks: none (right after it connected)
+        // up to all of them (while the posts of the round are still going out).
+        auto wait_acks = std::uniform_int_distribution<std::size_t>(0, per_round)(rng);
+        REQUIRE(slack.wait_for([&] { return slack.ack_count() >= acks_before + wait_acks; }, 10s));
+        bot.signal(SIGKILL);
+        REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
+        REQUIRE(WIFSIGNALED(bot.status()));
+
+        std::map<std::string, int> ack_count;
+        auto acked = acked_envelopes(slack, ack_count);
+        auto items = items_by_token(db, frames);
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            const auto& f = frames[i];
+            INFO("round " << round << ", " << f.token << " (" << f.envelope_id << ")");
+            bool was_acked = acked.count(f.envelope_id) != 0;
+            CHECK(ack_count[f.envelope_id] <= 1);
+            if (was_acked) {
+                // Acked: committed before, so there, once (an event at least stored: it is
+                // processed by this or the next process, and checked at the end).
+                if (!f.event) {
+                    CHECK(items[f.token] == 1);
+                }
+            } else {
+                CHECK(items[f.token] <= 1); // may have been committed just before the kill
+                if (f.event) {
+                    owed_events.push_back(i);
+                }
+            }
+            if (f.event) {
+                CHECK(items[f.token] <= 1);
+            }
+        }
+    }
+
+    // The last start: Slack's retries of what is still owed, then a graceful stop once the
+    // inbox and the outbox are empty.
+    bot_process bot(slack, db, log);
+    int opened_before = slack.connections_opened();
+    REQUIRE(slack.wait_for([&] { return slack.connections_opened() > opened_before; }, 10s));
+    send_round(kills + 1);
+    std::map<std::string, int> ack_count;
+    REQUIRE(slack.wait_for(
+        [&] {
+            std::map<std::string, int> c;
+            auto acked = acked_envelopes(slack, c);
+            for (std::size_t i = frames.size() - per_round; i < frames.size(); ++i) {
+                if (acked.count(frames[i].envelope_id) == 0) {
+                    return false;
+                }
+            }
+            for (const auto& f : frames) {
+                if (f.event && acked.count(f.envelope_id) == 0) {
+                    return false;
+                }
+            }
+            sqlite_store look(db);
+            return look.pending(1).empty() && look.inbox_unprocessed(1).empty();
+        },
+        30s));
+    bot.signal(SIGTERM);
+    REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
+    CHECK(WIFEXITED(bot.status()));
+    CHECK(WEXITSTATUS(bot.status()) == 0);
+    auto conns = slack.connection_log();
+    REQUIRE(!conns.empty());
+    CHECK(conns.back().close_code == 1000); // the graceful stop's close frame
+
+    auto acked = acked_envelopes(slack, ack_count);
+    auto items = items_by_token(db, frames);
+    int acked_commands = 0;
+    int unacked_commands = 0;
+    for (const auto& f : frames) {
+        INFO(f.token << " (" << f.envelope_id << ")");
+        CHECK(ack_count[f.envelope_id] <= 1);
+        if (f.event || acked.count(f.envelope_id) != 0) {
+            CHECK(items[f.token] == 1);
+            acked_commands += f.event ? 0 : 1;
+        } else {
+            CHECK(items[f.token] <= 1);
+            ++unacked_commands;
+        }
+    }
+    // The kills did land among the commands (not only between rounds).
+    CHECK(acked_commands > 0);
+    CHECK(unacked_commands > 0);
+
+    // Every outbox row went out once: the fake's posts by the row their metadata names.
+    sqlite_store look(db);
+    std::map<std::int64_t, int> posts_of_row;
+    for (const auto& call : slack.calls("chat.postMessage")) {
+        auto m = call.params.find("metadata");
+        REQUIRE(m != call.params.end());
+        auto meta = boost::json::parse(m->second).as_object();
+        ++posts_of_row[meta.at("event_payload").at("outbox_id").as_int64()];
+    }
+    int rows = 0;
+    int posted_rows = 0;
+    for (std::int64_t id = 1;; ++id) {
+        auto row = look.outbox(id);
+        if (!row) {
+            break;
+        }
+        ++rows;
+        INFO("outbox row " << id << ": " << row->e.text);
+        CHECK(row->state == "sent");
+        bool ephemeral = row->e.to == destination::ephemeral &&
+                         (row->e.channel.empty() || row->e.channel[0] != 'D');
+        CHECK(posts_of_row[id] == (ephemeral ? 0 : 1));
+        posted_rows += ephemeral ? 0 : 1;
+    }
+    CHECK(rows > kills * per_round / 2);
+    CHECK(posts_of_row.size() == static_cast<std::size_t>(posted_rows));
+    CHECK(look.inbox_unprocessed(10).empty());
+}
