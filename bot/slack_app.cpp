@@ -1047,21 +1047,27 @@ struct slack_app::impl {
         return out;
     }
 
-    /// How far back, before an unsure attempt began, the conversation is searched (Slack's
-    /// clock and ours may differ a little), and how many pages of 200 messages at most.
+    /// How far back, before the oldest message it may hold began, a conversation is searched
+    /// (Slack's clock and ours may differ a little), and how many pages of 200 at most.
     static constexpr unix_time look_back_s = 60;
     static constexpr int max_history_pages = 10;
 
-    /// Looks for the row's message in the conversation (conversations.history, or
-    /// conversations.replies in a thread) by the metadata it was posted with, from a little
-    /// before its last attempt. Sent with the found ts; sent with no ts when it is not there
-    /// (or the conversation cannot be searched: then it is posted again, as before this
-    /// search existed); otherwise the search must be tried again later.
-    net::awaitable<delivery> look_for(http_client& http, const outbox_row& row,
-                                      const std::string& channel, const std::string& thread_ts) {
-        auto oldest =
-            fmt::format("{}.000000", std::max<unix_time>(row.last_attempt_at - look_back_s, 0));
+    /// What searches found, by where they looked (channel, '\x1f', thread ts): outbox id ->
+    /// (its created_at, ts). A search sees what was posted before it, so one per place covers
+    /// every row an earlier process may have posted; a lost answer here empties it all.
+    using found_posts = std::map<std::int64_t, std::pair<std::int64_t, std::string>>;
+    std::map<std::string, found_posts> searches;
+
+    /// Searches a channel (conversations.history) or a thread (conversations.replies) from a
+    /// little before `since` for the messages the outbox posted, by their metadata, into
+    /// `searches[where]`. Sent when searched (a conversation Slack refuses to show, for a
+    /// missing scope or a channel the bot is not in, counts as searched and empty, said in the
+    /// log); otherwise the search must be tried again later.
+    net::awaitable<delivery> search(http_client& http, std::string where, unix_time since,
+                                    const std::string& channel, const std::string& thread_ts) {
+        auto oldest = fmt::format("{}.000000", std::max<unix_time>(since - look_back_s, 0));
         const char* method = thread_ts.empty() ? "conversations.history" : "conversations.replies";
+        std::map<std::int64_t, std::pair<std::int64_t, std::string>> found;
         std::string cursor;
         for (int page = 0; page < max_history_pages; ++page) {
             // Both methods take form fields only, like users.info (reference §6.1).
@@ -1088,19 +1094,14 @@ struct slack_app::impl {
                     d.result = outcome::transient;
                     co_return d;
                 }
-                // Slack refused the search itself: not in the channel, or an install from
-                // before the app asked for the history scopes (missing_scope).
-                log(fmt::format("tpmbot: cannot search {} for message {} ({}); posting it "
-                                "again, so it may show twice",
-                                channel, row.id, d.error));
-                co_return delivery{};
+                log(fmt::format("tpmbot: cannot search {} for messages that may have been posted "
+                                "already ({}); posting them again, so some may show twice",
+                                channel, d.error));
+                break;
             }
             for (const auto& m : r.reply.messages) {
-                if (m.outbox_id == row.id && m.created_at == row.created_at) {
-                    delivery found;
-                    found.channel = channel;
-                    found.ts = m.ts;
-                    co_return found;
+                if (m.outbox_id > 0) {
+                    found[m.outbox_id] = {m.created_at, m.ts};
                 }
             }
             cursor = r.reply.next_cursor;
@@ -1108,22 +1109,32 @@ struct slack_app::impl {
                 break;
             }
         }
+        searches[where] = std::move(found);
         co_return delivery{};
     }
 
-    /// Posts the row's message, once: a row whose last attempt got no answer is first looked
-    /// for in the conversation.
+    /// Posts the row's message, once: a row that may have been posted already (an earlier
+    /// process ended without recording its answer, or an answer was lost here) is first
+    /// looked for in its conversation.
     net::awaitable<delivery> post(http_client& http, const outbox_row& row, std::string channel,
                                   std::string thread_ts) {
         if (row.unsure) {
-            auto seen = co_await look_for(http, row, channel, thread_ts);
-            if (seen.result != outcome::sent || !seen.ts.empty()) {
-                if (!seen.ts.empty()) {
-                    log(fmt::format(
-                        "tpmbot: message {} was already in {} (ts {}); not posted again", row.id,
-                        channel, seen.ts));
+            auto where = channel + '\x1f' + thread_ts;
+            if (!searches.contains(where)) {
+                auto searched = co_await search(http, where, row.created_at, channel, thread_ts);
+                if (searched.result != outcome::sent) {
+                    co_return searched;
                 }
-                co_return seen;
+            }
+            const auto& found = searches[where];
+            if (auto f = found.find(row.id);
+                f != found.end() && f->second.first == row.created_at) {
+                log(fmt::format("tpmbot: message {} was already in {} (ts {}); not posted again",
+                                row.id, channel, f->second.second));
+                delivery d;
+                d.channel = channel;
+                d.ts = f->second.second;
+                co_return d;
             }
         }
         auto r = co_await call_json(
@@ -1157,7 +1168,7 @@ struct slack_app::impl {
             // The thread's ts is written by the mark of the post that started it.
             flush_marks();
             auto [channel, thread] = thread_target(db, row.team_id, e);
-            co_return co_await post(http, row, std::move(channel), std::move(thread));
+            co_return co_await post(http, row, channel, thread);
         }
         case destination::dm: {
             auto known = dm_channels.find(e.user);
@@ -1183,10 +1194,9 @@ struct slack_app::impl {
     /// A delivered message whose "sent" is not written yet. Marks ride with the next group
     /// commit of frames; the sender writes those still waiting after `marks_wait` (or once
     /// there are `max_marks`) in a transaction that does not wait for the disk. Until written,
-    /// the row is still pending in the store, and unsure (`start_deliveries`): after a crash
-    /// the next attempt finds the message in the conversation instead of posting it again.
-    /// Only a power cut that also loses the record of the attempt (written the same way) can
-    /// make it post twice.
+    /// the row is still pending in the store: if the process ends before then, without a
+    /// clean stop, the next one finds the message in its conversation (`recover_outbox`,
+    /// `search`) instead of posting it again.
     struct sent_mark {
         outbox_row row; ///< without its text, blocks and buttons
         std::string channel;
@@ -1275,6 +1285,43 @@ struct slack_app::impl {
         --queued;
     }
 
+    /// Rows of the outbox up to this id were left pending by a process that did not stop
+    /// cleanly: each may have been posted before it ended, and is looked for before it is
+    /// posted (one search of each conversation covers all of its rows).
+    std::int64_t inherited_up_to = 0;
+    static constexpr std::string_view clean_stop_key = "outbox.clean_stop";
+
+    /// At start: whether the last process stopped cleanly (every delivery it began had its
+    /// answer recorded), and from now on, that this one has not yet. One process per
+    /// database: replicas on one database claim rows instead.
+    void recover_outbox() {
+        auto clean = db.setting("", clean_stop_key);
+        if (clean != "1") {
+            inherited_up_to = db.outbox_last_id();
+        }
+        db.transact([&] { db.set_setting("", clean_stop_key, "0", now_unix()); });
+        if (inherited_up_to > 0 && !db.pending(1).empty()) {
+            log("tpmbot: the last run did not stop cleanly; messages it may have posted are "
+                "looked for in their conversations before they are posted");
+        }
+    }
+
+    /// Whether a row read from the store may already be in Slack.
+    void note_inherited(outbox_row& row) const {
+        if (row.id <= inherited_up_to) {
+            row.unsure = true;
+        }
+    }
+
+    /// After an attempt that failed: if it may have been posted all the same, the row is
+    /// looked for before its next attempt, by a new search.
+    void mark_unsure(outbox_row& row, bool maybe_delivered) {
+        if (maybe_delivered) {
+            row.unsure = true;
+            searches.clear();
+        }
+    }
+
     /// Keeps a row that will be tried again, so it is not read again.
     void retry_later(outbox_row row) {
         auto id = row.id;
@@ -1309,7 +1356,7 @@ struct slack_app::impl {
                                 res.retry_after.count()));
                 c.not_before = now + res.retry_after;
                 c.paced_until = now + res.retry_after + std::chrono::minutes(1);
-                f.row.unsure = res.maybe_delivered;
+                mark_unsure(f.row, res.maybe_delivered);
                 retry_later(std::move(f.row));
                 break;
             case outcome::transient:
@@ -1322,7 +1369,7 @@ struct slack_app::impl {
                     db.mark_failed(row.id, res.error, false, now_unix(), res.maybe_delivered);
                     c.not_before = now + backoff(row.attempts + 1, s.retry_base, s.retry_cap);
                     ++f.row.attempts; // as mark_failed counted it
-                    f.row.unsure = res.maybe_delivered;
+                    mark_unsure(f.row, res.maybe_delivered);
                     retry_later(std::move(f.row));
                 }
                 break;
@@ -1342,6 +1389,7 @@ struct slack_app::impl {
         while (queued < max_queued) {
             auto rows = db.pending(page, loaded_up_to);
             for (auto& row : rows) {
+                note_inherited(row);
                 conversations[delivery_key(row.e)].ids.push_back(row.id);
                 ++queued;
                 loaded_up_to = row.id;
@@ -1384,7 +1432,7 @@ struct slack_app::impl {
                 ++it;
                 continue;
             }
-            if (starting.size() >= clients.size()) {
+            if (clients.empty()) {
                 break; // woken when a delivery finishes
             }
             std::optional<outbox_row> row;
@@ -1394,6 +1442,9 @@ struct slack_app::impl {
                     rows_kept.erase(kept);
                 } else {
                     row = db.outbox(c.ids.front());
+                    if (row) {
+                        note_inherited(*row);
+                    }
                 }
                 if (row && row->state == "pending") {
                     break;
@@ -1402,59 +1453,17 @@ struct slack_app::impl {
                 pop_first(c); // no longer pending: nothing to send
             }
             if (row) {
+                auto http = std::move(clients.back());
+                clients.pop_back();
                 c.busy = true;
+                ++in_flight;
                 last_launched = key;
-                starting.emplace_back(std::move(*row), key);
+                net::co_spawn(ioc, deliver_one(std::move(*row), key, std::move(http)),
+                              net::detached);
             }
             ++it;
         }
-        start_deliveries();
         return next;
-    }
-
-    /// Messages chosen by `launch`, waiting for their attempt to be recorded.
-    std::vector<std::pair<outbox_row, std::string>> starting;
-
-    /// Records that the chosen messages are being sent (with the marks waiting, in one
-    /// transaction), then sends them. If that cannot be written, they wait and are tried again
-    /// in a second: a message is never sent without a record that it may have been.
-    void start_deliveries() {
-        if (starting.empty()) {
-            return;
-        }
-        std::vector<std::int64_t> ids;
-        ids.reserve(starting.size());
-        for (const auto& [row, key] : starting) {
-            ids.push_back(row.id);
-        }
-        try {
-            db.transact_relaxed([&] {
-                write_marks();
-                db.mark_sending(ids, now_unix());
-            });
-            marks_written();
-        } catch (const std::exception& e) {
-            log(fmt::format("tpmbot: could not record the start of {} deliveries; they wait: {}",
-                            ids.size(), e.what()));
-            auto later = clock_type::now() + milliseconds(1000);
-            for (auto& [row, key] : starting) {
-                auto& c = conversations[key];
-                c.busy = false;
-                c.not_before = later;
-                retry_later(std::move(row));
-            }
-            starting.clear();
-            wake(sender_wake);
-            return;
-        }
-        for (auto& [row, key] : starting) {
-            auto http = std::move(clients.back());
-            clients.pop_back();
-            ++in_flight;
-            net::co_spawn(ioc, deliver_one(std::move(row), std::move(key), std::move(http)),
-                          net::detached);
-        }
-        starting.clear();
     }
 
     /// Delivers the outbox: in order within each conversation (one delivery in flight per
@@ -1492,6 +1501,14 @@ struct slack_app::impl {
         }
         settle();
         flush_marks();
+        if (in_flight == 0 && marks.empty()) {
+            // Every delivery begun has its answer recorded: the next start need not search.
+            try {
+                db.transact([&] { db.set_setting("", clean_stop_key, "1", now_unix()); });
+            } catch (const std::exception& e) {
+                log(fmt::format("tpmbot: could not record a clean stop: {}", e.what()));
+            }
+        }
         sender_done = true;
         finish_if_done();
     }
@@ -1643,6 +1660,7 @@ struct slack_app::impl {
         }
         log(fmt::format("tpmbot: signed in as bot user {}", bot_user_id));
         co_await recover_inbox();
+        recover_outbox();
         spawn(sender(), "the outbox sender");
         spawn(worker(), "the event worker");
         spawn(supervisor(), "the connection supervisor");

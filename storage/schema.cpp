@@ -263,9 +263,9 @@ CREATE INDEX items_channel_closed ON items (team_id, channel_id, kind, closed_at
 DROP INDEX items_channel;
 )sql";
 
-/// Version 6: exactly-once delivery across a crash. `unsure` is set when an attempt to post a
-/// row begins and cleared by the answer; a row still unsure at the next attempt may already be
-/// in Slack, and the sender looks for it there (by the metadata it posts with) first.
+/// Version 6: exactly-once delivery. `unsure` marks a row whose last attempt got no answer
+/// saying whether Slack posted it (a broken connection, a 5xx); the sender looks for it in the
+/// conversation (by the metadata it posts with) before its next attempt.
 constexpr std::string_view v6 = R"sql(
 ALTER TABLE outbox ADD COLUMN unsure INTEGER NOT NULL DEFAULT 0;
 )sql";

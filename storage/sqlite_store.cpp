@@ -1258,14 +1258,10 @@ void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, s
     });
 }
 
-void sqlite_store::mark_sending(const std::vector<std::int64_t>& ids, unix_time at) {
-    auto s = impl_->prepare("UPDATE outbox SET unsure = 1, last_attempt_at = ? "
-                            "WHERE id = ? AND state = 'pending'");
-    for (auto id : ids) {
-        bind_all(*s, at, id);
-        s->exec();
-        s->reset();
-    }
+std::int64_t sqlite_store::outbox_last_id() {
+    auto s = impl_->prepare("SELECT COALESCE(MAX(id), 0) FROM outbox");
+    s->executeStep();
+    return integer(*s, 0);
 }
 
 void sqlite_store::mark_failed(std::int64_t id, std::string_view error, bool permanent,

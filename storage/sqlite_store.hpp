@@ -23,11 +23,11 @@ struct outbox_row {
     int attempts = 0;
     std::string ts;    ///< Slack's ts of the delivered message
     std::string error; ///< last error, if any
-    /// Slack may have posted it already: an attempt began and no answer said whether it was
-    /// posted (the process ended, or the connection broke, mid-request). The sender looks for
-    /// it in the conversation before posting it again.
+    /// Slack may have posted it already: an attempt got no answer that says whether it was
+    /// posted (a broken connection, a timeout, a 5xx). The sender looks for it in the
+    /// conversation before posting it again.
     bool unsure = false;
-    unix_time last_attempt_at = 0; ///< when the last attempt began
+    unix_time last_attempt_at = 0; ///< when the last attempt failed or succeeded
 };
 
 /// One event received from Slack, persisted before it is acked.
@@ -154,9 +154,8 @@ public:
     /// flag are used), without reading it again.
     void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                    unix_time at);
-    /// Records that delivery of these pending rows begins at `at`: each is `unsure` until an
-    /// answer says what became of it. Call inside `transact` (or `transact_relaxed`).
-    void mark_sending(const std::vector<std::int64_t>& ids, unix_time at);
+    /// The highest outbox id so far (0 when empty).
+    std::int64_t outbox_last_id();
     /// Records a failed attempt; a permanent failure leaves the row "failed", a transient one
     /// leaves it "pending" with the attempt counted. The row stays `unsure` when
     /// `maybe_delivered` (no answer came), and is no longer unsure otherwise.

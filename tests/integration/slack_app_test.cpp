@@ -306,32 +306,15 @@ TEST_CASE("a post whose answer was lost is found in the channel and not posted a
     CHECK(bot.items()[0].thread_ts == row->ts);
 }
 
-TEST_CASE("a message is recorded as maybe sent before its request leaves", "[slack][outbox]") {
-    running_bot bot;
-    scripted_reply slow;
-    slow.delay = 2s; // Slack's answer is late: the request is in flight meanwhile
-    bot.slack.script("chat.postMessage", slow);
-    bot.start_connected();
-    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
-    REQUIRE(bot.ack_for("env-1"));
-    sqlite_store look(bot.path);
-    REQUIRE(bot.slack.wait_for([&] { return bot.slack.call_count("chat.postMessage") == 1; }));
-    // What a process killed now would leave for the next one.
-    auto row = look.outbox(1);
-    REQUIRE(row);
-    CHECK(row->state == "pending");
-    CHECK(row->unsure);
-    CHECK(row->last_attempt_at > 0);
-    REQUIRE(bot.slack.wait_for([&] { return look.outbox(1)->state == "sent"; }, 10s));
-    CHECK_FALSE(look.outbox(1)->unsure);
-}
-
-TEST_CASE("messages a crash left unsure are looked for before they are posted", "[slack][outbox]") {
+TEST_CASE("after a crash, pending messages are looked for, one search per conversation",
+          "[slack][outbox]") {
     test::temp_dir dir;
     auto path = dir.file("bot.db").string();
     std::int64_t there = 0;
     std::int64_t lost = 0;
+    std::int64_t after = 0;
     {
+        // What a killed process leaves: pending rows and no record of a clean stop.
         sqlite_store db(path);
         effect e;
         e.to = destination::channel;
@@ -340,7 +323,8 @@ TEST_CASE("messages a crash left unsure are looked for before they are posted", 
         db.transact([&] { there = db.enqueue("T111", e, 1000); });
         e.text = "killed before it reached Slack";
         db.transact([&] { lost = db.enqueue("T111", e, 1001); });
-        db.transact([&] { db.mark_sending({there, lost}, std::time(nullptr)); });
+        e.text = "queued behind them";
+        db.transact([&] { after = db.enqueue("T111", e, 1002); });
     }
     running_bot bot({}, path);
     auto ts = bot.slack.add_message(
@@ -358,12 +342,47 @@ TEST_CASE("messages a crash left unsure are looked for before they are posted", 
     sqlite_store look(path);
     REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
     auto posts = bot.slack.calls("chat.postMessage");
-    REQUIRE(posts.size() == 1);
+    REQUIRE(posts.size() == 2);
     CHECK(param(posts[0], "text") == "killed before it reached Slack");
-    CHECK(bot.slack.calls("conversations.history").size() == 2);
+    CHECK(param(posts[1], "text") == "queued behind them");
+    auto searches = bot.slack.calls("conversations.history");
+    REQUIRE(searches.size() == 1);
+    CHECK(param(searches[0], "oldest") == "940.000000"); // a minute before the oldest row
     CHECK(look.outbox(there)->ts == ts);
-    CHECK_FALSE(look.outbox(lost)->ts.empty());
     CHECK(look.outbox(lost)->state == "sent");
+    CHECK(look.outbox(after)->state == "sent");
+    CHECK(bot.logged("the last run did not stop cleanly"));
+
+    // A message made by this process is not searched for.
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+    REQUIRE(bot.posts(3));
+    CHECK(bot.slack.calls("conversations.history").size() == 1);
+}
+
+TEST_CASE("after a clean stop, pending messages are posted without a search", "[slack][outbox]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    {
+        running_bot bot({}, path);
+        bot.start_connected();
+        bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
+        REQUIRE(bot.posts(1));
+        REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
+    } // stopped: its sender records the clean stop
+    {
+        sqlite_store db(path);
+        CHECK(db.setting("", "outbox.clean_stop") == "1");
+        effect e;
+        e.to = destination::channel;
+        e.channel = "C111";
+        e.text = "queued while it was stopped";
+        db.transact([&] { db.enqueue("T111", e, 2000); });
+    }
+    running_bot again({}, path);
+    again.start_connected();
+    REQUIRE(again.posts(1));
+    CHECK(again.slack.calls("conversations.history").empty());
+    CHECK(sqlite_store(path).setting("", "outbox.clean_stop") == "0"); // until it stops
 }
 
 TEST_CASE("a conversation that cannot be searched gets the message again, said in the log",
@@ -376,14 +395,15 @@ TEST_CASE("a conversation that cannot be searched gets the message again, said i
         e.to = destination::channel;
         e.channel = "C111";
         e.text = "maybe posted";
-        db.transact([&] { db.mark_sending({db.enqueue("T111", e, 1000)}, std::time(nullptr)); });
+        db.transact([&] { db.enqueue("T111", e, 1000); });
     }
     running_bot bot({}, path);
     bot.slack.script("conversations.history", {200, R"({"ok":false,"error":"missing_scope"})", 0});
     bot.start_connected();
     REQUIRE(bot.posts(1));
     REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
-    CHECK(bot.logged("cannot search C111 for message 1 (missing_scope); posting it again"));
+    CHECK(bot.logged("cannot search C111 for messages that may have been posted already "
+                     "(missing_scope); posting them again"));
 }
 
 TEST_CASE("a search that Slack rate-limits waits and is tried again, never posting blind",
@@ -398,7 +418,6 @@ TEST_CASE("a search that Slack rate-limits waits and is tried again, never posti
         e.channel = "C111";
         e.text = "maybe posted";
         db.transact([&] { id = db.enqueue("T111", e, 1000); });
-        db.transact([&] { db.mark_sending({id}, std::time(nullptr)); });
     }
     running_bot bot({}, path);
     auto ts = bot.slack.add_message(
