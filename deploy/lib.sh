@@ -39,6 +39,10 @@ tpmbot_install_deps() {
 tpmbot_build() {
   local jobs
   jobs="$(nproc 2>/dev/null || echo 2)"
-  cmake -S "$TPMBOT_ROOT" -B "$TPMBOT_BUILD" -DCMAKE_BUILD_TYPE="${TPMBOT_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+  # TPMBOT_CMAKE_ARGS: more -D options, e.g. "-DTPMBOT_SANITIZERS=ON -DTPMBOT_BUILD_BENCH=OFF".
+  local extra=()
+  read -r -a extra <<<"${TPMBOT_CMAKE_ARGS:-}"
+  cmake -S "$TPMBOT_ROOT" -B "$TPMBOT_BUILD" -DCMAKE_BUILD_TYPE="${TPMBOT_BUILD_TYPE:-RelWithDebInfo}" \
+    "${extra[@]}" >/dev/null
   cmake --build "$TPMBOT_BUILD" -j"$jobs" "$@"
 }

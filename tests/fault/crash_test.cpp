@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <fmt/format.h>
+#include <iostream>
 #include <map>
 #include <random>
 #include <set>
@@ -235,6 +236,18 @@ TEST_CASE("SIGKILL at random points under load loses nothing and repeats nothing
         CHECK(posts_of_row[id] == (ephemeral ? 0 : 1));
         posted_rows += ephemeral ? 0 : 1;
     }
+    int events = 0;
+    for (const auto& f : frames) {
+        events += f.event ? 1 : 0;
+    }
+    std::size_t searches =
+        slack.calls("conversations.history").size() + slack.calls("conversations.replies").size();
+    // For the README's figures: printed by `fault_tests -s` or `ctest -V -L fault`.
+    std::cout << fmt::format(
+        "fault run: {} kills under load, {} frames ({} slash commands: {} acked, {} never acked; "
+        "{} events, each processed once), {} outbox rows, {} posts, {} searches\n",
+        kills, frames.size(), acked_commands + unacked_commands, acked_commands, unacked_commands,
+        events, rows, slack.calls("chat.postMessage").size(), searches);
     CHECK(rows > kills * per_round / 2);
     CHECK(posts_of_row.size() == static_cast<std::size_t>(posted_rows));
     CHECK(look.inbox_unprocessed(10).empty());
