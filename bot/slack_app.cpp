@@ -611,7 +611,9 @@ struct slack_app::impl {
             ++group_commits;
             return;
         } catch (const std::exception& e) {
-            log(fmt::format("tpmbot: {} frame(s) could not be committed together: {}", items.size(),
+            unwritable = sqlite_store::unwritable(e);
+            log(fmt::format("tpmbot: {} frame(s) could not be committed together{}: {}",
+                            items.size(), unwritable ? " (the database cannot be written)" : "",
                             e.what()));
         }
         for (auto& b : items) {
@@ -624,17 +626,25 @@ struct slack_app::impl {
                     ++frames_committed;
                     ++group_commits;
                 } catch (const std::exception& e) {
+                    unwritable = sqlite_store::unwritable(e);
                     log(fmt::format("tpmbot: a frame alone could not be committed either: {}",
                                     e.what()));
                 }
             }
             if (!b.stored && b.kind != batched::event) {
-                // Still acked: an unacked command shows the person a timeout (§2.6).
-                b.reply = ":warning: Something went wrong on tpmbot's side, so nothing was "
-                          "changed. Please try again.";
+                // Still acked, with what happened: an unacked command shows the person a
+                // timeout (§2.6), and Slack never sends a slash command again.
+                b.reply = unwritable
+                              ? ":warning: tpmbot could not save this: its database cannot be "
+                                "written right now (a full disk or a read-only file), so nothing "
+                                "was changed. Please try again in a few minutes."
+                              : ":warning: Something went wrong on tpmbot's side, so nothing was "
+                                "changed. Please try again.";
             }
         }
     }
+    /// The last failed commit failed because the database cannot be written.
+    bool unwritable = false;
 
     /// Commits what `batch` holds, then acks each frame on `ws`; `batch` is empty after.
     template <class WS>

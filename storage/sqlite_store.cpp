@@ -593,6 +593,12 @@ void rollback_quietly(SQLite::Database& db) {
     }
 }
 
+/// A nested transaction found its enclosing one rolled back by SQLite itself, which it does
+/// after a full disk or an I/O error.
+struct rolled_back : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 /// Checkpoints the WAL from a thread of its own, on a connection of its own, so a commit never
 /// waits for the copy into the database file and its fsync (`start_checkpointer`).
 class checkpointer {
@@ -706,6 +712,29 @@ struct sqlite_store::impl {
     }
 };
 
+bool sqlite_store::unwritable(const std::exception& e) {
+    if (dynamic_cast<const rolled_back*>(&e) != nullptr) {
+        return true;
+    }
+    const auto* sql = dynamic_cast<const SQLite::Exception*>(&e);
+    if (sql == nullptr) {
+        return false;
+    }
+    switch (sql->getErrorCode()) {
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_NOMEM:
+        return true;
+    default:
+        return false;
+    }
+}
+
 sqlite_store::sqlite_store(const std::string& path) : impl_(std::make_unique<impl>(path)) {}
 
 sqlite_store::~sqlite_store() = default;
@@ -773,7 +802,7 @@ void sqlite_store::transact(const std::function<void()>& body) {
         // SQLITE_IOERR, ...). Going on would run what follows in autocommit mode, each
         // statement committed alone: the caller must give the whole transaction up instead.
         if (sqlite3_get_autocommit(db.getHandle()) != 0) {
-            throw std::runtime_error("the transaction was rolled back by SQLite after an error");
+            throw rolled_back("the transaction was rolled back by SQLite after an error");
         }
     };
     outer_gone();

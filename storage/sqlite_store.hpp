@@ -65,6 +65,10 @@ public:
     int schema_version();
     /// The latest schema version this build knows.
     static int latest_schema_version();
+    /// Whether `e`, thrown by the store, means the database cannot be written right now (a
+    /// full disk, a read-only or unreadable file, an I/O error), rather than a fault of the
+    /// work itself: trying the same work later may succeed.
+    static bool unwritable(const std::exception& e);
 
     // store
     void transact(const std::function<void()>& body) override;

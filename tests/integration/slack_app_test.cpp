@@ -6,6 +6,7 @@
 #include "slack_app.hpp"
 #include "sqlite_store.hpp"
 #include "support/fake_slack.hpp"
+#include "support/faulty_vfs.hpp"
 #include "support/running_bot.hpp"
 #include "support/temp_dir.hpp"
 
@@ -431,6 +432,52 @@ TEST_CASE("a search that Slack rate-limits waits and is tried again, never posti
     CHECK(bot.slack.calls("conversations.history").size() == 2);
     CHECK(bot.slack.calls("chat.postMessage").empty());
     CHECK(sqlite_store(path).outbox(id)->ts == ts);
+}
+
+TEST_CASE("a full disk: nothing is acked as done, the log says why, and all resumes after",
+          "[slack][fault]") {
+    test::faulty_vfs disk; // before the bot opens its database
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker before the disk filled"));
+    REQUIRE(bot.ack_for("env-1"));
+    REQUIRE(bot.posts(1));
+
+    disk.full = true;
+    bot.slack.send(fake_slack::slash_envelope("env-2", "blocker while the disk is full"));
+    REQUIRE(bot.ack_for("env-2"));
+    bot.slack.send(fake_slack::mention_envelope("env-3", "EvFull", "<@UBOT> event while full",
+                                                "U111", "C111", "1700000000.000300"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.logged("could not store event EvFull"); }));
+    auto acks = bot.slack.acks();
+    std::string answer;
+    for (const auto& a : acks) {
+        if (a.envelope_id == "env-2") {
+            answer = a.payload;
+        }
+        CHECK(a.envelope_id != "env-3"); // not acked: Slack sends it again
+    }
+    CHECK_THAT(answer, Catch::Contains("could not save this: its database cannot be written"));
+    CHECK(bot.logged("(the database cannot be written)"));
+    CHECK(disk.refused > 0);
+
+    disk.full = false;
+    // Slack's retry of the event, then a new command: both go through.
+    bot.slack.send(fake_slack::mention_envelope("env-4", "EvFull", "<@UBOT> event while full",
+                                                "U111", "C111", "1700000000.000300", "", 1));
+    REQUIRE(bot.ack_for("env-4"));
+    bot.slack.send(fake_slack::slash_envelope("env-5", "blocker after space returned"));
+    REQUIRE(bot.ack_for("env-5"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.items().size() == 3; }));
+    std::set<std::string> titles;
+    for (const auto& it : bot.items()) {
+        titles.insert(it.title);
+    }
+    CHECK(titles == std::set<std::string>{"before the disk filled", "event while full",
+                                          "after space returned"});
+    sqlite_store look(bot.path);
+    REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
+    CHECK(bot.slack.calls("chat.postMessage").size() == 3);
 }
 
 TEST_CASE("an invalid app token stops the bot with a clear message", "[slack]") {
