@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <filesystem>
 #include <fmt/format.h>
 #include <iostream>
 #include <map>
@@ -59,6 +60,16 @@ std::map<std::string, int> items_by_token(const std::string& db,
         }
     }
     return n;
+}
+
+/// Whether any file in `dir` (the database, its WAL, the bot's log) holds either token.
+void check_no_tokens(const test::temp_dir& dir) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+        auto text = test::read_file(entry.path().string());
+        INFO(entry.path().string());
+        CHECK(text.find("xoxb-test") == std::string::npos);
+        CHECK(text.find("xapp-1-test") == std::string::npos);
+    }
 }
 
 std::set<std::string> acked_envelopes(const fake_slack& slack, std::map<std::string, int>& count) {
@@ -251,4 +262,92 @@ TEST_CASE("SIGKILL at random points under load loses nothing and repeats nothing
     CHECK(rows > kills * per_round / 2);
     CHECK(posts_of_row.size() == static_cast<std::size_t>(posted_rows));
     CHECK(look.inbox_unprocessed(10).empty());
+    check_no_tokens(dir);
+}
+
+TEST_CASE("100 routine refreshes under traffic: never without a connection, nothing lost",
+          "[fault][refresh]") {
+    test::temp_dir dir;
+    auto db = dir.file("bot.db").string();
+    auto log = dir.file("bot.log").string();
+    fake_slack slack;
+    bot_process bot(slack, db, log);
+    REQUIRE(slack.wait_for([&] { return slack.connections_opened() == 1; }, 10s));
+    constexpr int cycles = 100;
+    int sent = 0;
+    auto send = [&](int connection, int n) {
+        for (int i = 0; i < n; ++i) {
+            ++sent;
+            slack.send(fake_slack::slash_envelope("env-" + std::to_string(sent),
+                                                  "blocker refresh r" + std::to_string(sent)),
+                       connection);
+        }
+    };
+    for (int cycle = 1; cycle <= cycles; ++cycle) {
+        INFO("cycle " << cycle);
+        int old = slack.connections_opened(); // the newest, in use
+        send(old, 5);
+        // Slack's routine refresh (reference §2.8): a warning, then refresh_requested on the
+        // same connection, which Slack then closes.
+        slack.disconnect("warning", old);
+        send(old, 5);
+        REQUIRE(slack.wait_for(
+            [&] {
+                auto conns = slack.connection_log();
+                return static_cast<int>(conns.size()) > old && conns[old].hello_at.has_value();
+            },
+            10s));
+        send(old + 1, 5);
+        send(old, 5);
+        // The old one's frames are all acked before Slack closes it.
+        REQUIRE(slack.wait_for([&] { return slack.ack_count() == static_cast<std::size_t>(sent); },
+                               10s));
+        slack.disconnect("refresh_requested", old, 0ms);
+        REQUIRE(slack.wait_for(
+            [&] { return slack.connection_log()[old - 1].closed_at.has_value(); }, 10s));
+    }
+    send(0, 5);
+    REQUIRE(
+        slack.wait_for([&] { return slack.ack_count() == static_cast<std::size_t>(sent); }, 10s));
+
+    std::map<std::string, int> acks;
+    for (const auto& a : slack.acks()) {
+        ++acks[a.envelope_id];
+    }
+    CHECK(acks.size() == static_cast<std::size_t>(sent));
+    for (const auto& [envelope, n] : acks) {
+        INFO(envelope);
+        CHECK(n == 1);
+    }
+    {
+        sqlite_store look(db);
+        item_query q;
+        q.team_id = "T111";
+        auto items = look.list_items(q);
+        std::set<std::string> titles;
+        for (const auto& it : items) {
+            titles.insert(it.title);
+        }
+        CHECK(items.size() == static_cast<std::size_t>(sent));
+        CHECK(titles.size() == static_cast<std::size_t>(sent));
+    }
+    // Each replacement said hello before Slack began closing the one it replaced: there was
+    // always a connection to send to. One connection per refresh, no more.
+    auto conns = slack.connection_log();
+    CHECK(conns.size() == static_cast<std::size_t>(cycles + 1));
+    for (std::size_t i = 1; i < conns.size(); ++i) {
+        INFO("connection " << i + 1);
+        REQUIRE(conns[i].hello_at.has_value());
+        REQUIRE(conns[i - 1].closing_at.has_value());
+        CHECK(*conns[i].hello_at < *conns[i - 1].closing_at);
+    }
+    CHECK(slack.frames_undelivered() == 0);
+
+    bot.signal(SIGTERM);
+    REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
+    CHECK(WIFEXITED(bot.status()));
+    CHECK(WEXITSTATUS(bot.status()) == 0);
+    std::cout << fmt::format("refresh run: {} routine refreshes, {} commands, each acked once\n",
+                             cycles, sent);
+    check_no_tokens(dir);
 }
