@@ -175,7 +175,10 @@ void ladder(store& db, const std::string& team, const escalation_policy& p,
         }
     }
     // Step 2 is a thread post and a channel line; a burst in one channel becomes one message.
-    for (auto& [channel, steps] : step2_by_channel) {
+    for (auto& entry : step2_by_channel) {
+        // Named, not structured bindings, so the lambda below can capture them with clang 14.
+        const auto& channel = entry.first;
+        auto& steps = entry.second;
         if (steps.empty() || quiet(p, p.quiet_tz, now)) {
             continue;
         }

@@ -692,7 +692,11 @@ weekly_status build_status(store& db, const std::string& team_id, const std::str
 int run_status_jobs(store& db, unix_time from, unix_time to, unix_time grace, const emit_fn& emit,
                     const job_log_fn& log) {
     int ran = 0;
-    for (const auto& [team, channel] : scheduled(db)) {
+    for (const auto& where : scheduled(db)) {
+        // Named, not structured bindings: those cannot be captured by the lambda below in
+        // every compiler this builds with (clang 14, for the fuzz build).
+        const auto& team = where.first;
+        const auto& channel = where.second;
         auto name = fmt::format("status:{}:{}", team, channel);
         try {
             auto s = load_schedule(db, team, channel);

@@ -1,0 +1,38 @@
+// libFuzzer target: a Socket Mode frame as Slack might send it, and a Web API answer. The
+// parsers never throw and never crash; a frame they accept yields a command only with the
+// fields a command needs.
+
+#include "envelope.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+using namespace tpmbot;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    auto f = slack::parse_frame(text);
+    if (!f.payload.empty()) {
+        if (auto c = slack::command_of_slash(f.payload)) {
+            if (c->team_id.empty() || c->user_id.empty() || c->command_name.empty()) {
+                std::abort(); // documented: nullopt when any of them is missing
+            }
+        }
+        if (auto c = slack::command_of_action(f.payload)) {
+            if (c->team_id.empty() || c->user_id.empty()) {
+                std::abort();
+            }
+        }
+        if (auto e = slack::parse_event(f.payload)) {
+            slack::command_of_event(*e, "UBOT");
+        }
+    }
+    // The same bytes as a Web API answer body.
+    auto r = slack::parse_api_reply(text);
+    if (r.ok && r.error == "invalid_json") {
+        std::abort();
+    }
+    return 0;
+}
