@@ -1,5 +1,7 @@
 #include "dispatcher.hpp"
 
+#include "mrkdwn.hpp"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -30,6 +32,9 @@ bool is_caller_reply(const effect& e, const command& cmd) {
 } // namespace
 
 handled dispatcher::handle(command cmd, const handle_options& opts) {
+    // Slack's JSON is valid UTF-8, but the console reads raw bytes: whatever is stored and
+    // posted must be valid UTF-8, or Slack refuses the JSON it is in.
+    cmd.text = mrkdwn::valid_utf8(cmd.text);
     handled out;
     try {
         db_.transact([&] {

@@ -305,4 +305,53 @@ std::string to_plain(std::string_view mrkdwn) {
     return out;
 }
 
+std::string valid_utf8(std::string_view text) {
+    constexpr std::string_view replacement = "\xEF\xBF\xBD";
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            out += static_cast<char>(c);
+            ++i;
+            continue;
+        }
+        // The sequence's length, and the range of its second byte (which rules out overlong
+        // forms, surrogates and code points past U+10FFFF).
+        std::size_t len = 0;
+        unsigned char lo = 0x80;
+        unsigned char hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            lo = c == 0xE0 ? 0xA0 : 0x80;
+            hi = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            lo = c == 0xF0 ? 0x90 : 0x80;
+            hi = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            out += replacement;
+            ++i;
+            continue;
+        }
+        std::size_t j = 1;
+        for (; j < len && i + j < text.size(); ++j) {
+            auto d = static_cast<unsigned char>(text[i + j]);
+            if (d < (j == 1 ? lo : 0x80) || d > (j == 1 ? hi : 0xBF)) {
+                break;
+            }
+        }
+        if (j == len) {
+            out.append(text.substr(i, len));
+        } else {
+            out += replacement;
+        }
+        i += j;
+    }
+    return out;
+}
+
 } // namespace tpmbot::mrkdwn

@@ -18,6 +18,10 @@ std::string decode(std::string_view encoded);
 /// label -> @group), stray &, <, > are escaped (so is anything else in <...>), and existing
 /// &amp; &lt; &gt; entities are kept as they are. Idempotent.
 std::string safe(std::string_view slack_text);
+/// The text with each ill-formed UTF-8 sequence (a stray continuation byte, a truncated,
+/// overlong or surrogate sequence, a byte that never starts one) replaced by U+FFFD, one per
+/// maximal ill-formed part, as Unicode recommends; well-formed text comes back unchanged.
+std::string valid_utf8(std::string_view text);
 /// Turns bot mrkdwn back into plain text for exports: <@U1|dana> -> @dana, <@U1> -> @U1,
 /// <#C1|general> -> #general, <url|label> -> label (url), <url> -> url, entities decoded.
 std::string to_plain(std::string_view mrkdwn);
