@@ -832,6 +832,7 @@ struct slack_app::impl {
         t.idle_timeout = s.idle_timeout;
         t.keep_alive_pings = true;
         ws.set_option(t);
+        ws.read_message_max(s.max_frame_bytes);
 
         c->closes_done = std::make_unique<net::steady_timer>(ioc);
         bool closing = false;

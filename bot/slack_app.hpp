@@ -45,6 +45,10 @@ struct slack_settings {
     /// inbox (where they are already, before their ack) and are read from there once the
     /// worker has caught up.
     std::size_t max_queued_events = 1024;
+    /// The largest Socket Mode frame read; a larger one ends its connection (close code 1009)
+    /// and another is opened. Slack's envelopes are a few KB (a message's text is at most
+    /// 40,000 characters), so 1 MiB is far above any real one.
+    std::size_t max_frame_bytes = 1 << 20;
     /// Attempts before a transiently failing message is given up and recorded as failed.
     int max_attempts = 12;
     /// Test-only failpoint: the process kills itself (SIGKILL) right after acking an event,

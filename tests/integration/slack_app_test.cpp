@@ -166,6 +166,28 @@ TEST_CASE("malformed, binary and unknown frames do not hurt the connection", "[s
     CHECK(bot.logged("malformed"));
 }
 
+TEST_CASE("an oversized frame ends its connection, another is opened, nothing else is lost",
+          "[slack][fault]") {
+    running_bot bot;
+    bot.settings.max_frame_bytes = 64 * 1024;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-1", "blocker before the big frame"));
+    REQUIRE(bot.ack_for("env-1"));
+    // An envelope far larger than Slack ever sends, then an ordinary one after it.
+    bot.slack.send(fake_slack::slash_envelope("env-big", "blocker " + std::string(100000, 'x')));
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_opened() == 2; }));
+    REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_open() == 1; }));
+    CHECK(bot.logged("connection 1 ended"));
+    auto conns = bot.slack.connection_log();
+    CHECK(conns[0].close_code == 1009); // "message too big"
+    bot.slack.send(fake_slack::slash_envelope("env-2", "blocker after it"));
+    REQUIRE(bot.ack_for("env-2"));
+    CHECK(bot.items().size() == 2);
+    for (const auto& a : bot.slack.acks()) {
+        CHECK(a.envelope_id != "env-big");
+    }
+}
+
 TEST_CASE("a refresh under traffic opens the replacement first and loses nothing", "[slack]") {
     running_bot bot;
     bot.settings.old_connection_grace = 2s;
