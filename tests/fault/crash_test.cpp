@@ -351,3 +351,124 @@ TEST_CASE("100 routine refreshes under traffic: never without a connection, noth
                              cycles, sent);
     check_no_tokens(dir);
 }
+
+TEST_CASE("a storm of faults under traffic: every acked command stored once, every post once",
+          "[fault][storm]") {
+    test::temp_dir dir;
+    auto db = dir.file("bot.db").string();
+    auto log = dir.file("bot.log").string();
+    fake_slack slack;
+    bot_process bot(slack, db, log);
+    REQUIRE(slack.wait_for([&] { return slack.connections_opened() == 1; }, 10s));
+    int sent = 0;
+    // Sends a round of commands on the newest connection and waits for every ack. Each round
+    // goes to a channel of its own: after a 429 Slack's pace is a message a second per
+    // channel, which the bot keeps for a minute in the channel that got it.
+    int rounds = 0;
+    auto round = [&](int n) {
+        auto channel = fmt::format("C{:03}", ++rounds);
+        for (int i = 0; i < n; ++i) {
+            ++sent;
+            slack.send(fake_slack::slash_envelope("env-" + std::to_string(sent),
+                                                  "blocker storm s" + std::to_string(sent), "U111",
+                                                  channel));
+        }
+        REQUIRE(slack.wait_for([&] { return slack.ack_count() == static_cast<std::size_t>(sent); },
+                               20s));
+    };
+    auto newest_said_hello = [&](int n) {
+        return slack.wait_for(
+            [&] {
+                auto conns = slack.connection_log();
+                return static_cast<int>(conns.size()) >= n && conns[n - 1].hello_at.has_value() &&
+                       !conns[n - 1].closed_at.has_value();
+            },
+            40s);
+    };
+    round(10);
+
+    // Posts: a 429 storm, 5xx answers, a lost answer after Slack posted, slow answers.
+    for (int i = 0; i < 3; ++i) {
+        slack.script("chat.postMessage", {429, "", 1});
+    }
+    slack.script("chat.postMessage", {500, "", 0});
+    slack.script("chat.postMessage", {503, "", 0});
+    test::scripted_reply lost{502, "bad gateway", 0};
+    lost.perform = true;
+    slack.script("chat.postMessage", lost);
+    test::scripted_reply slow;
+    slow.delay = 800ms;
+    slack.script("chat.postMessage", slow);
+    slack.script("chat.postMessage", slow);
+    round(10);
+
+    // Frames Slack should never send: malformed, binary, unknown, an envelope without a type.
+    slack.send("{not json");
+    slack.send("[1,2,3]");
+    slack.send_binary(std::string("\x00\x01\x02", 3));
+    slack.send(R"({"envelope_id":"env-unknown","type":"something_new","payload":{}})");
+    round(10);
+
+    // An abrupt close (no close frame): replaced at once.
+    slack.drop();
+    REQUIRE(newest_said_hello(2));
+    round(10);
+
+    // Slack closes a connection for too many websockets; and apps.connections.open is
+    // rate-limited while the bot replaces it.
+    slack.script("apps.connections.open", {429, "", 1});
+    slack.script("apps.connections.open", {500, "", 0});
+    slack.disconnect("too_many_websockets", 0, 0ms);
+    REQUIRE(newest_said_hello(3));
+    round(10);
+
+    // A half-open link: the connection stops answering pings and reading; the watchdog
+    // (Slack's 20 s idle) replaces it.
+    slack.go_silent();
+    REQUIRE(newest_said_hello(4));
+    round(10);
+
+    sqlite_store look(db);
+    REQUIRE(slack.wait_for([&] { return look.pending(1).empty(); }, 30s));
+    std::map<std::string, int> acks;
+    for (const auto& a : slack.acks()) {
+        ++acks[a.envelope_id];
+    }
+    for (const auto& [envelope, n] : acks) {
+        INFO(envelope);
+        CHECK(n == 1);
+    }
+    CHECK(acks.count("env-unknown") == 1);
+    item_query q;
+    q.team_id = "T111";
+    auto items = look.list_items(q);
+    std::set<std::string> titles;
+    for (const auto& it : items) {
+        titles.insert(it.title);
+    }
+    CHECK(items.size() == static_cast<std::size_t>(sent));
+    CHECK(titles.size() == static_cast<std::size_t>(sent));
+    // Each card is in Slack exactly once, whatever the answers to its attempts were.
+    std::map<std::int64_t, int> posts_of_row;
+    for (const auto& meta : slack.posted_metadata()) {
+        REQUIRE_FALSE(meta.empty());
+        auto m = boost::json::parse(meta).as_object();
+        ++posts_of_row[m.at("event_payload").at("outbox_id").as_int64()];
+    }
+    CHECK(posts_of_row.size() == static_cast<std::size_t>(sent));
+    for (const auto& [row, n] : posts_of_row) {
+        INFO("outbox row " << row);
+        CHECK(n == 1);
+    }
+    CHECK(slack.connections_open() == 1);
+
+    bot.signal(SIGTERM);
+    REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
+    CHECK(WIFEXITED(bot.status()));
+    CHECK(WEXITSTATUS(bot.status()) == 0);
+    std::cout << fmt::format("storm run: {} commands through 6 kinds of fault, {} connections, "
+                             "{} post requests for {} messages\n",
+                             sent, slack.connections_opened(),
+                             slack.calls("chat.postMessage").size(), posts_of_row.size());
+    check_no_tokens(dir);
+}

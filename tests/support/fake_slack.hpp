@@ -125,6 +125,9 @@ public:
     void set_person(const std::string& user, const std::string& tz, bool deleted = false);
     /// What conversations.members answers for `channel` (others: channel_not_found).
     void set_members(const std::string& channel, std::vector<std::string> users);
+    /// The metadata (JSON text, "" for none) of every message in the channels' history, in
+    /// posting order: what is in Slack, whatever the answers to the posts said.
+    std::vector<std::string> posted_metadata() const;
     /// Puts a message into `channel`'s history as if the bot had posted it (`metadata`: the
     /// JSON text it was posted with, or empty); returns its ts.
     std::string add_message(const std::string& channel, const std::string& text,
