@@ -866,8 +866,9 @@ std::string post_ephemeral_body(const effect& e) {
 
 namespace {
 
-/// conversations.history's `messages`: each one's ts and the outbox row its metadata names.
-error_code read_messages(od::value& v, std::vector<api_reply::message>& out) {
+/// Calls `f(element)` on each element when `v` is an array; other types are skipped.
+template <class F>
+error_code read_array(od::value& v, F&& f) {
     od::json_type t;
     if (auto e = type_of(v, t); e || t != od::json_type::array) {
         return e;
@@ -881,6 +882,16 @@ error_code read_messages(od::value& v, std::vector<api_reply::message>& out) {
         if (auto e = std::move(element).get(m)) {
             return e;
         }
+        if (auto e = f(m)) {
+            return e;
+        }
+    }
+    return simdjson::SUCCESS;
+}
+
+/// conversations.history's `messages`: each one's ts and the outbox row its metadata names.
+error_code read_messages(od::value& v, std::vector<api_reply::message>& out) {
+    return read_array(v, [&](od::value& m) -> error_code {
         api_reply::message msg;
         std::string event_type;
         std::int64_t outbox_id = 0;
@@ -915,8 +926,8 @@ error_code read_messages(od::value& v, std::vector<api_reply::message>& out) {
             msg.outbox_id = outbox_id;
         }
         out.push_back(std::move(msg));
-    }
-    return simdjson::SUCCESS;
+        return simdjson::SUCCESS;
+    });
 }
 
 } // namespace
@@ -973,19 +984,7 @@ api_reply parse_api_reply(std::string_view body) {
                 return read_messages(v, r.messages);
             }
             if (key == "members") {
-                od::json_type t;
-                if (auto e = type_of(v, t); e || t != od::json_type::array) {
-                    return e;
-                }
-                od::array list;
-                if (auto e = v.get_array().get(list)) {
-                    return e;
-                }
-                for (auto element : list) {
-                    od::value m;
-                    if (auto e = std::move(element).get(m)) {
-                        return e;
-                    }
+                return read_array(v, [&](od::value& m) {
                     std::string id;
                     if (auto e = read_string(m, id)) {
                         return e;
@@ -993,8 +992,8 @@ api_reply parse_api_reply(std::string_view body) {
                     if (!id.empty()) {
                         r.members.push_back(std::move(id));
                     }
-                }
-                return simdjson::SUCCESS;
+                    return error_code(simdjson::SUCCESS);
+                });
             }
             if (key != "user") {
                 return simdjson::SUCCESS;

@@ -72,6 +72,40 @@ void check_no_tokens(const test::temp_dir& dir) {
     }
 }
 
+/// A fake Slack and the real binary on a new database, connected.
+struct scene {
+    test::temp_dir dir;
+    std::string db = dir.file("bot.db").string();
+    std::string log = dir.file("bot.log").string();
+    fake_slack slack;
+    bot_process bot{slack, db, log};
+
+    scene() {
+        REQUIRE(slack.wait_for([&] { return slack.connections_opened() == 1; }, 10s));
+    }
+
+    /// Titles of every item stored.
+    std::vector<std::string> titles() const {
+        sqlite_store look(db);
+        item_query q;
+        q.team_id = "T111";
+        std::vector<std::string> out;
+        for (const auto& it : look.list_items(q)) {
+            out.push_back(it.title);
+        }
+        return out;
+    }
+
+    /// Stops the bot with SIGTERM: a clean exit, and no token in anything it wrote.
+    void stop() {
+        bot.signal(SIGTERM);
+        REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
+        CHECK(WIFEXITED(bot.status()));
+        CHECK(WEXITSTATUS(bot.status()) == 0);
+        check_no_tokens(dir);
+    }
+};
+
 std::set<std::string> acked_envelopes(const fake_slack& slack, std::map<std::string, int>& count) {
     std::set<std::string> out;
     for (const auto& a : slack.acks()) {
@@ -267,12 +301,8 @@ TEST_CASE("SIGKILL at random points under load loses nothing and repeats nothing
 
 TEST_CASE("100 routine refreshes under traffic: never without a connection, nothing lost",
           "[fault][refresh]") {
-    test::temp_dir dir;
-    auto db = dir.file("bot.db").string();
-    auto log = dir.file("bot.log").string();
-    fake_slack slack;
-    bot_process bot(slack, db, log);
-    REQUIRE(slack.wait_for([&] { return slack.connections_opened() == 1; }, 10s));
+    scene run;
+    auto& slack = run.slack;
     constexpr int cycles = 100;
     int sent = 0;
     auto send = [&](int connection, int n) {
@@ -319,18 +349,9 @@ TEST_CASE("100 routine refreshes under traffic: never without a connection, noth
         INFO(envelope);
         CHECK(n == 1);
     }
-    {
-        sqlite_store look(db);
-        item_query q;
-        q.team_id = "T111";
-        auto items = look.list_items(q);
-        std::set<std::string> titles;
-        for (const auto& it : items) {
-            titles.insert(it.title);
-        }
-        CHECK(items.size() == static_cast<std::size_t>(sent));
-        CHECK(titles.size() == static_cast<std::size_t>(sent));
-    }
+    auto titles = run.titles();
+    CHECK(titles.size() == static_cast<std::size_t>(sent));
+    CHECK(std::set<std::string>(titles.begin(), titles.end()).size() == titles.size());
     // Each replacement said hello before Slack began closing the one it replaced: there was
     // always a connection to send to. One connection per refresh, no more.
     auto conns = slack.connection_log();
@@ -342,24 +363,15 @@ TEST_CASE("100 routine refreshes under traffic: never without a connection, noth
         CHECK(*conns[i].hello_at < *conns[i - 1].closing_at);
     }
     CHECK(slack.frames_undelivered() == 0);
-
-    bot.signal(SIGTERM);
-    REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
-    CHECK(WIFEXITED(bot.status()));
-    CHECK(WEXITSTATUS(bot.status()) == 0);
+    run.stop();
     std::cout << fmt::format("refresh run: {} routine refreshes, {} commands, each acked once\n",
                              cycles, sent);
-    check_no_tokens(dir);
 }
 
 TEST_CASE("a storm of faults under traffic: every acked command stored once, every post once",
           "[fault][storm]") {
-    test::temp_dir dir;
-    auto db = dir.file("bot.db").string();
-    auto log = dir.file("bot.log").string();
-    fake_slack slack;
-    bot_process bot(slack, db, log);
-    REQUIRE(slack.wait_for([&] { return slack.connections_opened() == 1; }, 10s));
+    scene run;
+    auto& slack = run.slack;
     int sent = 0;
     // Sends a round of commands on the newest connection and waits for every ack. Each round
     // goes to a channel of its own: after a 429 Slack's pace is a message a second per
@@ -428,7 +440,7 @@ TEST_CASE("a storm of faults under traffic: every acked command stored once, eve
     REQUIRE(newest_said_hello(4));
     round(10);
 
-    sqlite_store look(db);
+    sqlite_store look(run.db);
     REQUIRE(slack.wait_for([&] { return look.pending(1).empty(); }, 30s));
     std::map<std::string, int> acks;
     for (const auto& a : slack.acks()) {
@@ -439,15 +451,9 @@ TEST_CASE("a storm of faults under traffic: every acked command stored once, eve
         CHECK(n == 1);
     }
     CHECK(acks.count("env-unknown") == 1);
-    item_query q;
-    q.team_id = "T111";
-    auto items = look.list_items(q);
-    std::set<std::string> titles;
-    for (const auto& it : items) {
-        titles.insert(it.title);
-    }
-    CHECK(items.size() == static_cast<std::size_t>(sent));
+    auto titles = run.titles();
     CHECK(titles.size() == static_cast<std::size_t>(sent));
+    CHECK(std::set<std::string>(titles.begin(), titles.end()).size() == titles.size());
     // Each card is in Slack exactly once, whatever the answers to its attempts were.
     std::map<std::int64_t, int> posts_of_row;
     for (const auto& meta : slack.posted_metadata()) {
@@ -461,14 +467,9 @@ TEST_CASE("a storm of faults under traffic: every acked command stored once, eve
         CHECK(n == 1);
     }
     CHECK(slack.connections_open() == 1);
-
-    bot.signal(SIGTERM);
-    REQUIRE(slack.wait_for([&] { return bot.exited(); }, 10s));
-    CHECK(WIFEXITED(bot.status()));
-    CHECK(WEXITSTATUS(bot.status()) == 0);
+    run.stop();
     std::cout << fmt::format("storm run: {} commands through 6 kinds of fault, {} connections, "
                              "{} post requests for {} messages\n",
                              sent, slack.connections_opened(),
                              slack.calls("chat.postMessage").size(), posts_of_row.size());
-    check_no_tokens(dir);
 }

@@ -30,6 +30,26 @@ namespace {
 
 using test::running_bot;
 
+/// A channel message left pending in the outbox of the database at `path`, as a process that
+/// ended without sending it leaves it; returns its id.
+std::int64_t left_pending(const std::string& path, const std::string& text, unix_time created_at) {
+    sqlite_store db(path);
+    effect e;
+    e.to = destination::channel;
+    e.channel = "C111";
+    e.text = text;
+    std::int64_t id = 0;
+    db.transact([&] { id = db.enqueue("T111", e, created_at); });
+    return id;
+}
+
+/// The message metadata the outbox posts row `id` (created at `created_at`) with.
+std::string outbox_metadata(std::int64_t id, unix_time created_at) {
+    return fmt::format(
+        R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":{}}}}})",
+        id, created_at);
+}
+
 std::string param(const test::api_call& c, const std::string& name) {
     auto it = c.params.find(name);
     return it == c.params.end() ? std::string() : it->second;
@@ -334,34 +354,15 @@ TEST_CASE("after a crash, pending messages are looked for, one search per conver
           "[slack][outbox]") {
     test::temp_dir dir;
     auto path = dir.file("bot.db").string();
-    std::int64_t there = 0;
-    std::int64_t lost = 0;
-    std::int64_t after = 0;
-    {
-        // What a killed process leaves: pending rows and no record of a clean stop.
-        sqlite_store db(path);
-        effect e;
-        e.to = destination::channel;
-        e.channel = "C111";
-        e.text = "posted, then the process was killed before its mark";
-        db.transact([&] { there = db.enqueue("T111", e, 1000); });
-        e.text = "killed before it reached Slack";
-        db.transact([&] { lost = db.enqueue("T111", e, 1001); });
-        e.text = "queued behind them";
-        db.transact([&] { after = db.enqueue("T111", e, 1002); });
-    }
+    // What a killed process leaves: pending rows and no record of a clean stop.
+    auto there = left_pending(path, "posted, then the process was killed before its mark", 1000);
+    auto lost = left_pending(path, "killed before it reached Slack", 1001);
+    auto after = left_pending(path, "queued behind them", 1002);
     running_bot bot({}, path);
-    auto ts = bot.slack.add_message(
-        "C111", "posted, then the process was killed before its mark",
-        fmt::format(
-            R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":1000}}}})",
-            there));
+    auto ts = bot.slack.add_message("C111", "posted, then the process was killed before its mark",
+                                    outbox_metadata(there, 1000));
     // Another deployment's row with the same id but another creation time is not ours.
-    bot.slack.add_message(
-        "C111", "someone else's",
-        fmt::format(
-            R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":7}}}})",
-            lost));
+    bot.slack.add_message("C111", "someone else's", outbox_metadata(lost, 7));
     bot.start_connected();
     sqlite_store look(path);
     REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
@@ -393,15 +394,8 @@ TEST_CASE("after a clean stop, pending messages are posted without a search", "[
         REQUIRE(bot.posts(1));
         REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
     } // stopped: its sender records the clean stop
-    {
-        sqlite_store db(path);
-        CHECK(db.setting("", "outbox.clean_stop") == "1");
-        effect e;
-        e.to = destination::channel;
-        e.channel = "C111";
-        e.text = "queued while it was stopped";
-        db.transact([&] { db.enqueue("T111", e, 2000); });
-    }
+    CHECK(sqlite_store(path).setting("", "outbox.clean_stop") == "1");
+    left_pending(path, "queued while it was stopped", 2000);
     running_bot again({}, path);
     again.start_connected();
     REQUIRE(again.posts(1));
@@ -413,14 +407,7 @@ TEST_CASE("a conversation that cannot be searched gets the message again, said i
           "[slack][outbox]") {
     test::temp_dir dir;
     auto path = dir.file("bot.db").string();
-    {
-        sqlite_store db(path);
-        effect e;
-        e.to = destination::channel;
-        e.channel = "C111";
-        e.text = "maybe posted";
-        db.transact([&] { db.enqueue("T111", e, 1000); });
-    }
+    left_pending(path, "maybe posted", 1000);
     running_bot bot({}, path);
     bot.slack.script("conversations.history", {200, R"({"ok":false,"error":"missing_scope"})", 0});
     bot.start_connected();
@@ -434,21 +421,9 @@ TEST_CASE("a search that Slack rate-limits waits and is tried again, never posti
           "[slack][outbox]") {
     test::temp_dir dir;
     auto path = dir.file("bot.db").string();
-    std::int64_t id = 0;
-    {
-        sqlite_store db(path);
-        effect e;
-        e.to = destination::channel;
-        e.channel = "C111";
-        e.text = "maybe posted";
-        db.transact([&] { id = db.enqueue("T111", e, 1000); });
-    }
+    auto id = left_pending(path, "maybe posted", 1000);
     running_bot bot({}, path);
-    auto ts = bot.slack.add_message(
-        "C111", "maybe posted",
-        fmt::format(
-            R"({{"event_type":"tpmbot_outbox","event_payload":{{"outbox_id":{},"created_at":1000}}}})",
-            id));
+    auto ts = bot.slack.add_message("C111", "maybe posted", outbox_metadata(id, 1000));
     bot.slack.script("conversations.history", {429, "", 1});
     bot.start_connected();
     REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
@@ -634,14 +609,7 @@ TEST_CASE("a caller last looked up days ago is looked up again once, after the a
 TEST_CASE("messages left in the outbox are delivered at the next start, once", "[slack]") {
     test::temp_dir dir;
     auto path = dir.file("bot.db").string();
-    {
-        sqlite_store db(path);
-        effect e;
-        e.to = destination::channel;
-        e.channel = "C111";
-        e.text = "written before a crash, not yet sent";
-        db.transact([&] { db.enqueue("T111", e, 1); });
-    }
+    left_pending(path, "written before a crash, not yet sent", 1);
     {
         running_bot bot({}, path);
         bot.start_connected();
