@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sqlite3.h>
 #include <thread>
 
 using namespace tpmbot;
@@ -435,6 +436,8 @@ TEST_CASE("a search that Slack rate-limits waits and is tried again, never posti
 TEST_CASE("a full disk: nothing is acked as done, the log says why, and all resumes after",
           "[slack][fault]") {
     test::faulty_vfs disk; // before the bot opens its database
+    disk.error = GENERATE(SQLITE_FULL, SQLITE_IOERR_WRITE, SQLITE_READONLY);
+    INFO("a write answers " << sqlite3_errstr(disk.error));
     running_bot bot;
     bot.start_connected();
     bot.slack.send(fake_slack::slash_envelope("env-1", "blocker before the disk filled"));

@@ -1,7 +1,7 @@
 #pragma once
 /// A SQLite VFS for fault tests: SQLite's default one, except that while `full` is set every
-/// write fails with SQLITE_FULL, as on a full disk. While a `faulty_vfs` lives it is the
-/// default VFS of the process, so every connection opened meanwhile (the bot's, the
+/// write fails (with SQLITE_FULL, as on a full disk, or another error). While a `faulty_vfs` lives
+/// it is the default VFS of the process, so every connection opened meanwhile (the bot's, the
 /// checkpointer's, the test's) goes through it; the files it makes are ordinary files.
 
 #include <array>
@@ -34,8 +34,11 @@ public:
     faulty_vfs(const faulty_vfs&) = delete;
     faulty_vfs& operator=(const faulty_vfs&) = delete;
 
-    /// While true, writes fail with SQLITE_FULL (reads and everything else still work).
+    /// While true, writes fail with `error` (reads and everything else still work).
     std::atomic<bool> full{false};
+    /// What a refused write answers: SQLITE_FULL (a full disk), SQLITE_IOERR_WRITE (a failing
+    /// disk) or SQLITE_READONLY (a file made read-only).
+    std::atomic<int> error{SQLITE_FULL};
     /// Writes refused so far.
     std::atomic<int> refused{0};
 
@@ -70,7 +73,7 @@ private:
         auto* self = instance();
         if (self->full.load()) {
             ++self->refused;
-            return SQLITE_FULL;
+            return self->error.load();
         }
         for (const auto& t : self->tables_) {
             if (file->pMethods == &t.copy) {
