@@ -1296,31 +1296,27 @@ struct slack_app::impl {
         --queued;
     }
 
-    /// Rows of the outbox up to this id were left pending by a process that did not stop
-    /// cleanly: each may have been posted before it ended, and is looked for before it is
-    /// posted (one search of each conversation covers all of its rows).
-    std::int64_t inherited_up_to = 0;
     static constexpr std::string_view clean_stop_key = "outbox.clean_stop";
 
-    /// At start: whether the last process stopped cleanly (every delivery it began had its
-    /// answer recorded), and from now on, that this one has not yet. One process per
-    /// database: replicas on one database claim rows instead.
+    /// At start: if the last process did not stop cleanly (with every delivery it began
+    /// answered and recorded), each pending row may have been posted before it ended, and is
+    /// marked unsure in the store, so it is looked for before it is posted (one search of each
+    /// conversation covers all of its rows), by this process or, if it ends too, the next.
+    /// Then records that this one has not stopped cleanly yet. One process per database:
+    /// replicas on one database claim rows instead.
     void recover_outbox() {
-        auto clean = db.setting("", clean_stop_key);
-        if (clean != "1") {
-            inherited_up_to = db.outbox_last_id();
-        }
-        db.transact([&] { db.set_setting("", clean_stop_key, "0", now_unix()); });
-        if (inherited_up_to > 0 && !db.pending(1).empty()) {
-            log("tpmbot: the last run did not stop cleanly; messages it may have posted are "
-                "looked for in their conversations before they are posted");
-        }
-    }
-
-    /// Whether a row read from the store may already be in Slack.
-    void note_inherited(outbox_row& row) const {
-        if (row.id <= inherited_up_to) {
-            row.unsure = true;
+        bool clean = db.setting("", clean_stop_key) == "1";
+        int unsure = 0;
+        db.transact([&] {
+            if (!clean) {
+                unsure = db.mark_pending_unsure();
+            }
+            db.set_setting("", clean_stop_key, "0", now_unix());
+        });
+        if (unsure > 0) {
+            log(fmt::format("tpmbot: the last run did not stop cleanly; {} message(s) it may "
+                            "have posted are looked for in their conversations first",
+                            unsure));
         }
     }
 
@@ -1400,7 +1396,6 @@ struct slack_app::impl {
         while (queued < max_queued) {
             auto rows = db.pending(page, loaded_up_to);
             for (auto& row : rows) {
-                note_inherited(row);
                 conversations[delivery_key(row.e)].ids.push_back(row.id);
                 ++queued;
                 loaded_up_to = row.id;
@@ -1453,9 +1448,6 @@ struct slack_app::impl {
                     rows_kept.erase(kept);
                 } else {
                     row = db.outbox(c.ids.front());
-                    if (row) {
-                        note_inherited(*row);
-                    }
                 }
                 if (row && row->state == "pending") {
                     break;

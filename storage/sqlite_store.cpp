@@ -1287,10 +1287,9 @@ void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, s
     });
 }
 
-std::int64_t sqlite_store::outbox_last_id() {
-    auto s = impl_->prepare("SELECT COALESCE(MAX(id), 0) FROM outbox");
-    s->executeStep();
-    return integer(*s, 0);
+int sqlite_store::mark_pending_unsure() {
+    auto s = impl_->prepare("UPDATE outbox SET unsure = 1 WHERE state = 'pending' AND unsure = 0");
+    return s->exec();
 }
 
 void sqlite_store::mark_failed(std::int64_t id, std::string_view error, bool permanent,

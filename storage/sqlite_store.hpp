@@ -158,8 +158,9 @@ public:
     /// flag are used), without reading it again.
     void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                    unix_time at);
-    /// The highest outbox id so far (0 when empty).
-    std::int64_t outbox_last_id();
+    /// Marks every pending row unsure (after a process ended without a clean stop, any of
+    /// them may have been posted); returns how many. Call inside `transact`.
+    int mark_pending_unsure();
     /// Records a failed attempt; a permanent failure leaves the row "failed", a transient one
     /// leaves it "pending" with the attempt counted. The row stays `unsure` when
     /// `maybe_delivered` (no answer came), and is no longer unsure otherwise.

@@ -377,12 +377,32 @@ TEST_CASE("after a crash, pending messages are looked for, one search per conver
     CHECK(look.outbox(there)->ts == ts);
     CHECK(look.outbox(lost)->state == "sent");
     CHECK(look.outbox(after)->state == "sent");
-    CHECK(bot.logged("the last run did not stop cleanly"));
+    CHECK(bot.logged("the last run did not stop cleanly; 3 message(s)"));
 
     // A message made by this process is not searched for.
     bot.slack.send(fake_slack::slash_envelope("env-1", "blocker one"));
     REQUIRE(bot.posts(3));
     CHECK(bot.slack.calls("conversations.history").size() == 1);
+}
+
+TEST_CASE("a message not yet looked for when the bot stops is looked for at the next start",
+          "[slack][outbox]") {
+    test::temp_dir dir;
+    auto path = dir.file("bot.db").string();
+    auto id = left_pending(path, "posted before a crash", 1000); // and no clean stop
+    {
+        running_bot bot({}, path);
+        bot.slack.script("conversations.history", {429, "", 30}); // the search must wait
+        bot.start_connected();
+        REQUIRE(
+            bot.slack.wait_for([&] { return bot.slack.call_count("conversations.history") == 1; }));
+    } // a clean stop, with the message still not looked for
+    running_bot again({}, path);
+    auto ts = again.slack.add_message("C111", "posted before a crash", outbox_metadata(id, 1000));
+    again.start_connected();
+    REQUIRE(again.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
+    CHECK(again.slack.calls("chat.postMessage").empty());
+    CHECK(sqlite_store(path).outbox(id)->ts == ts);
 }
 
 TEST_CASE("after a clean stop, pending messages are posted without a search", "[slack][outbox]") {

@@ -692,7 +692,6 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
     }
     SECTION("a row stays unsure after a failure that may have posted it, until an answer") {
         CHECK_FALSE(s.outbox(dm_id)->unsure);
-        CHECK(s.outbox_last_id() == thread_id);
         s.mark_failed(dm_id, "HTTP 502", false, 502, true); // no answer: it may be there
         {
             sqlite_store reopened(path); // what the next process reads
@@ -709,6 +708,13 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
         s.mark_failed(card_id, "HTTP 502", false, 504, true);
         s.mark_sent(card_id, "C1", "1700000000.000100", 505);
         CHECK_FALSE(s.outbox(card_id)->unsure);
+        // After a crash: every pending row, and only those, becomes unsure.
+        int n = 0;
+        s.transact([&] { n = s.mark_pending_unsure(); });
+        CHECK(n == 3);
+        CHECK(s.outbox(dm_id)->unsure);
+        CHECK(s.outbox(eph_id)->unsure);
+        CHECK_FALSE(s.outbox(card_id)->unsure); // sent
     }
     SECTION("a late failure report does not un-send a sent row") {
         s.mark_sent(eph_id, "C1", "", 200);
