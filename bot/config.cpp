@@ -159,7 +159,9 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
             }
             return argv[++i];
         };
-        if (a == "--help" || a == "-h") {
+        if (a == "check-config" && i == 1) {
+            c.check = true;
+        } else if (a == "--help" || a == "-h") {
             c.show_help = true;
         } else if (a == "--version") {
             c.show_version = true;
@@ -233,6 +235,8 @@ std::string usage() {
     return R"(tpmbot: blockers, owners (DRIs) and decisions where your team talks.
 
 Usage: tpmbot [options]
+       tpmbot check-config [options]   check the settings, the database and the zone data,
+                                       start nothing; exit status 0 when all is well
 
 With SLACK_APP_TOKEN and SLACK_BOT_TOKEN set, tpmbot connects to Slack (Socket Mode).
 Without them it opens the console: type what you would type in Slack (/tpm ...,

@@ -38,6 +38,7 @@ struct config {
     standup_timing timing;                          ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
     bool show_help = false;
     bool show_version = false;
+    bool check = false; ///< `tpmbot check-config`: check the settings, start nothing
 };
 
 /// Looks up an environment variable; null when unset.

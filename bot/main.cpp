@@ -1,3 +1,4 @@
+#include "check.hpp"
 #include "config.hpp"
 #include "console.hpp"
 #include "dispatcher.hpp"
@@ -23,6 +24,13 @@ int main(int argc, char** argv) {
     if (cfg.show_help || cfg.show_version) {
         std::cout << (cfg.show_help ? usage() : "tpmbot 0.1.0\n");
         return 0;
+    }
+    if (cfg.check) {
+        auto report = check_config(cfg);
+        for (const auto& line : report.lines) {
+            std::cout << line << "\n";
+        }
+        return report.ok ? 0 : 1;
     }
     try {
         auto parent = std::filesystem::path(cfg.db_path).parent_path();
