@@ -596,6 +596,7 @@ struct slack_app::impl {
     /// the others' work in. If the transaction as a whole fails (a full disk, an I/O error),
     /// each frame is tried again alone, so one frame cannot take the others down with it.
     void commit(std::vector<batched>& items) {
+        bool unwritable = false; ///< the last failure: the database cannot be written
         try {
             db.transact([&] {
                 for (auto& b : items) {
@@ -643,8 +644,6 @@ struct slack_app::impl {
             }
         }
     }
-    /// The last failed commit failed because the database cannot be written.
-    bool unwritable = false;
 
     /// Commits what `batch` holds, then acks each frame on `ws`; `batch` is empty after.
     template <class WS>
@@ -1029,7 +1028,9 @@ struct slack_app::impl {
         bool maybe_delivered = false;
     };
 
-    delivery judge(const call_result& r) {
+    /// What an answer means for the message. A refused token stops the bot, unless
+    /// `refusal_stops` is false: a search refused for a missing scope is not the token's fault.
+    delivery judge(const call_result& r, bool refusal_stops = true) {
         delivery out;
         if (r.ok()) {
             out.channel = r.reply.channel;
@@ -1043,7 +1044,7 @@ struct slack_app::impl {
         if (r.rate_limited()) {
             out.result = outcome::rate_limited;
             out.retry_after = r.retry_after;
-        } else if (!r.network_error && is_auth_error(r.reply.error)) {
+        } else if (refusal_stops && !r.network_error && is_auth_error(r.reply.error)) {
             // Not this message's fault: keep it pending for when the token is fixed.
             out.result = outcome::transient;
             fatal("Slack refused SLACK_BOT_TOKEN (" + r.reply.error +
@@ -1078,7 +1079,7 @@ struct slack_app::impl {
                                     const std::string& channel, const std::string& thread_ts) {
         auto oldest = fmt::format("{}.000000", std::max<unix_time>(since - look_back_s, 0));
         const char* method = thread_ts.empty() ? "conversations.history" : "conversations.replies";
-        std::map<std::int64_t, std::pair<std::int64_t, std::string>> found;
+        found_posts found;
         std::string cursor;
         for (int page = 0; page < max_history_pages; ++page) {
             // Both methods take form fields only, like users.info (reference §6.1).
@@ -1093,17 +1094,10 @@ struct slack_app::impl {
             auto r = co_await call(http, method, s.bot_token, "application/x-www-form-urlencoded",
                                    std::move(body));
             if (!r.ok()) {
-                delivery d;
-                d.error = r.what();
+                auto d = judge(r, false);
                 d.maybe_delivered = true; // still not known
-                if (r.rate_limited()) {
-                    d.result = outcome::rate_limited;
-                    d.retry_after = r.retry_after;
-                    co_return d;
-                }
-                if (r.transient() || r.status != 200 || r.reply.error.empty()) {
-                    d.result = outcome::transient;
-                    co_return d;
+                if (d.result != outcome::permanent) {
+                    co_return d; // tried again later
                 }
                 log(fmt::format("tpmbot: cannot search {} for messages that may have been posted "
                                 "already ({}); posting them again, so some may show twice",
