@@ -357,8 +357,11 @@ pid_t spawn_client(const std::string& bin, const std::string& api_url,
     env_strings.push_back("SLACK_APP_TOKEN=xapp-1-test");
     env_strings.push_back("SLACK_BOT_TOKEN=xoxb-test");
     env_strings.push_back("SLACK_API_URL=" + api_url);
-    if (db)
+    if (db) {
         env_strings.push_back("TPMBOT_DB=" + db->string());
+        // /healthz and /metrics on a free port, as they are served in production.
+        env_strings.push_back("TPMBOT_ADMIN_ADDR=127.0.0.1:0");
+    }
     std::vector<char*> envp;
     for (auto& s : env_strings)
         envp.push_back(s.data());

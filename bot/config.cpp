@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include "dates.hpp"
+#include "http_server.hpp"
 
 #include <cctype>
 #include <date/date.h>
@@ -150,6 +151,37 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     if (set(env, "TPMBOT_REPORT_GRACE")) {
         c.timing.report_grace = parse_duration("TPMBOT_REPORT_GRACE", env("TPMBOT_REPORT_GRACE"));
     }
+    if (set(env, "TPMBOT_ADMIN_ADDR")) {
+        std::string a = env("TPMBOT_ADMIN_ADDR");
+        if (a == "off") {
+            c.admin_host.clear();
+            c.admin_port.clear();
+        } else if (!split_host_port(a, c.admin_host, c.admin_port)) {
+            throw config_error(fmt::format("TPMBOT_ADMIN_ADDR={} is not host:port (e.g. "
+                                           "127.0.0.1:9187, [::1]:9187, 0.0.0.0:9187) or off",
+                                           a));
+        }
+    }
+    if (set(env, "TPMBOT_LOG_FORMAT")) {
+        std::string f = env("TPMBOT_LOG_FORMAT");
+        if (f == "json") {
+            c.log_as = log_format::json;
+        } else if (f == "text") {
+            c.log_as = log_format::text;
+        } else {
+            throw config_error(
+                fmt::format("TPMBOT_LOG_FORMAT={} is not a log format: use text or json", f));
+        }
+    }
+    if (set(env, "TPMBOT_LOG_LEVEL")) {
+        std::string l = env("TPMBOT_LOG_LEVEL");
+        auto level = parse_log_level(l);
+        if (!level) {
+            throw config_error(fmt::format(
+                "TPMBOT_LOG_LEVEL={} is not a level: use debug, info, warn or error", l));
+        }
+        c.log_min = *level;
+    }
 
     for (std::size_t i = 1; i < argv.size(); ++i) {
         const auto& a = argv[i];
@@ -267,6 +299,11 @@ Environment:
   TPMBOT_PROMPT_GRACE   how late a standup prompt missed while tpmbot was down is still
                    sent (default 2h; older ones are skipped and logged)
   TPMBOT_REPORT_GRACE   the same for standup reports (default 24h)
+  TPMBOT_ADMIN_ADDR     host:port serving GET /healthz and /metrics (Prometheus) while
+                   connected to Slack (default 127.0.0.1:9187; 0.0.0.0:9187 for every
+                   interface; off for none)
+  TPMBOT_LOG_FORMAT     text (the default) or json (one JSON object a line: time, level, msg)
+  TPMBOT_LOG_LEVEL      the least level logged: debug, info (the default), warn or error
 
 Console lines:
   /tpm <command>, /blocker, /decision, /owner, /standup, /status   slash commands

@@ -1,6 +1,7 @@
 #pragma once
 /// Configuration from flags and environment variables (`tpmbot --help` lists them).
 
+#include "log.hpp"
 #include "model.hpp"
 #include "standup.hpp"
 
@@ -36,6 +37,12 @@ struct config {
     std::string tz;                                 ///< --tz / TPMBOT_TZ: the console person's zone
     std::optional<unix_time> clock;                 ///< --clock: the console's start time (UTC)
     standup_timing timing;                          ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
+    /// TPMBOT_ADMIN_ADDR as host and port: where /healthz and /metrics are served; an empty
+    /// host when it is "off".
+    std::string admin_host = "127.0.0.1";
+    std::string admin_port = "9187";
+    log_format log_as = log_format::text; ///< TPMBOT_LOG_FORMAT
+    log_level log_min = log_level::info;  ///< TPMBOT_LOG_LEVEL
     bool show_help = false;
     bool show_version = false;
     bool check = false; ///< `tpmbot check-config`: check the settings, start nothing

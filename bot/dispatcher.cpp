@@ -55,9 +55,10 @@ handled dispatcher::handle(command cmd, const handle_options& opts) {
     } catch (const user_error& e) {
         return refuse(cmd, e.what(), opts);
     } catch (const std::exception& e) {
-        log_(fmt::format("command failed and was rolled back: team={} user={} command={} "
-                         "error={}",
-                         cmd.team_id, cmd.user_id, cmd.command_name, e.what()));
+        log_.error(
+            fmt::format("tpmbot: command failed and was rolled back: team={} user={} command={} "
+                        "error={}",
+                        cmd.team_id, cmd.user_id, cmd.command_name, e.what()));
         return refuse(cmd,
                       ":warning: Something went wrong on tpmbot's side, so nothing was "
                       "changed. Please try again; if it keeps happening, tell whoever runs "

@@ -2,6 +2,7 @@
 /// Runs every command the same way, whatever the transport: one transaction holding the
 /// handler's writes and its effects in the outbox, committed before anything is answered.
 
+#include "log.hpp"
 #include "router.hpp"
 #include "sqlite_store.hpp"
 
@@ -32,7 +33,7 @@ struct handle_options {
 class dispatcher {
 public:
     /// Where log lines go (one line each, no trailing newline).
-    using log_fn = std::function<void(const std::string&)>;
+    using log_fn = logger;
 
     /// `env_admins` are the user ids of TPMBOT_ADMINS.
     dispatcher(sqlite_store& db, const router& routes, std::vector<std::string> env_admins,

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (cfg.show_help || cfg.show_version) {
-        std::cout << (cfg.show_help ? usage() : "tpmbot 0.1.0\n");
+        std::cout << (cfg.show_help ? usage() : std::string("tpmbot ") + TPMBOT_VERSION + "\n");
         return 0;
     }
     if (cfg.check) {
@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
         }
         return report.ok ? 0 : 1;
     }
+    logger log(stream_sink(std::cerr, cfg.log_as, cfg.log_min));
     try {
         auto parent = std::filesystem::path(cfg.db_path).parent_path();
         if (!parent.empty()) {
@@ -39,9 +40,6 @@ int main(int argc, char** argv) {
         }
         sqlite_store db(cfg.db_path);
         auto routes = make_router();
-        auto log = [](const std::string& l) {
-            std::cerr << l << std::endl;
-        };
         dispatcher d(db, routes, cfg.admins, log);
         if (cfg.slack_tokens && !cfg.force_console) {
             slack_settings s;
@@ -51,6 +49,8 @@ int main(int argc, char** argv) {
             s.ca_file = cfg.ca_file;
             s.kill_after_event_ack = cfg.failpoint == "kill-after-event-ack";
             s.timing = cfg.timing;
+            s.admin_host = cfg.admin_host;
+            s.admin_port = cfg.admin_port;
             log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + cfg.db_path + ")");
             // Commits are on the thread that reads and acks: checkpoints go elsewhere.
             db.start_checkpointer();
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
         run_console(c, std::cin, std::cout, tty, !tty);
         return 0;
     } catch (const std::exception& e) {
-        std::cerr << "tpmbot: " << e.what() << "\n";
+        log.error(std::string("tpmbot: ") + e.what());
         return 1;
     }
 }

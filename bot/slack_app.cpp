@@ -2,8 +2,12 @@
 
 #include "envelope.hpp"
 #include "http_client.hpp"
+#include "http_server.hpp"
+#include "metrics.hpp"
 #include "no_delay.hpp"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -98,7 +102,9 @@ struct connection {
     bool hello = false;   ///< Slack said hello: it may be used
     bool ended = false;   ///< the socket is gone
     bool replace = false; ///< Slack asked for a replacement (disconnect)
-    std::string reason;   ///< the disconnect reason
+    std::string reason;   ///< the disconnect reason, or why we dropped it (hello_timeout)
+    /// When the frame being handled was read: an ack's latency is counted from it.
+    std::chrono::steady_clock::time_point read_at{};
     int closes_in_flight = 0;
     std::unique_ptr<net::steady_timer> closes_done; ///< woken when a close finishes
     std::function<void(bool graceful)> close;       ///< set while the socket is open
@@ -151,6 +157,7 @@ struct slack_app::impl {
             tls->get(); // needed at once: a bad CA file is reported at the start, not later
         }
         conn_http = std::make_unique<http_client>(ioc.get_executor(), tls, s.http_timeout);
+        init_metrics();
     }
 
     sqlite_store& db;
@@ -185,6 +192,212 @@ struct slack_app::impl {
     std::atomic<std::uint64_t> frames_committed{0};
     std::atomic<std::uint64_t> group_commits{0};
     std::atomic<std::uint64_t> posts_delivered{0};
+
+    // --- metrics and health (`/metrics`, `/healthz` on the admin address) ----------------
+
+    metrics meters;
+    histogram* ack_latency = nullptr;
+    double* acks_sent = nullptr;
+    double* frames_total = nullptr;
+    double* commits_total = nullptr;
+    double* delivered_total = nullptr;
+    double* firings_total = nullptr;
+    double* events_done_total = nullptr;
+    std::array<double*, 8> envelope_counts{};
+    /// Why the next connection is opened: "start", Slack's disconnect reason, or what became
+    /// of the last one (connection_lost, hello_timeout, connect_failed).
+    std::string why_next = "start";
+    std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
+    std::unique_ptr<http_server> admin; ///< declared after ioc: closed before it goes
+    std::atomic<unsigned short> admin_bound{0};
+
+    void init_metrics() {
+        meters.describe("tpmbot_envelopes_total", "counter",
+                        "Socket Mode frames received, by envelope type.");
+        meters.describe("tpmbot_acks_total", "counter", "Envelope acks written to Slack.");
+        meters.describe("tpmbot_ack_latency_seconds", "histogram",
+                        "From a frame's read to its ack's write (including the commit before it).");
+        ack_latency =
+            &meters.hist("tpmbot_ack_latency_seconds",
+                         {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+        acks_sent = &meters.value("tpmbot_acks_total");
+        meters.describe("tpmbot_frames_committed_total", "counter",
+                        "Slash commands, button presses and events committed before their ack.");
+        frames_total = &meters.value("tpmbot_frames_committed_total");
+        meters.describe("tpmbot_group_commits_total", "counter",
+                        "Transactions that committed those frames.");
+        commits_total = &meters.value("tpmbot_group_commits_total");
+        meters.describe("tpmbot_commit_failures_total", "counter",
+                        "Frames that could not be committed, by cause (unwritable: a full disk, a "
+                        "read-only or failing database).");
+        meters.describe("tpmbot_connections_opened_total", "counter",
+                        "Socket Mode connections opened, by why: start, Slack's disconnect reason "
+                        "(refresh_requested, warning, too_many_websockets, link_disabled), "
+                        "connection_lost, hello_timeout or connect_failed.");
+        meters.describe("tpmbot_connections", "gauge", "Socket Mode connections open and greeted.");
+        meters.describe("tpmbot_web_api_calls_total", "counter",
+                        "Web API calls by method and result (ok, error, rate_limited, http_error, "
+                        "network_error).");
+        meters.describe("tpmbot_messages_delivered_total", "counter",
+                        "Outbox messages Slack accepted.");
+        delivered_total = &meters.value("tpmbot_messages_delivered_total");
+        meters.describe("tpmbot_messages_failed_total", "counter",
+                        "Outbox messages given up: refused by Slack, or failing past every retry.");
+        meters.describe("tpmbot_outbox_pending", "gauge",
+                        "Messages waiting in the outbox (counted up to 100000).");
+        meters.describe("tpmbot_outbox_oldest_age_seconds", "gauge",
+                        "Age of the oldest message waiting in the outbox; 0 when none.");
+        meters.describe("tpmbot_events_processed_total", "counter",
+                        "Events (mentions, DMs) processed after their ack.");
+        events_done_total = &meters.value("tpmbot_events_processed_total");
+        meters.describe("tpmbot_events_waiting", "gauge", "Events acked and not processed yet.");
+        meters.describe("tpmbot_scheduler_firings_total", "counter",
+                        "Scheduled firings run: standup prompts, reminders and reports, weekly "
+                        "statuses, escalations.");
+        firings_total = &meters.value("tpmbot_scheduler_firings_total");
+        meters.describe("tpmbot_database_up", "gauge", "1 when the database answered a read.");
+        meters.describe("tpmbot_start_time_seconds", "gauge",
+                        "When the process started (Unix time).");
+        meters.value("tpmbot_start_time_seconds") = static_cast<double>(
+            std::chrono::duration_cast<std::chrono::seconds>(started_at.time_since_epoch())
+                .count());
+        meters.describe("tpmbot_build_info", "gauge", "The version, as a label.");
+        meters.value("tpmbot_build_info", {{"version", TPMBOT_VERSION}}) = 1;
+    }
+
+    double& envelopes(slack::frame_kind k) {
+        auto i = static_cast<std::size_t>(k);
+        if (i >= envelope_counts.size()) {
+            i = envelope_counts.size() - 1;
+        }
+        if (envelope_counts[i] == nullptr) {
+            const char* name = "unknown";
+            switch (k) {
+            case slack::frame_kind::hello:
+                name = "hello";
+                break;
+            case slack::frame_kind::disconnect:
+                name = "disconnect";
+                break;
+            case slack::frame_kind::slash_commands:
+                name = "slash_commands";
+                break;
+            case slack::frame_kind::interactive:
+                name = "interactive";
+                break;
+            case slack::frame_kind::events_api:
+                name = "events_api";
+                break;
+            case slack::frame_kind::malformed:
+                name = "malformed";
+                break;
+            case slack::frame_kind::other:
+                break;
+            }
+            envelope_counts[i] = &meters.value("tpmbot_envelopes_total", {{"type", name}});
+        }
+        return *envelope_counts[i];
+    }
+
+    /// A reason as a label value: Slack's are short snake_case words; anything else is "other".
+    static std::string reason_label(const std::string& r) {
+        bool plain = !r.empty() && r.size() <= 40 && std::all_of(r.begin(), r.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9');
+        });
+        return plain ? r : "other";
+    }
+
+    /// Reads the store once: whether it answers, and the oldest pending message's age.
+    struct outbox_view {
+        bool db_ok = false;
+        std::string db_error;
+        double oldest_age = 0;
+    };
+    outbox_view look_at_outbox() {
+        outbox_view v;
+        try {
+            auto rows = db.pending(1);
+            v.db_ok = true;
+            if (!rows.empty()) {
+                v.oldest_age = static_cast<double>(
+                    std::max<unix_time>(now_unix() - rows.front().created_at, 0));
+            }
+        } catch (const std::exception& e) {
+            v.db_error = e.what();
+        }
+        return v;
+    }
+
+    int open_connections() const {
+        return static_cast<int>(std::count_if(conns.begin(), conns.end(),
+                                              [](const auto& c) { return c->hello && !c->ended; }));
+    }
+
+    std::string render_metrics() {
+        auto v = look_at_outbox();
+        meters.value("tpmbot_connections") = open_connections();
+        meters.value("tpmbot_outbox_pending") = static_cast<double>(queued);
+        meters.value("tpmbot_outbox_oldest_age_seconds") = v.oldest_age;
+        meters.value("tpmbot_events_waiting") = static_cast<double>(jobs.size());
+        meters.value("tpmbot_database_up") = v.db_ok ? 1 : 0;
+        return meters.render();
+    }
+
+    /// 200 when a connection to Slack is up and the database answers; 503 otherwise. The body
+    /// says which, with the outbox's lag.
+    http_answer health() {
+        auto v = look_at_outbox();
+        int open = open_connections();
+        bool ok = open > 0 && v.db_ok;
+        boost::json::object o;
+        o["status"] = ok ? "ok" : "unavailable";
+        o["connections"] = open;
+        o["database"] = v.db_ok ? std::string("ok") : "error: " + v.db_error;
+        o["outbox_pending"] = queued;
+        o["outbox_oldest_age_seconds"] = v.oldest_age;
+        o["events_waiting"] = jobs.size();
+        o["uptime_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
+                                  std::chrono::system_clock::now() - started_at)
+                                  .count();
+        return {ok ? 200 : 503, "application/json", boost::json::serialize(o) + "\n", {}};
+    }
+
+    net::awaitable<http_answer> admin_request(http_request req) {
+        if (req.method != "GET") {
+            co_return http_answer{
+                405, "text/plain; charset=utf-8", "only GET\n", {{"Allow", "GET"}}};
+        }
+        if (req.path() == "/healthz") {
+            co_return health();
+        }
+        if (req.path() == "/metrics") {
+            co_return http_answer{
+                200, "text/plain; version=0.0.4; charset=utf-8", render_metrics(), {}};
+        }
+        co_return http_answer{404,
+                              "text/plain; charset=utf-8",
+                              "not found: this address serves /healthz and /metrics\n",
+                              {}};
+    }
+
+    /// Serves the admin address, when one is set. A failure to listen is logged, not fatal:
+    /// the bot's work is Slack's.
+    void start_admin() {
+        if (s.admin_host.empty()) {
+            return;
+        }
+        try {
+            admin = std::make_unique<http_server>(
+                ioc.get_executor(), s.admin_host, s.admin_port,
+                [this](http_request r) { return admin_request(std::move(r)); },
+                http_server_limits{64 * 1024, 16384, milliseconds(10000), 16}, log);
+            admin->start();
+            admin_bound = admin->port();
+            log(fmt::format("tpmbot: serving /healthz and /metrics on {}", admin->address()));
+        } catch (const std::exception& e) {
+            log.error(fmt::format("tpmbot: no /healthz or /metrics: {}", e.what()));
+        }
+    }
 
     std::map<std::string, std::string> dm_channels; ///< user id -> D… channel
 
@@ -239,7 +452,7 @@ struct slack_app::impl {
     }
 
     void fatal(const std::string& message) {
-        log("tpmbot: " + message);
+        log.error("tpmbot: " + message);
         exit_code = 1;
         stop_now();
     }
@@ -318,6 +531,12 @@ struct slack_app::impl {
             r.network_error = true;
             r.detail = e.what();
         }
+        const char* result = r.ok()             ? "ok"
+                             : r.network_error  ? "network_error"
+                             : r.rate_limited() ? "rate_limited"
+                             : r.status != 200  ? "http_error"
+                                                : "error";
+        meters.value("tpmbot_web_api_calls_total", {{"method", method}, {"result", result}}) += 1;
         co_return r;
     }
 
@@ -410,7 +629,7 @@ struct slack_app::impl {
         // workspace: recorded as gone, so a standup stops nudging it.
         bool gone = !r.network_error && r.reply.error == "user_not_found";
         if (!r.ok() && !gone) {
-            log(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
+            log.warn(fmt::format("tpmbot: users.info for {} failed: {}", user, r.what()));
             co_return lookup{false, r.rate_limited()};
         }
         try {
@@ -426,7 +645,8 @@ struct slack_app::impl {
             db.transact([&] { db.set_user(u); });
             remember(u);
         } catch (const std::exception& e) {
-            log(fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
+            log.warn(
+                fmt::format("tpmbot: could not store what Slack says of {}: {}", user, e.what()));
             co_return lookup{};
         }
         co_return lookup{true, false};
@@ -440,9 +660,9 @@ struct slack_app::impl {
     void queue_event(slack::event ev) {
         if (jobs.size() >= s.max_queued_events) {
             if (!events_in_store) {
-                log(fmt::format("tpmbot: events arrive faster than they are processed; more "
-                                "than {} wait in the database",
-                                s.max_queued_events));
+                log.warn(fmt::format("tpmbot: events arrive faster than they are processed; more "
+                                     "than {} wait in the database",
+                                     s.max_queued_events));
             }
             events_in_store = true;
             return;
@@ -470,7 +690,8 @@ struct slack_app::impl {
                 try {
                     requeue_stored_events();
                 } catch (const std::exception& e) {
-                    log(fmt::format("tpmbot: could not read the waiting events: {}", e.what()));
+                    log.warn(
+                        fmt::format("tpmbot: could not read the waiting events: {}", e.what()));
                 }
             }
             if (jobs.empty()) {
@@ -492,7 +713,8 @@ struct slack_app::impl {
                 }
             } catch (const std::exception& e) {
                 // The event stays in the inbox, unprocessed, and is retried at the next start.
-                log(fmt::format("tpmbot: could not process event {}: {}", j.ev.event_id, e.what()));
+                log.warn(
+                    fmt::format("tpmbot: could not process event {}: {}", j.ev.event_id, e.what()));
             }
         }
     }
@@ -517,6 +739,7 @@ struct slack_app::impl {
         handle_options opts;
         opts.in_transaction = done;
         d.handle(std::move(*cmd), opts);
+        *events_done_total += 1;
         wake(sender_wake);
     }
 
@@ -530,7 +753,7 @@ struct slack_app::impl {
             for (const auto& row : rows) {
                 auto ev = slack::parse_event(row.payload);
                 if (!ev) {
-                    log("tpmbot: dropping an unreadable stored event " + row.event_id);
+                    log.warn("tpmbot: dropping an unreadable stored event " + row.event_id);
                     db.transact([&] { db.inbox_done(row.event_id, now_unix()); });
                     continue;
                 }
@@ -542,11 +765,15 @@ struct slack_app::impl {
 
     /// Writes an ack; false when the connection failed under it.
     template <class WS>
-    net::awaitable<bool> write_ack(WS& ws, std::string text) {
+    net::awaitable<bool> write_ack(WS& ws, std::string text, clock_type::time_point read_at) {
         ws.text(true);
         auto [ec, n] = co_await ws.async_write(net::buffer(text), nothrow);
         if (ec) {
-            log(fmt::format("tpmbot: could not send an ack: {}", ec.message()));
+            log.warn(fmt::format("tpmbot: could not send an ack: {}", ec.message()));
+        } else {
+            *acks_sent += 1;
+            ack_latency->observe(
+                std::chrono::duration<double>(clock_type::now() - read_at).count());
         }
         co_return !ec;
     }
@@ -564,6 +791,7 @@ struct slack_app::impl {
         std::string reply;              ///< slash: the caller's answer, carried by the ack
         bool stored = false;            ///< committed (an event not stored is not acked)
         bool fresh = false;             ///< event: the first delivery of this event_id
+        clock_type::time_point read_at; ///< when its frame was read
     };
 
     /// The most frames one commit takes: bounds the memory a burst can take and the wait of
@@ -610,12 +838,14 @@ struct slack_app::impl {
             }
             frames_committed += items.size();
             ++group_commits;
+            *frames_total += static_cast<double>(items.size());
+            *commits_total += 1;
             return;
         } catch (const std::exception& e) {
             unwritable = sqlite_store::unwritable(e);
-            log(fmt::format("tpmbot: {} frame(s) could not be committed together{}: {}",
-                            items.size(), unwritable ? " (the database cannot be written)" : "",
-                            e.what()));
+            log.warn(fmt::format("tpmbot: {} frame(s) could not be committed together{}: {}",
+                                 items.size(),
+                                 unwritable ? " (the database cannot be written)" : "", e.what()));
         }
         for (auto& b : items) {
             b.reply.clear(); // from the rolled-back attempt
@@ -626,11 +856,17 @@ struct slack_app::impl {
                     b.stored = true;
                     ++frames_committed;
                     ++group_commits;
+                    *frames_total += 1;
+                    *commits_total += 1;
                 } catch (const std::exception& e) {
                     unwritable = sqlite_store::unwritable(e);
-                    log(fmt::format("tpmbot: a frame alone could not be committed either: {}",
-                                    e.what()));
+                    log.warn(fmt::format("tpmbot: a frame alone could not be committed either: {}",
+                                         e.what()));
                 }
+            }
+            if (!b.stored) {
+                meters.value("tpmbot_commit_failures_total",
+                             {{"cause", unwritable ? "unwritable" : "other"}}) += 1;
             }
             if (!b.stored && b.kind != batched::event) {
                 // Still acked, with what happened: an unacked command shows the person a
@@ -657,15 +893,15 @@ struct slack_app::impl {
         std::vector<std::pair<std::string, effect>> lost_replies; ///< (team, reply)
         for (auto& b : items) {
             if (b.kind == batched::event && !b.stored) {
-                log(fmt::format("tpmbot: could not store event {}; not acking it so Slack "
-                                "retries",
-                                b.ev->event_id));
+                log.warn(fmt::format("tpmbot: could not store event {}; not acking it so Slack "
+                                     "retries",
+                                     b.ev->event_id));
                 continue;
             }
             // A named local, not a temporary inside the co_await expression (GCC 12).
             auto frame = b.reply.empty() ? slack::ack(b.envelope_id)
                                          : slack::ack_with_text(b.envelope_id, b.reply);
-            bool acked = co_await write_ack(ws, std::move(frame));
+            bool acked = co_await write_ack(ws, std::move(frame), b.read_at);
             if (b.kind == batched::event) {
                 if (acked && s.kill_after_event_ack) {
                     ::raise(SIGKILL);
@@ -691,8 +927,8 @@ struct slack_app::impl {
                     }
                 });
             } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: could not queue {} lost replies: {}", lost_replies.size(),
-                                e.what()));
+                log.warn(fmt::format("tpmbot: could not queue {} lost replies: {}",
+                                     lost_replies.size(), e.what()));
             }
         }
         wake(sender_wake);
@@ -711,6 +947,7 @@ struct slack_app::impl {
     net::awaitable<void> on_frame(std::shared_ptr<connection> c, WS& ws, std::string text,
                                   std::vector<batched>& batch) {
         auto f = slack::parse_frame(text);
+        envelopes(f.kind) += 1;
         switch (f.kind) {
         case slack::frame_kind::hello:
             c->hello = true;
@@ -724,6 +961,7 @@ struct slack_app::impl {
                             f.reason));
             c->reason = f.reason;
             c->replace = true;
+            why_next = reason_label(f.reason);
             if (f.reason == "too_many_websockets" || f.reason == "link_disabled") {
                 // Close this one now; for link_disabled retry only rarely (§2.3).
                 link_disabled = f.reason == "link_disabled";
@@ -744,15 +982,15 @@ struct slack_app::impl {
                 cmd = slash ? slack::command_of_slash(f.payload)
                             : slack::command_of_action(f.payload);
             } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: could not read a {}: {}",
-                                slash ? "slash command" : "button press", e.what()));
+                log.warn(fmt::format("tpmbot: could not read a {}: {}",
+                                     slash ? "slash command" : "button press", e.what()));
             }
             if (!cmd) {
                 if (slash) {
                     log("tpmbot: a slash command without user, team or command was acked and "
                         "ignored");
                 }
-                co_await write_ack(ws, slack::ack(f.envelope_id));
+                co_await write_ack(ws, slack::ack(f.envelope_id), c->read_at);
                 break;
             }
             if (!prepare_known(*cmd, false)) {
@@ -763,6 +1001,7 @@ struct slack_app::impl {
             }
             batched b;
             b.kind = slash ? batched::slash : batched::action;
+            b.read_at = c->read_at;
             b.envelope_id = std::move(f.envelope_id);
             b.cmd = std::move(cmd);
             batch.push_back(std::move(b));
@@ -772,7 +1011,7 @@ struct slack_app::impl {
             auto ev = slack::parse_event(f.payload);
             if (!ev) {
                 log("tpmbot: an events_api envelope without a readable event was acked");
-                co_await write_ack(ws, slack::ack(f.envelope_id));
+                co_await write_ack(ws, slack::ack(f.envelope_id), c->read_at);
                 break;
             }
             // Persisted before the ack (in the group commit), so an acked event survives a
@@ -780,6 +1019,7 @@ struct slack_app::impl {
             // (§2.7, §4.6). Its command runs later, in the worker.
             batched b;
             b.kind = batched::event;
+            b.read_at = c->read_at;
             b.envelope_id = std::move(f.envelope_id);
             b.ev = std::move(ev);
             b.payload = std::move(f.payload);
@@ -788,15 +1028,15 @@ struct slack_app::impl {
         }
         case slack::frame_kind::other:
             if (!f.envelope_id.empty()) {
-                co_await write_ack(ws, slack::ack(f.envelope_id));
+                co_await write_ack(ws, slack::ack(f.envelope_id), c->read_at);
             }
             log(fmt::format("tpmbot: ignored a frame of unknown type '{}'", f.type));
             break;
         case slack::frame_kind::malformed:
-            log(fmt::format("tpmbot: ignored a malformed frame: {}", f.error));
+            log.warn(fmt::format("tpmbot: ignored a malformed frame: {}", f.error));
             // Ack every envelope, even one we cannot read, or Slack redelivers it (§2.5).
             if (!f.envelope_id.empty()) {
-                co_await write_ack(ws, slack::ack(f.envelope_id));
+                co_await write_ack(ws, slack::ack(f.envelope_id), c->read_at);
             }
             break;
         }
@@ -859,7 +1099,7 @@ struct slack_app::impl {
             auto [ec, n] = co_await ws.async_read(buffer, nothrow);
             if (ec) {
                 if (ec != websocket::error::closed && ec != net::error::operation_aborted) {
-                    log(fmt::format("tpmbot: connection {} ended: {}", c->id, ec.message()));
+                    log.warn(fmt::format("tpmbot: connection {} ended: {}", c->id, ec.message()));
                 } else {
                     log(fmt::format("tpmbot: connection {} closed", c->id));
                 }
@@ -871,6 +1111,7 @@ struct slack_app::impl {
             } else {
                 auto text = beast::buffers_to_string(buffer.data());
                 buffer.consume(buffer.size());
+                c->read_at = clock_type::now();
                 co_await on_frame(c, ws, std::move(text), batch);
             }
             // Group commit: while more frames have already arrived, read them into the same
@@ -896,7 +1137,8 @@ struct slack_app::impl {
     net::awaitable<void> hello_watch(std::shared_ptr<connection> c) {
         co_await sleep(s.hello_timeout);
         if (!c->hello && !c->ended && c->close) {
-            log(fmt::format("tpmbot: connection {} sent no hello in time", c->id));
+            log.warn(fmt::format("tpmbot: connection {} sent no hello in time", c->id));
+            c->reason = "hello_timeout";
             c->close(false);
         }
     }
@@ -926,11 +1168,16 @@ struct slack_app::impl {
                 co_await session(c, ws, u);
             }
         } catch (const std::exception& e) {
-            log(fmt::format("tpmbot: connection {} failed: {}", c->id, e.what()));
+            log.warn(fmt::format("tpmbot: connection {} failed: {}", c->id, e.what()));
         }
         c->ended = true;
         if (!c->hello) {
             ++failures;
+        }
+        if (!c->replace && !stopping) {
+            why_next = !c->reason.empty() ? c->reason
+                       : c->hello         ? "connection_lost"
+                                          : "connect_failed";
         }
         wake(supervisor_wake);
         wake(stop_wake);
@@ -974,8 +1221,8 @@ struct slack_app::impl {
                 continue;
             }
             if (link_disabled) {
-                log("tpmbot: Socket Mode is disabled for this app in its settings; retrying "
-                    "rarely");
+                log.warn("tpmbot: Socket Mode is disabled for this app in its settings; retrying "
+                         "rarely");
                 co_await sleep(s.link_disabled_backoff);
             } else if (failures > 0) {
                 co_await sleep(backoff(failures, s.backoff_base, s.backoff_cap));
@@ -994,7 +1241,7 @@ struct slack_app::impl {
                     co_return;
                 }
                 ++failures;
-                log(fmt::format("tpmbot: apps.connections.open failed: {}", r.what()));
+                log.warn(fmt::format("tpmbot: apps.connections.open failed: {}", r.what()));
                 if (r.rate_limited()) {
                     co_await sleep(r.retry_after);
                 }
@@ -1003,11 +1250,12 @@ struct slack_app::impl {
             auto u = parse_url(r.reply.url);
             if (!u) {
                 ++failures;
-                log("tpmbot: apps.connections.open returned an unusable URL");
+                log.warn("tpmbot: apps.connections.open returned an unusable URL");
                 continue;
             }
             auto c = std::make_shared<connection>();
             c->id = next_conn_id++;
+            meters.value("tpmbot_connections_opened_total", {{"reason", why_next}}) += 1;
             conns.push_back(c);
             net::co_spawn(ioc, run_connection(c, *u), net::detached);
         }
@@ -1094,14 +1342,15 @@ struct slack_app::impl {
             auto r = co_await call(http, method, s.bot_token, "application/x-www-form-urlencoded",
                                    std::move(body));
             if (!r.ok()) {
-                auto d = judge(r, false);
-                d.maybe_delivered = true; // still not known
-                if (d.result != outcome::permanent) {
-                    co_return d; // tried again later
+                auto res = judge(r, false);
+                res.maybe_delivered = true; // still not known
+                if (res.result != outcome::permanent) {
+                    co_return res; // tried again later
                 }
-                log(fmt::format("tpmbot: cannot search {} for messages that may have been posted "
+                log.warn(
+                    fmt::format("tpmbot: cannot search {} for messages that may have been posted "
                                 "already ({}); posting them again, so some may show twice",
-                                channel, d.error));
+                                channel, res.error));
                 break;
             }
             for (const auto& m : r.reply.messages) {
@@ -1136,10 +1385,10 @@ struct slack_app::impl {
                 f != found.end() && f->second.first == row.created_at) {
                 log(fmt::format("tpmbot: message {} was already in {} (ts {}); not posted again",
                                 row.id, channel, f->second.second));
-                delivery d;
-                d.channel = channel;
-                d.ts = f->second.second;
-                co_return d;
+                delivery res;
+                res.channel = channel;
+                res.ts = f->second.second;
+                co_return res;
             }
         }
         auto r = co_await call_json(
@@ -1234,8 +1483,8 @@ struct slack_app::impl {
             db.transact_relaxed([&] { write_marks(); });
             marks_written();
         } catch (const std::exception& e) {
-            log(fmt::format("tpmbot: could not record {} delivered message(s) as sent: {}",
-                            marks.size(), e.what()));
+            log.warn(fmt::format("tpmbot: could not record {} delivered message(s) as sent: {}",
+                                 marks.size(), e.what()));
         }
     }
 
@@ -1308,9 +1557,9 @@ struct slack_app::impl {
             db.set_setting("", clean_stop_key, "0", now_unix());
         });
         if (unsure > 0) {
-            log(fmt::format("tpmbot: the last run did not stop cleanly; {} message(s) it may "
-                            "have posted are looked for in their conversations first",
-                            unsure));
+            log.warn(fmt::format("tpmbot: the last run did not stop cleanly; {} message(s) it may "
+                                 "have posted are looked for in their conversations first",
+                                 unsure));
         }
     }
 
@@ -1340,6 +1589,7 @@ struct slack_app::impl {
             switch (res.result) {
             case outcome::sent:
                 ++posts_delivered;
+                *delivered_total += 1;
                 if (marks.empty()) {
                     marks_since = now;
                 }
@@ -1353,8 +1603,8 @@ struct slack_app::impl {
                 }
                 break;
             case outcome::rate_limited:
-                log(fmt::format("tpmbot: rate limited on {}; waiting {} ms", f.key,
-                                res.retry_after.count()));
+                log.warn(fmt::format("tpmbot: rate limited on {}; waiting {} ms", f.key,
+                                     res.retry_after.count()));
                 c.not_before = now + res.retry_after;
                 c.paced_until = now + res.retry_after + std::chrono::minutes(1);
                 mark_unsure(f.row, res.maybe_delivered);
@@ -1362,9 +1612,10 @@ struct slack_app::impl {
                 break;
             case outcome::transient:
                 if (row.attempts + 1 >= s.max_attempts) {
-                    log(fmt::format("tpmbot: giving up on message {} after {} attempts: {}", row.id,
-                                    row.attempts + 1, res.error));
+                    log.error(fmt::format("tpmbot: giving up on message {} after {} attempts: {}",
+                                          row.id, row.attempts + 1, res.error));
                     db.mark_failed(row.id, res.error, true, now_unix(), res.maybe_delivered);
+                    meters.value("tpmbot_messages_failed_total") += 1;
                     pop_first(c);
                 } else {
                     db.mark_failed(row.id, res.error, false, now_unix(), res.maybe_delivered);
@@ -1375,8 +1626,10 @@ struct slack_app::impl {
                 }
                 break;
             case outcome::permanent:
-                log(fmt::format("tpmbot: message {} was refused by Slack: {}", row.id, res.error));
+                log.error(
+                    fmt::format("tpmbot: message {} was refused by Slack: {}", row.id, res.error));
                 db.mark_failed(row.id, res.error, true, now_unix());
+                meters.value("tpmbot_messages_failed_total") += 1;
                 pop_first(c);
                 break;
             }
@@ -1503,7 +1756,7 @@ struct slack_app::impl {
             try {
                 db.transact([&] { db.set_setting("", clean_stop_key, "1", now_unix()); });
             } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: could not record a clean stop: {}", e.what()));
+                log.warn(fmt::format("tpmbot: could not record a clean stop: {}", e.what()));
             }
         }
         sender_done = true;
@@ -1529,8 +1782,8 @@ struct slack_app::impl {
             auto r = co_await call(http, "conversations.members", s.bot_token,
                                    "application/x-www-form-urlencoded", body);
             if (!r.ok()) {
-                log(fmt::format("tpmbot: conversations.members for {} failed: {}", channel,
-                                r.what()));
+                log.warn(fmt::format("tpmbot: conversations.members for {} failed: {}", channel,
+                                     r.what()));
                 co_return;
             }
             for (auto& m : r.reply.members) {
@@ -1562,8 +1815,8 @@ struct slack_app::impl {
                 try {
                     co_await read_members(st.team_id, st.channel_id);
                 } catch (const std::exception& e) {
-                    log(fmt::format("tpmbot: could not store the members of {}: {}", st.channel_id,
-                                    e.what()));
+                    log.warn(fmt::format("tpmbot: could not store the members of {}: {}",
+                                         st.channel_id, e.what()));
                 }
             }
             std::vector<std::string> people = st.members;
@@ -1608,7 +1861,8 @@ struct slack_app::impl {
             auto delay = std::chrono::seconds(60);
             try {
                 auto now = now_unix();
-                if (run_due_jobs(db, now, s.timing, log) > 0) {
+                if (int ran = run_due_jobs(db, now, s.timing, log); ran > 0) {
+                    *firings_total += ran;
                     wake(sender_wake);
                 }
                 // After the due work, so lookups never delay a prompt or a report.
@@ -1619,8 +1873,8 @@ struct slack_app::impl {
                     delay = std::chrono::seconds(std::max<unix_time>(next - now, 1));
                 }
             } catch (const std::exception& e) {
-                log(fmt::format("tpmbot: scheduled work failed, retrying in a minute: {}",
-                                e.what()));
+                log.warn(fmt::format("tpmbot: scheduled work failed, retrying in a minute: {}",
+                                     e.what()));
             }
             if (scheduler_poked) {
                 continue; // poked while busy: look again at once
@@ -1650,7 +1904,7 @@ struct slack_app::impl {
                                   r.reply.error));
                 co_return;
             }
-            log(fmt::format("tpmbot: auth.test failed: {}", r.what()));
+            log.warn(fmt::format("tpmbot: auth.test failed: {}", r.what()));
             auto pause = r.rate_limited() ? r.retry_after
                                           : backoff(++attempt, s.backoff_base, s.backoff_cap);
             co_await sleep(pause);
@@ -1679,8 +1933,12 @@ int slack_app::run() {
             d.stop_now();
         }
     });
+    d.start_admin();
     d.spawn(d.start(), "start-up");
     d.ioc.run();
+    if (d.admin) {
+        d.admin->stop();
+    }
     d.log(fmt::format("tpmbot: stopped after {} frames in {} commits and {} messages delivered",
                       d.frames_committed.load(), d.group_commits.load(), d.posts_delivered.load()));
     return d.exit_code;
@@ -1693,6 +1951,10 @@ void slack_app::stop() {
 slack_app::counters slack_app::stats() const {
     return {impl_->frames_committed.load(), impl_->group_commits.load(),
             impl_->posts_delivered.load()};
+}
+
+unsigned short slack_app::admin_port() const {
+    return impl_->admin_bound.load();
 }
 
 void slack_app::poke_scheduler() {

@@ -3,6 +3,7 @@
 /// the dispatcher and store in between. One io_context thread runs everything.
 
 #include "dispatcher.hpp"
+#include "log.hpp"
 #include "scheduler.hpp"
 #include "sqlite_store.hpp"
 
@@ -61,12 +62,16 @@ struct slack_settings {
     std::shared_ptr<const clock_source> clock;
     /// How often the members of standup channels are read again (conversations.members).
     std::chrono::seconds members_refresh{std::chrono::hours(1)};
+    /// Where `/healthz` and `/metrics` are served (TPMBOT_ADMIN_ADDR); an empty host serves
+    /// nothing. Port "0" picks a free one (`admin_port` says which).
+    std::string admin_host;
+    std::string admin_port;
 };
 
 /// Runs the bot against Slack until `stop()` or a permanent error.
 class slack_app {
 public:
-    using log_fn = std::function<void(const std::string&)>;
+    using log_fn = logger;
 
     slack_app(sqlite_store& db, dispatcher& d, slack_settings s, log_fn log);
     ~slack_app();
@@ -89,6 +94,10 @@ public:
         std::uint64_t posts_delivered = 0;  ///< outbox messages Slack accepted
     };
     counters stats() const;
+
+    /// The admin address's bound port once `run` has bound it, 0 before and when there is none;
+    /// any thread.
+    unsigned short admin_port() const;
 
 private:
     struct impl;

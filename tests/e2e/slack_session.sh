@@ -48,7 +48,7 @@ api_url="${first#api_url }"
 [ "$api_url" != "$first" ] || { echo "FAIL: fake said '$first'" >&2; exit 1; }
 
 SLACK_API_URL="$api_url" SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test \
-    TPMBOT_DB="$work/bot.db" "$bot_bin" >"$work/bot.log" 2>&1 </dev/null &
+    TPMBOT_DB="$work/bot.db" TPMBOT_ADMIN_ADDR=127.0.0.1:0 "$bot_bin" >"$work/bot.log" 2>&1 </dev/null &
 bot_pid=$!
 
 expect "the bot signs in and opens a connection" "$(fake wait-calls apps.connections.open 1 10000)" "calls 1"

@@ -3,10 +3,14 @@
 #include "sqlite_store.hpp"
 #include "support/bot_process.hpp"
 #include "support/fake_slack.hpp"
+#include "support/http_fetch.hpp"
+#include "support/prometheus.hpp"
 #include "support/temp_dir.hpp"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <csignal>
+#include <sstream>
 #include <sys/wait.h>
 
 using namespace tpmbot;
@@ -98,4 +102,78 @@ TEST_CASE("the binary stops with a clear message when Slack refuses its token", 
     CHECK_THAT(out, Catch::Contains("Slack refused SLACK_BOT_TOKEN (not_authed)"));
     CHECK_THAT(out, !Catch::Contains("xoxb-test"));
     CHECK(slack.calls("apps.connections.open").empty());
+}
+
+TEST_CASE("the binary serves /healthz and /metrics and logs JSON lines without tokens",
+          "[process][admin]") {
+    test::temp_dir dir;
+    auto db = dir.file("bot.db").string();
+    auto log = dir.file("bot.log").string();
+    fake_slack slack;
+    bot_process bot(
+        slack, db, log,
+        {"TPMBOT_ADMIN_ADDR=127.0.0.1:0", "TPMBOT_LOG_FORMAT=json", "TPMBOT_LOG_LEVEL=debug"});
+    REQUIRE(slack.wait_for([&] { return slack.connections_open() == 1; }));
+    // The bound port is in the log.
+    unsigned short port = 0;
+    const std::string said = "serving /healthz and /metrics on 127.0.0.1:";
+    REQUIRE(slack.wait_for([&] {
+        auto text = read_file(log);
+        auto at = text.find(said);
+        if (at == std::string::npos) {
+            return false;
+        }
+        port = static_cast<unsigned short>(std::stoi(text.substr(at + said.size())));
+        return true;
+    }));
+    REQUIRE(slack.wait_for([&] { return test::http_fetch(port, "/healthz").status == 200; }));
+    slack.send(fake_slack::slash_envelope("env-1", "blocker waiting on the staging cert"));
+    REQUIRE(slack.wait_for([&] { return count_acks(slack, "env-1") == 1; }));
+    REQUIRE(slack.wait_for([&] { return slack.calls("chat.postMessage").size() == 1; }));
+    auto metrics = test::http_fetch(port, "/metrics");
+    REQUIRE(metrics.status == 200);
+    auto p = test::parse_prometheus(metrics.body);
+    INFO(metrics.body);
+    REQUIRE(p.error.empty());
+    CHECK(p.value("tpmbot_envelopes_total", {{"type", "slash_commands"}}) == 1);
+    CHECK(p.value("tpmbot_acks_total") == 1);
+    CHECK(p.value("tpmbot_frames_committed_total") == 1);
+
+    bot.signal(SIGTERM);
+    REQUIRE(slack.wait_for([&] { return bot.exited(); }));
+    CHECK(WIFEXITED(bot.status()));
+    CHECK(WEXITSTATUS(bot.status()) == 0);
+    // Every line is one JSON object with a time, a level and a message; no token anywhere.
+    auto text = read_file(log);
+    CHECK(text.find("xoxb-test") == std::string::npos);
+    CHECK(text.find("xapp-1-test") == std::string::npos);
+    std::istringstream lines(text);
+    std::string line;
+    int n = 0;
+    while (std::getline(lines, line)) {
+        INFO(line);
+        auto v = boost::json::parse(line).as_object();
+        CHECK(v.at("time").as_string().size() == 24);
+        CHECK(v.contains("level"));
+        CHECK(!v.at("msg").as_string().empty());
+        ++n;
+    }
+    CHECK(n >= 4); // connecting, signed in, serving, connected, stopping, stopped
+}
+
+TEST_CASE("the binary refuses a malformed admin address or log setting before starting",
+          "[process][admin]") {
+    test::temp_dir dir;
+    auto log = dir.file("bot.log").string();
+    fake_slack slack;
+    for (const char* setting :
+         {"TPMBOT_ADMIN_ADDR=9187", "TPMBOT_LOG_FORMAT=yaml", "TPMBOT_LOG_LEVEL=verbose"}) {
+        INFO(setting);
+        bot_process bot(slack, dir.file("bot.db").string(), log, {setting});
+        REQUIRE(slack.wait_for([&] { return bot.exited(); }));
+        CHECK(WIFEXITED(bot.status()));
+        CHECK(WEXITSTATUS(bot.status()) == 2);
+        CHECK_THAT(read_file(log), Catch::Contains(std::string(setting).substr(0, 12)));
+    }
+    CHECK(slack.calls("auth.test").empty());
 }

@@ -4,6 +4,7 @@
 
 #include "support/fake_slack.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <fcntl.h>
@@ -32,6 +33,12 @@ public:
             "PATH=/usr/bin:/bin",
         };
         env.insert(env.end(), extra_env.begin(), extra_env.end());
+        // The admin address on a free port, unless the test chose one: tests run in parallel.
+        if (std::none_of(extra_env.begin(), extra_env.end(), [](const std::string& e) {
+                return e.starts_with("TPMBOT_ADMIN_ADDR=");
+            })) {
+            env.emplace_back("TPMBOT_ADMIN_ADDR=127.0.0.1:0");
+        }
         std::vector<char*> envp;
         for (auto& e : env) {
             envp.push_back(e.data());
