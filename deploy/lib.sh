@@ -11,6 +11,7 @@ TPMBOT_PACKAGES=(
   build-essential cmake pkg-config ccache
   libfmt-dev libhowardhinnant-date-dev tzdata
   libsqlite3-dev libsqlitecpp-dev sqlite3
+  libpq-dev postgresql
   catch2
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev openssl ca-certificates libsimdjson-dev

@@ -1,6 +1,6 @@
 #include "sqlite_store.hpp"
 
-#include "common.hpp"
+#include "codec.hpp"
 #include "schema.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -20,383 +20,21 @@ namespace tpmbot {
 
 namespace {
 
-// Lists are stored as text: elements joined by the ASCII unit separator; button records
-// joined by the record separator. Neither appears in text a person types in Slack.
-constexpr char unit_sep = '\x1f';
-constexpr char record_sep = '\x1e';
-
-std::vector<std::string> split(std::string_view s, char sep) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    for (;;) {
-        auto pos = s.find(sep, start);
-        if (pos == std::string_view::npos) {
-            out.emplace_back(s.substr(start));
-            return out;
-        }
-        out.emplace_back(s.substr(start, pos - start));
-        start = pos + 1;
-    }
-}
-
-/// NULL for an empty list, so that {} and {""} both round-trip.
-std::optional<std::string> encode_list(const std::vector<std::string>& v) {
-    if (v.empty()) {
-        return std::nullopt;
-    }
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i > 0) {
-            out += unit_sep;
-        }
-        out += v[i];
-    }
-    return out;
-}
-
-std::vector<std::string> decode_list(const SQLite::Column& c) {
-    if (c.isNull()) {
-        return {};
-    }
-    return split(c.getString(), unit_sep);
-}
-
-// Standup lists (members, answers) are JSON arrays of strings, and an outbox post's blocks a
-// JSON array of {"type", "text"} objects: free text that may hold any character, including
-// the separators above. Strings are written with json_quote, so any byte string round-trips.
-std::string encode_json_list(const std::vector<std::string>& v) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i > 0) {
-            out += ',';
-        }
-        out += json_quote(v[i]);
-    }
-    out += ']';
-    return out;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xc0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xe0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    } else {
-        out += static_cast<char>(0xf0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-        out += static_cast<char>(0x80 | (cp & 0x3f));
-    }
-}
-
-/// Reads the little JSON the helpers above write (and any JSON of the same shape). Errors
-/// are std::runtime_error naming `what` (the column), `noun` and the offset.
-class json_reader {
-public:
-    json_reader(std::string_view s, std::string_view what, std::string_view noun)
-        : s_(s), what_(what), noun_(noun) {}
-
-    std::runtime_error fail(std::string_view why) const {
-        return std::runtime_error(
-            fmt::format("{}: malformed {} at offset {}: {}", what_, noun_, i_, why));
-    }
-
-    void skip_space() {
-        while (i_ < s_.size() &&
-               (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
-            ++i_;
-        }
-    }
-
-    /// Skips space, then consumes `c` when it is next.
-    bool accept(char c) {
-        skip_space();
-        if (i_ < s_.size() && s_[i_] == c) {
-            ++i_;
-            return true;
-        }
-        return false;
-    }
-
-    void expect(char c) {
-        if (!accept(c)) {
-            throw fail(fmt::format("expected '{}'", c));
-        }
-    }
-
-    void expect_end() {
-        skip_space();
-        if (i_ != s_.size()) {
-            throw fail("text after the value");
-        }
-    }
-
-    std::string read_string() {
-        expect('"');
-        std::string v;
-        for (;;) {
-            if (i_ >= s_.size()) {
-                throw fail("unterminated string");
-            }
-            char c = s_[i_++];
-            if (c == '"') {
-                return v;
-            }
-            if (c != '\\') {
-                v += c;
-                continue;
-            }
-            if (i_ >= s_.size()) {
-                throw fail("unterminated escape");
-            }
-            char e = s_[i_++];
-            switch (e) {
-            case '"':
-            case '\\':
-            case '/':
-                v += e;
-                break;
-            case 'b':
-                v += '\b';
-                break;
-            case 'f':
-                v += '\f';
-                break;
-            case 'n':
-                v += '\n';
-                break;
-            case 'r':
-                v += '\r';
-                break;
-            case 't':
-                v += '\t';
-                break;
-            case 'u': {
-                auto cp = hex4();
-                // A surrogate pair is one code point; a lone surrogate becomes its own 3 bytes.
-                if (cp >= 0xd800 && cp < 0xdc00 && s_.substr(i_, 2) == "\\u") {
-                    auto save = i_;
-                    i_ += 2;
-                    auto low = hex4();
-                    if (low >= 0xdc00 && low < 0xe000) {
-                        cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-                    } else {
-                        i_ = save;
-                    }
-                }
-                append_utf8(v, cp);
-                break;
-            }
-            default:
-                throw fail("unknown escape");
-            }
-        }
-    }
-
-    /// Reads `[` item (`,` item)* `]`, calling `item` for each; an empty array is fine.
-    template <class F>
-    void read_array(F&& item) {
-        expect('[');
-        if (accept(']')) {
-            return;
-        }
-        do {
-            item();
-        } while (accept(','));
-        expect(']');
-    }
-
-private:
-    std::uint32_t hex4() {
-        if (s_.size() - i_ < 4) {
-            throw fail("short \\u escape");
-        }
-        std::uint32_t v = 0;
-        for (int k = 0; k < 4; ++k) {
-            char h = s_[i_++];
-            v <<= 4;
-            if (h >= '0' && h <= '9') {
-                v |= static_cast<std::uint32_t>(h - '0');
-            } else if (h >= 'a' && h <= 'f') {
-                v |= static_cast<std::uint32_t>(h - 'a' + 10);
-            } else if (h >= 'A' && h <= 'F') {
-                v |= static_cast<std::uint32_t>(h - 'A' + 10);
-            } else {
-                throw fail("bad hex digit");
-            }
-        }
-        return v;
-    }
-
-    std::string_view s_;
-    std::size_t i_ = 0;
-    std::string_view what_;
-    std::string_view noun_;
-};
-
-/// Reads what `encode_json_list` writes (and any JSON array of strings); "" is the empty list.
-/// Throws std::runtime_error naming `what` on anything else.
-std::vector<std::string> decode_json_list(std::string_view s, std::string_view what) {
-    std::vector<std::string> out;
-    if (s.empty()) {
-        return out;
-    }
-    json_reader r(s, what, "list");
-    r.read_array([&] { out.push_back(r.read_string()); });
-    r.expect_end();
-    return out;
-}
-
-constexpr std::pair<block::kind, std::string_view> block_kinds[] = {
-    {block::kind::header, "header"},
-    {block::kind::section, "section"},
-    {block::kind::context, "context"},
-    {block::kind::divider, "divider"},
-};
-
-std::string_view block_kind_text(block::kind k) {
-    for (const auto& [kind, name] : block_kinds) {
-        if (kind == k) {
-            return name;
-        }
-    }
-    throw std::logic_error("unknown block kind");
-}
-
-/// '' when there are no blocks (what rows from before version 5 hold), else a JSON array of
-/// {"type": "header|section|context|divider", "text": "..."}.
-std::string encode_blocks(const std::vector<block>& blocks) {
-    if (blocks.empty()) {
-        return {};
-    }
-    std::string out = "[";
-    for (std::size_t i = 0; i < blocks.size(); ++i) {
-        if (i > 0) {
-            out += ',';
-        }
-        out += "{\"type\":";
-        out += json_quote(block_kind_text(blocks[i].type));
-        out += ",\"text\":";
-        out += json_quote(blocks[i].text);
-        out += '}';
-    }
-    out += ']';
-    return out;
-}
-
-/// Reads what `encode_blocks` writes; keys in any order, "text" may be absent (empty),
-/// "type" may not. Throws std::runtime_error naming the column on anything else.
-std::vector<block> decode_blocks(std::string_view s) {
-    std::vector<block> out;
-    if (s.empty()) {
-        return out;
-    }
-    json_reader r(s, "outbox.blocks", "blocks");
-    r.read_array([&] {
-        block b;
-        bool typed = false;
-        r.expect('{');
-        if (!r.accept('}')) {
-            do {
-                auto key = r.read_string();
-                r.expect(':');
-                auto value = r.read_string();
-                if (key == "type") {
-                    auto it = std::find_if(std::begin(block_kinds), std::end(block_kinds),
-                                           [&](const auto& k) { return k.second == value; });
-                    if (it == std::end(block_kinds)) {
-                        throw r.fail(fmt::format("unknown block type '{}'", value));
-                    }
-                    b.type = it->first;
-                    typed = true;
-                } else if (key == "text") {
-                    b.text = std::move(value);
-                } else {
-                    throw r.fail(fmt::format("unknown key '{}'", key));
-                }
-            } while (r.accept(','));
-            r.expect('}');
-        }
-        if (!typed) {
-            throw r.fail("a block without a type");
-        }
-        out.push_back(std::move(b));
-    });
-    r.expect_end();
-    return out;
-}
-
-std::string encode_buttons(const std::vector<button>& buttons) {
-    std::string out;
-    for (std::size_t i = 0; i < buttons.size(); ++i) {
-        if (i > 0) {
-            out += record_sep;
-        }
-        out += buttons[i].text;
-        out += unit_sep;
-        out += buttons[i].action_id;
-        out += unit_sep;
-        out += buttons[i].value;
-    }
-    return out;
-}
-
-std::vector<button> decode_buttons(std::string_view s) {
-    std::vector<button> out;
-    if (s.empty()) {
-        return out;
-    }
-    for (const auto& record : split(s, record_sep)) {
-        auto fields = split(record, unit_sep);
-        fields.resize(3);
-        out.push_back({std::move(fields[0]), std::move(fields[1]), std::move(fields[2])});
-    }
-    return out;
-}
-
-std::string_view destination_text(destination d) {
-    switch (d) {
-    case destination::ephemeral:
-        return "ephemeral";
-    case destination::channel:
-        return "channel";
-    case destination::thread:
-        return "thread";
-    case destination::dm:
-        return "dm";
-    }
-    throw std::logic_error("unknown destination");
-}
-
-destination parse_destination(std::string_view s) {
-    if (s == "ephemeral") {
-        return destination::ephemeral;
-    }
-    if (s == "channel") {
-        return destination::channel;
-    }
-    if (s == "thread") {
-        return destination::thread;
-    }
-    if (s == "dm") {
-        return destination::dm;
-    }
-    throw std::runtime_error(fmt::format("outbox: unknown destination '{}'", s));
-}
-
-item_kind parse_kind(std::string_view s) {
-    for (auto k : {item_kind::blocker, item_kind::decision, item_kind::risk, item_kind::dep}) {
-        if (kind_prefix(k) == s) {
-            return k;
-        }
-    }
-    throw std::runtime_error(fmt::format("items: unknown kind '{}'", s));
-}
+using codec::destination_text;
+using codec::encode_blocks;
+using codec::encode_buttons;
+using codec::encode_json_list;
+using codec::encode_list;
+using codec::entry_columns;
+using codec::item_columns;
+using codec::message_columns;
+using codec::outbox_columns;
+using codec::parse_kind;
+using codec::person_columns;
+using codec::run_columns;
+using codec::sql_value;
+using codec::standup_columns;
+using codec::user_columns;
 
 // Binding: one overload per stored type, so every value goes through a placeholder.
 void bind_one(SQLite::Statement& s, int i, std::string_view v) {
@@ -455,76 +93,23 @@ private:
     SQLite::Statement& s_;
 };
 
-constexpr const char* item_columns =
-    "team_id, kind, num, channel_id, reporter, dri, status, title, severity, waiting_on, area, "
-    "due, consulted, options, outcome, rationale, note, probability, impact, mitigation, "
-    "from_who, for_item, supersedes, superseded_by, thread_channel, thread_ts, permalink, "
-    "created_at, updated_at, closed_at, escalated_at";
+/// The current row of a statement, as the codec's readers see it.
+struct sqlite_row {
+    const SQLite::Statement& s;
+    std::string text(int i) const { return tpmbot::text(s, i); }
+    std::int64_t integer(int i) const { return tpmbot::integer(s, i); }
+    bool flag(int i) const { return integer(i) != 0; }
+    bool null(int i) const { return s.getColumn(i).isNull(); }
+};
 
 item read_item(const SQLite::Statement& s) {
-    item it;
-    it.team_id = text(s, 0);
-    it.kind = parse_kind(text(s, 1));
-    it.num = integer(s, 2);
-    it.channel_id = text(s, 3);
-    it.reporter = text(s, 4);
-    it.dri = text(s, 5);
-    it.status = text(s, 6);
-    it.title = text(s, 7);
-    it.severity = text(s, 8);
-    it.waiting_on = text(s, 9);
-    it.area = text(s, 10);
-    it.due = text(s, 11);
-    it.consulted = decode_list(s.getColumn(12));
-    it.options = decode_list(s.getColumn(13));
-    it.outcome = text(s, 14);
-    it.rationale = text(s, 15);
-    it.note = text(s, 16);
-    it.probability = text(s, 17);
-    it.impact = text(s, 18);
-    it.mitigation = text(s, 19);
-    it.from_who = text(s, 20);
-    it.for_item = text(s, 21);
-    it.supersedes = text(s, 22);
-    it.superseded_by = text(s, 23);
-    it.thread_channel = text(s, 24);
-    it.thread_ts = text(s, 25);
-    it.permalink = text(s, 26);
-    it.created_at = integer(s, 27);
-    it.updated_at = integer(s, 28);
-    it.closed_at = integer(s, 29);
-    it.escalated_at = integer(s, 30);
-    return it;
+    return codec::read_item(sqlite_row{s});
 }
-
-constexpr const char* outbox_columns =
-    "id, team_id, destination, channel, user, thread_ts, item, is_card, text, buttons, "
-    "created_at, state, attempts, ts, error, blocks, unsure, last_attempt_at";
 
 outbox_row read_outbox(const SQLite::Statement& s) {
-    outbox_row r;
-    r.id = integer(s, 0);
-    r.team_id = text(s, 1);
-    r.e.to = parse_destination(text(s, 2));
-    r.e.channel = text(s, 3);
-    r.e.user = text(s, 4);
-    r.e.thread_ts = text(s, 5);
-    r.e.item = text(s, 6);
-    r.e.is_card = integer(s, 7) != 0;
-    r.e.text = text(s, 8);
-    r.e.buttons = decode_buttons(text(s, 9));
-    r.created_at = integer(s, 10);
-    r.state = text(s, 11);
-    r.attempts = static_cast<int>(integer(s, 12));
-    r.ts = text(s, 13);
-    r.error = text(s, 14);
-    r.e.blocks = decode_blocks(text(s, 15));
-    r.unsure = integer(s, 16) != 0;
-    r.last_attempt_at = integer(s, 17);
-    return r;
+    return codec::read_outbox(sqlite_row{s});
 }
 
-/// SQLite treats a negative LIMIT as none.
 /// Every row of a statement, each read with `read`.
 template <class Read>
 auto collect(SQLite::Statement& s, Read read) {
@@ -535,6 +120,7 @@ auto collect(SQLite::Statement& s, Read read) {
     return out;
 }
 
+/// SQLite treats a negative LIMIT as none.
 std::int64_t sql_limit(int limit) {
     return limit > 0 ? limit : -1;
 }
@@ -909,132 +495,6 @@ void sqlite_store::update_item(const item& it) {
 
 namespace {
 
-/// A value bound to a placeholder of a built query.
-using sql_value = std::variant<std::string, std::int64_t>;
-
-/// SQL text with only fixed fragments and `?`, and the values for its placeholders in order.
-struct built_sql {
-    std::string sql;
-    std::vector<sql_value> values;
-};
-
-/// The WHERE conditions of `q` but `open_at`, as " AND ..." after "team_id = ?".
-built_sql item_conditions(const item_query& q) {
-    built_sql w;
-    w.sql = "team_id = ?";
-    w.values.emplace_back(q.team_id);
-    if (q.kind) {
-        w.sql += " AND kind = ?";
-        w.values.emplace_back(std::string(kind_prefix(*q.kind)));
-    }
-    if (!q.statuses.empty()) {
-        w.sql += " AND status IN (?";
-        for (std::size_t i = 1; i < q.statuses.size(); ++i) {
-            w.sql += ", ?";
-        }
-        w.sql += ")";
-        for (const auto& status : q.statuses) {
-            w.values.emplace_back(status);
-        }
-    }
-    if (!q.channel_id.empty()) {
-        w.sql += " AND channel_id = ?";
-        w.values.emplace_back(q.channel_id);
-    }
-    if (q.mine_user_either && !q.dri.empty()) {
-        w.sql += " AND (dri = ? OR reporter = ?)";
-        w.values.emplace_back(q.dri);
-        w.values.emplace_back(q.dri);
-    } else if (!q.dri.empty()) {
-        w.sql += " AND dri = ?";
-        w.values.emplace_back(q.dri);
-    }
-    if (!q.reporter.empty()) {
-        w.sql += " AND reporter = ?";
-        w.values.emplace_back(q.reporter);
-    }
-    if (q.unowned_only) {
-        w.sql += " AND dri = ''";
-    }
-    if (q.updated_before != 0) {
-        w.sql += " AND updated_at < ?";
-        w.values.emplace_back(q.updated_before);
-    }
-    if (q.created_from != 0) {
-        w.sql += " AND created_at >= ?";
-        w.values.emplace_back(q.created_from);
-    }
-    if (q.created_until != 0) {
-        w.sql += " AND created_at < ?";
-        w.values.emplace_back(q.created_until);
-    }
-    if (q.closed_from != 0 || q.closed_until != 0) {
-        // Closed (closed_at > 0) and closed_at >= closed_from, as one lower bound: given
-        // "closed_at > 0" as well, SQLite may seek from that one and read every item ever
-        // closed before closed_until.
-        w.sql += " AND closed_at >= ?";
-        w.values.emplace_back(std::max<unix_time>(q.closed_from, 1));
-        if (q.closed_until != 0) {
-            w.sql += " AND closed_at < ?";
-            w.values.emplace_back(q.closed_until);
-        }
-    }
-    return w;
-}
-
-/// The SQL of `list_items(q)` (`count` false) or `count_items(q)` (`count` true).
-///
-/// Two shapes keep SQLite on the (team, channel, kind, ...) indexes of schema version 5
-/// instead of a walk through a channel's whole history:
-///  - ORDER BY +created_at: without statistics SQLite would rather walk an index in
-///    creation order than seek each of several statuses and sort what it found; the unary
-///    plus (same values, same order) takes that walk off the table. The sort then costs in
-///    proportion to the rows returned.
-///  - open_at = t is "closed_at = 0 OR closed_at >= t", which no single index range covers
-///    (SQLite picks the creation range, everything before t). It is split into two disjoint
-///    parts, each one index range on closed_at: still open (closed_at = 0) and closed since
-///    (closed_at >= max(t, 1), which is never 0), each created before t.
-built_sql item_sql(const item_query& q, bool count) {
-    auto w = item_conditions(q);
-    built_sql out;
-    // One part of open_at: the items still open, or those closed since.
-    auto part = [&](std::string_view select, bool still_open) {
-        out.sql += fmt::format("SELECT {} FROM items WHERE {} AND {} AND created_at < ?", select,
-                               w.sql, still_open ? "closed_at = 0" : "closed_at >= ?");
-        out.values.insert(out.values.end(), w.values.begin(), w.values.end());
-        if (!still_open) {
-            out.values.emplace_back(std::max<unix_time>(q.open_at, 1));
-        }
-        out.values.emplace_back(q.open_at);
-    };
-    if (count) {
-        if (q.open_at == 0) {
-            out.sql = "SELECT COUNT(*) FROM items WHERE " + w.sql;
-            out.values = std::move(w.values);
-            return out;
-        }
-        out.sql = "SELECT (";
-        part("COUNT(*)", true);
-        out.sql += ") + (";
-        part("COUNT(*)", false);
-        out.sql += ")";
-        return out;
-    }
-    if (q.open_at == 0) {
-        out.sql = fmt::format("SELECT {} FROM items WHERE {}", item_columns, w.sql);
-        out.values = std::move(w.values);
-    } else {
-        out.sql = fmt::format("SELECT {} FROM (", item_columns);
-        part(item_columns, true);
-        out.sql += " UNION ALL ";
-        part(item_columns, false);
-        out.sql += ")";
-    }
-    out.sql += " ORDER BY +created_at, num, kind LIMIT ?";
-    out.values.emplace_back(sql_limit(q.limit));
-    return out;
-}
-
 void bind_values(SQLite::Statement& s, const std::vector<sql_value>& values) {
     int i = 0;
     for (const auto& v : values) {
@@ -1046,14 +506,14 @@ void bind_values(SQLite::Statement& s, const std::vector<sql_value>& values) {
 
 std::vector<item> sqlite_store::list_items(const item_query& q) {
     // Only fixed SQL fragments are pasted; every value is a placeholder bound below.
-    auto built = item_sql(q, false);
+    auto built = codec::item_sql(q, false, codec::dialect::sqlite);
     auto s = impl_->prepare(built.sql);
     bind_values(*s, built.values);
     return collect(*s, read_item);
 }
 
 std::int64_t sqlite_store::count_items(const item_query& q) {
-    auto built = item_sql(q, true);
+    auto built = codec::item_sql(q, true, codec::dialect::sqlite);
     auto s = impl_->prepare(built.sql);
     bind_values(*s, built.values);
     if (!s->executeStep()) {
@@ -1064,7 +524,7 @@ std::int64_t sqlite_store::count_items(const item_query& q) {
 
 std::int64_t sqlite_store::steps(const item_query& q, bool count) {
     // SQLiteCpp does not hand out its sqlite3_stmt, and the counter lives there.
-    auto built = item_sql(q, count);
+    auto built = codec::item_sql(q, count, codec::dialect::sqlite);
     auto* db = impl_->db.getHandle();
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db, built.sql.c_str(), -1, &raw, nullptr) != SQLITE_OK) {
@@ -1090,7 +550,7 @@ std::int64_t sqlite_store::steps(const item_query& q, bool count) {
 }
 
 std::string sqlite_store::explain(const item_query& q, bool count) {
-    auto built = item_sql(q, count);
+    auto built = codec::item_sql(q, count, codec::dialect::sqlite);
     SQLite::Statement s(impl_->db, "EXPLAIN QUERY PLAN " + built.sql);
     bind_values(s, built.values);
     // Rows are (id, parent, notused, detail); a step is indented under its parent.
@@ -1152,7 +612,7 @@ void sqlite_store::set_area(const area& a) {
 namespace {
 
 area read_area(const SQLite::Statement& s) {
-    return {text(s, 0), text(s, 1), text(s, 2), integer(s, 3)};
+    return codec::read_area(sqlite_row{s});
 }
 
 } // namespace
@@ -1371,22 +831,13 @@ void sqlite_store::set_user(const user_row& u) {
 
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
-    auto s = impl_->prepare("SELECT team_id, user_id, tz, updated_at, is_admin, deleted, name, "
-                            "is_bot FROM users WHERE team_id = ? AND user_id = ?");
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM users WHERE team_id = ? AND user_id = ?", user_columns));
     bind_all(*s, team_id, user_id);
     if (!s->executeStep()) {
         return std::nullopt;
     }
-    user_row u;
-    u.team_id = text(*s, 0);
-    u.user_id = text(*s, 1);
-    u.tz = text(*s, 2);
-    u.updated_at = integer(*s, 3);
-    u.is_admin = integer(*s, 4) != 0;
-    u.deleted = integer(*s, 5) != 0;
-    u.name = text(*s, 6);
-    u.is_bot = integer(*s, 7) != 0;
-    return u;
+    return codec::read_user(sqlite_row{*s});
 }
 
 std::optional<std::string> sqlite_store::setting(std::string_view team_id, std::string_view key) {
@@ -1409,73 +860,24 @@ void sqlite_store::set_setting(std::string_view team_id, std::string_view key,
 
 namespace {
 
-constexpr const char* standup_columns =
-    "team_id, channel_id, minute, report_minute, days, tz, members, whole_channel, paused, "
-    "created_by, created_at, updated_at";
-
 standup read_standup(const SQLite::Statement& s) {
-    standup r;
-    r.team_id = text(s, 0);
-    r.channel_id = text(s, 1);
-    r.minute = static_cast<int>(integer(s, 2));
-    r.report_minute = static_cast<int>(integer(s, 3));
-    r.days = static_cast<unsigned>(integer(s, 4));
-    r.tz = text(s, 5);
-    r.members = decode_json_list(text(s, 6), "standups.members");
-    r.whole_channel = integer(s, 7) != 0;
-    r.paused = integer(s, 8) != 0;
-    r.created_by = text(s, 9);
-    r.created_at = integer(s, 10);
-    r.updated_at = integer(s, 11);
-    return r;
+    return codec::read_standup(sqlite_row{s});
 }
-
-constexpr const char* person_columns = "team_id, user_id, tz, ooo_until, skip_day, updated_at";
 
 standup_person read_person(const SQLite::Statement& s) {
-    return {text(s, 0), text(s, 1), text(s, 2), text(s, 3), text(s, 4), integer(s, 5)};
+    return codec::read_person(sqlite_row{s});
 }
-
-constexpr const char* run_columns =
-    "team_id, channel_id, period, report_due, reported_at, digest_channel, digest_ts";
 
 standup_run read_run(const SQLite::Statement& s) {
-    return {text(s, 0),    text(s, 1), text(s, 2), integer(s, 3),
-            integer(s, 4), text(s, 5), text(s, 6)};
+    return codec::read_run(sqlite_row{s});
 }
-
-constexpr const char* entry_columns =
-    "team_id, channel_id, period, user_id, state, note, answers, prompted_at, reminder_due, "
-    "reminded_at, answered_at, late";
 
 standup_entry read_entry(const SQLite::Statement& s) {
-    standup_entry e;
-    e.team_id = text(s, 0);
-    e.channel_id = text(s, 1);
-    e.period = text(s, 2);
-    e.user_id = text(s, 3);
-    e.state = text(s, 4);
-    e.note = text(s, 5);
-    e.answers = decode_json_list(text(s, 6), "standup_entries.answers");
-    e.prompted_at = integer(s, 7);
-    e.reminder_due = integer(s, 8);
-    e.reminded_at = integer(s, 9);
-    e.answered_at = integer(s, 10);
-    e.late = integer(s, 11) != 0;
-    return e;
+    return codec::read_entry(sqlite_row{s});
 }
 
-constexpr const char* message_columns =
-    "team_id, user_id, ts, channel_id, period, first_question, count";
-
 standup_message read_message(const SQLite::Statement& s) {
-    return {text(s, 0),
-            text(s, 1),
-            text(s, 2),
-            text(s, 3),
-            text(s, 4),
-            static_cast<int>(integer(s, 5)),
-            static_cast<int>(integer(s, 6))};
+    return codec::read_message(sqlite_row{s});
 }
 
 } // namespace

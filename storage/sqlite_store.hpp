@@ -1,8 +1,9 @@
 #pragma once
 /// The SQLite store: the handlers' `store` plus the durable outbox, inbox and job claims
-/// the transports use. One connection, WAL, every multi-row change in one transaction.
+/// the transports use (`durable_store`). One connection, WAL, every multi-row change in one
+/// transaction.
 
-#include "store.hpp"
+#include "durable_store.hpp"
 
 #include <chrono>
 #include <memory>
@@ -13,34 +14,9 @@
 
 namespace tpmbot {
 
-/// One outgoing message waiting in (or delivered from) the outbox.
-struct outbox_row {
-    std::int64_t id = 0;
-    std::string team_id;
-    effect e;
-    unix_time created_at = 0;
-    std::string state; ///< "pending", "sent", "failed"
-    int attempts = 0;
-    std::string ts;    ///< Slack's ts of the delivered message
-    std::string error; ///< last error, if any
-    /// Slack may have posted it already: an attempt got no answer that says whether it was
-    /// posted (a broken connection, a timeout, a 5xx). The sender looks for it in the
-    /// conversation before posting it again.
-    bool unsure = false;
-    unix_time last_attempt_at = 0; ///< when the last attempt failed or succeeded
-};
-
-/// One event received from Slack, persisted before it is acked.
-struct inbox_row {
-    std::string event_id;
-    std::string team_id;
-    std::string payload; ///< the event JSON as received
-    unix_time received_at = 0;
-};
-
 /// SQLite implementation of `store` and of the transport tables. Used by one thread at a
 /// time: its connection is opened without SQLite's own locking.
-class sqlite_store final : public store {
+class sqlite_store final : public durable_store {
 public:
     /// Opens (creating if needed) the database at `path` (":memory:" allowed), sets WAL,
     /// foreign keys and a busy timeout, and migrates the schema to the latest version.
@@ -62,7 +38,7 @@ public:
     std::int64_t checkpoints() const;
 
     /// PRAGMA user_version after migration.
-    int schema_version();
+    int schema_version() override;
     /// The latest schema version this build knows.
     static int latest_schema_version();
     /// Whether `e`, thrown by the store, means the database cannot be written right now (a
@@ -72,11 +48,8 @@ public:
 
     // store
     void transact(const std::function<void()>& body) override;
-    /// `transact` whose commit does not wait for the disk (synchronous = NORMAL for it): it
-    /// survives the process crashing or being killed, but the machine losing power may undo
-    /// it. Only for records whose loss costs repeated work, never lost work (the outbox's
-    /// delivery marks). Nested in another transaction it is that transaction's part.
-    void transact_relaxed(const std::function<void()>& body);
+    /// synchronous = NORMAL for its commit.
+    void transact_relaxed(const std::function<void()>& body) override;
     std::int64_t next_number(std::string_view team_id, item_kind kind) override;
     void insert_item(const item& it) override;
     std::optional<item> find_item(std::string_view team_id, item_id id) override;
@@ -100,8 +73,7 @@ public:
     void remove_admin(std::string_view team_id, std::string_view user_id) override;
     std::vector<std::string> list_admins(std::string_view team_id) override;
     std::vector<std::string> teams() override;
-    /// Records everything Slack's users.info says of a person.
-    void set_user(const user_row& u);
+    void set_user(const user_row& u) override;
     std::optional<user_row> find_user(std::string_view team_id, std::string_view user_id) override;
     bool claim(std::string_view job, std::string_view period, unix_time at) override;
     bool claimed(std::string_view job, std::string_view period) override;
@@ -145,42 +117,23 @@ public:
     void set_channel_members(std::string_view team_id, std::string_view channel_id,
                              const std::vector<std::string>& members, unix_time at) override;
 
-    // outbox: every post is a row before it is sent
-    /// Appends an effect to the outbox; returns its id. Call inside `transact`.
-    std::int64_t enqueue(std::string_view team_id, const effect& e, unix_time now);
-    /// Pending rows with an id above `after_id`, oldest first (pages through a long queue).
-    std::vector<outbox_row> pending(int limit, std::int64_t after_id = 0);
-    std::optional<outbox_row> outbox(std::int64_t id);
-    /// Records delivery; when the row is an item's card, the item's thread becomes
-    /// (channel, ts). One transaction.
-    void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts, unix_time at);
-    /// The same for a row the caller has already read (its id, team, channel, item and card
-    /// flag are used), without reading it again.
+    // durable_store
+    std::int64_t enqueue(std::string_view team_id, const effect& e, unix_time now) override;
+    std::vector<outbox_row> pending(int limit, std::int64_t after_id = 0) override;
+    std::optional<outbox_row> outbox(std::int64_t id) override;
+    void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
+                   unix_time at) override;
     void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
-                   unix_time at);
-    /// Marks every pending row unsure (after a process ended without a clean stop, any of
-    /// them may have been posted); returns how many. Call inside `transact`.
-    int mark_pending_unsure();
-    /// Records a failed attempt; a permanent failure leaves the row "failed", a transient one
-    /// leaves it "pending" with the attempt counted. The row stays `unsure` when
-    /// `maybe_delivered` (no answer came), and is no longer unsure otherwise.
+                   unix_time at) override;
+    int mark_pending_unsure() override;
     void mark_failed(std::int64_t id, std::string_view error, bool permanent, unix_time at,
-                     bool maybe_delivered = false);
-
-    // inbox: events persisted before they are acked, de-duplicated by event_id
-    /// False when the event id is already there (a redelivery).
-    bool inbox_put(const inbox_row& r);
-    /// Not yet processed, oldest first.
-    std::vector<inbox_row> inbox_unprocessed(int limit);
-    void inbox_done(std::string_view event_id, unix_time at);
-    /// Whether the event is in the inbox and marked processed.
-    bool inbox_processed(std::string_view event_id);
-
-    // users
-    /// Records what Slack's users.info says of a person: zone, admin flag and whether the
-    /// account is deactivated.
+                     bool maybe_delivered = false) override;
+    bool inbox_put(const inbox_row& r) override;
+    std::vector<inbox_row> inbox_unprocessed(int limit) override;
+    void inbox_done(std::string_view event_id, unix_time at) override;
+    bool inbox_processed(std::string_view event_id) override;
     void set_user_info(std::string_view team_id, std::string_view user_id, std::string_view tz,
-                       bool is_admin, unix_time at, bool deleted = false);
+                       bool is_admin, unix_time at, bool deleted = false) override;
 
 private:
     struct impl;

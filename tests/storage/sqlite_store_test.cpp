@@ -1,5 +1,6 @@
 #include "sqlite_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
@@ -122,12 +123,12 @@ std::vector<std::string> ids(const std::vector<item>& items) {
 
 } // namespace
 
-TEST_CASE("a new database file is created at the latest schema and data survives reopening",
+TEST_CASE("a new database is created at the latest schema and data survives reopening",
           "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         REQUIRE(s.schema_version() == sqlite_store::latest_schema_version());
         REQUIRE(sqlite_store::latest_schema_version() >= 1);
         s.transact([&] {
@@ -136,22 +137,27 @@ TEST_CASE("a new database file is created at the latest schema and data survives
         });
     }
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         REQUIRE(s.schema_version() == sqlite_store::latest_schema_version());
         auto it = s.find_item("T1", {item_kind::blocker, 1});
         REQUIRE(it);
         CHECK(it->title == "thing 1");
         CHECK(s.next_number("T1", item_kind::blocker) == 2);
     }
-    {
-        SQLite::Database raw(path);
-        CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
-        CHECK(raw.execAndGet("PRAGMA user_version").getInt() ==
-              sqlite_store::latest_schema_version());
-    }
 }
 
-TEST_CASE("an empty existing file is migrated", "[storage]") {
+TEST_CASE("a new database file is in WAL mode, its user_version the latest schema",
+          "[storage][sqlite]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    { sqlite_store s(path); }
+    SQLite::Database raw(path);
+    CHECK(raw.execAndGet("PRAGMA journal_mode").getString() == "wal");
+    CHECK(raw.execAndGet("PRAGMA user_version").getInt() == sqlite_store::latest_schema_version());
+}
+
+TEST_CASE("an empty existing file is migrated", "[storage][sqlite]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     std::ofstream(path).close();
@@ -159,7 +165,7 @@ TEST_CASE("an empty existing file is migrated", "[storage]") {
     CHECK(s.schema_version() == sqlite_store::latest_schema_version());
 }
 
-TEST_CASE("an in-memory database works", "[storage]") {
+TEST_CASE("an in-memory database works", "[storage][sqlite]") {
     sqlite_store s(":memory:");
     CHECK(s.schema_version() == sqlite_store::latest_schema_version());
     auto n = s.next_number("T1", item_kind::risk);
@@ -169,7 +175,7 @@ TEST_CASE("an in-memory database works", "[storage]") {
     CHECK(s.list_admins("T1") == std::vector<std::string>{"U1"});
 }
 
-TEST_CASE("a database with a newer schema version is refused", "[storage]") {
+TEST_CASE("a database with a newer schema version is refused", "[storage][sqlite]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     auto newer = sqlite_store::latest_schema_version() + 1;
@@ -188,7 +194,7 @@ TEST_CASE("a database with a newer schema version is refused", "[storage]") {
     CHECK_FALSE(raw.tableExists("items"));
 }
 
-TEST_CASE("a file that is not a database is refused with a clear message", "[storage]") {
+TEST_CASE("a file that is not a database is refused with a clear message", "[storage][sqlite]") {
     test::temp_dir dir;
     auto path = dir.file("notes.txt").string();
     {
@@ -201,7 +207,7 @@ TEST_CASE("a file that is not a database is refused with a clear message", "[sto
     REQUIRE_THROWS_WITH(sqlite_store(path), Contains(path) && Contains("not a database"));
 }
 
-TEST_CASE("a database in a missing directory is refused", "[storage]") {
+TEST_CASE("a database in a missing directory is refused", "[storage][sqlite]") {
     test::temp_dir dir;
     auto path = (dir.path() / "no" / "such" / "dir" / "tpmbot.db").string();
     REQUIRE_THROWS_AS(sqlite_store(path), std::runtime_error);
@@ -209,8 +215,9 @@ TEST_CASE("a database in a missing directory is refused", "[storage]") {
 }
 
 TEST_CASE("numbers are allocated per team and kind, from 1", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.next_number("T1", item_kind::blocker) == 1);
     CHECK(s.next_number("T1", item_kind::blocker) == 2);
     CHECK(s.next_number("T2", item_kind::blocker) == 1);
@@ -223,17 +230,18 @@ TEST_CASE("numbers are allocated per team and kind, from 1", "[storage]") {
 }
 
 TEST_CASE("items round-trip every field", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     auto original = full_item();
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         s.transact([&] { s.insert_item(original); });
         auto found = s.find_item("T1", {item_kind::decision, 7});
         REQUIRE(found);
         require_same(*found, original);
     }
-    sqlite_store s(path);
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto found = s.find_item("T1", {item_kind::decision, 7});
     REQUIRE(found);
     require_same(*found, original);
@@ -319,8 +327,9 @@ TEST_CASE("items round-trip every field", "[storage]") {
 }
 
 TEST_CASE("an item of another team is not found", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.insert_item(make_item("T1", item_kind::blocker, 1, 1));
     CHECK(s.find_item("T1", {item_kind::blocker, 1}));
     CHECK_FALSE(s.find_item("T2", {item_kind::blocker, 1}));
@@ -329,8 +338,9 @@ TEST_CASE("an item of another team is not found", "[storage]") {
 }
 
 TEST_CASE("list_items applies each filter", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.transact([&] {
         auto b1 = make_item("T1", item_kind::blocker, 1, 300);
         b1.dri = "U_A";
@@ -424,8 +434,9 @@ TEST_CASE("list_items applies each filter", "[storage]") {
 }
 
 TEST_CASE("history is appended and read back in order", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.transact([&] {
         s.append_history({"T1", item_kind::blocker, 1, 100, "U1", "created", "B-1, \"x\""});
         s.append_history({"T1", item_kind::blocker, 2, 101, "U1", "created", ""});
@@ -452,8 +463,9 @@ TEST_CASE("history is appended and read back in order", "[storage]") {
 }
 
 TEST_CASE("areas are case-insensitive, replaced on set and listed by name", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.set_area({"T1", "payments api", "U1", 10});
     s.set_area({"T1", "Auth", "U2", 11});
     s.set_area({"T1", "billing", "U3", 12});
@@ -482,8 +494,9 @@ TEST_CASE("areas are case-insensitive, replaced on set and listed by name", "[st
 }
 
 TEST_CASE("admins are added, listed and removed", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.add_admin("T1", "U2", 10);
     s.add_admin("T1", "U1", 11);
     s.add_admin("T1", "U1", 12); // twice is fine
@@ -497,9 +510,9 @@ TEST_CASE("admins are added, listed and removed", "[storage]") {
 }
 
 TEST_CASE("a transaction that throws leaves nothing behind", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
-    sqlite_store s(path);
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     REQUIRE_THROWS_WITH(s.transact([&] {
         auto n = s.next_number("T1", item_kind::blocker);
         s.insert_item(make_item("T1", item_kind::blocker, n, 1));
@@ -523,8 +536,9 @@ TEST_CASE("a transaction that throws leaves nothing behind", "[storage]") {
 }
 
 TEST_CASE("nested transactions run inside the outer one", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
 
     SECTION("both commit together") {
         s.transact([&] {
@@ -561,15 +575,42 @@ TEST_CASE("nested transactions run inside the outer one", "[storage]") {
         });
         CHECK(ids(s.list_items(team_query("T1"))) == std::vector<std::string>{"T1:B-1", "T1:B-3"});
     }
+    SECTION("a statement failing in an inner transaction the outer body catches undoes only "
+            "the inner writes, and the outer one goes on") {
+        s.transact([&] {
+            s.insert_item(make_item("T1", item_kind::blocker, 1, 1));
+            CHECK_THROWS(s.transact([&] {
+                s.add_admin("T2", "U_INNER", 1);
+                s.insert_item(make_item("T1", item_kind::blocker, 1, 1)); // a duplicate key
+            }));
+            s.insert_item(make_item("T1", item_kind::blocker, 3, 3));
+            s.transact([&] { s.add_admin("T2", "U_AFTER", 2); });
+        });
+        CHECK(ids(s.list_items(team_query("T1"))) == std::vector<std::string>{"T1:B-1", "T1:B-3"});
+        CHECK(s.list_admins("T2") == std::vector<std::string>{"U_AFTER"});
+    }
+    SECTION("three levels: a failure in the innermost leaves the middle one's writes") {
+        s.transact([&] {
+            s.transact([&] {
+                s.add_admin("T2", "U_MIDDLE", 1);
+                CHECK_THROWS(s.transact([&] {
+                    s.add_admin("T2", "U_INNER", 1);
+                    throw std::runtime_error("innermost");
+                }));
+            });
+            s.add_admin("T2", "U_OUTER", 1);
+        });
+        CHECK(s.list_admins("T2") == std::vector<std::string>{"U_MIDDLE", "U_OUTER"});
+    }
     // The depth is back to zero: a new top-level transaction commits.
     s.transact([&] { s.add_admin("T1", "U1", 1); });
     CHECK(s.list_admins("T1") == std::vector<std::string>{"U1"});
 }
 
 TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
-    sqlite_store s(path);
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto it = make_item("T1", item_kind::blocker, 12, 1);
     s.insert_item(it);
 
@@ -694,7 +735,8 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
         CHECK_FALSE(s.outbox(dm_id)->unsure);
         s.mark_failed(dm_id, "HTTP 502", false, 502, true); // no answer: it may be there
         {
-            sqlite_store reopened(path); // what the next process reads
+            auto reopened_conn = db.open();
+            auto& reopened = *reopened_conn; // what the next process reads
             auto row = reopened.outbox(dm_id);
             REQUIRE(row);
             CHECK(row->unsure);
@@ -722,17 +764,18 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
         CHECK(s.outbox(eph_id)->state == "sent");
     }
     SECTION("rows survive reopening") {
-        sqlite_store reopened(path);
+        auto reopened_conn = db.open();
+        auto& reopened = *reopened_conn;
         CHECK(reopened.pending(0).size() == 4);
     }
     CHECK_FALSE(s.outbox(999999));
 }
 
 TEST_CASE("the inbox de-duplicates events and tracks processing", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         CHECK(s.inbox_put({"Ev1", "T1", R"({"type":"app_mention","text":"a, \"b\""})", 10}));
         CHECK(s.inbox_put({"Ev2", "T1", "{}", 11}));
         CHECK(s.inbox_put({"Ev0", "T1", "{}", 9}));
@@ -750,7 +793,8 @@ TEST_CASE("the inbox de-duplicates events and tracks processing", "[storage]") {
 
         s.inbox_done("Ev1", 20);
     }
-    sqlite_store s(path);
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto u = s.inbox_unprocessed(0);
     REQUIRE(u.size() == 2);
     CHECK(u[0].event_id == "Ev0");
@@ -759,10 +803,10 @@ TEST_CASE("the inbox de-duplicates events and tracks processing", "[storage]") {
 }
 
 TEST_CASE("a job period is claimed once, across reopening", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         bool first = false, second = true;
         s.transact([&] { first = s.claim("standup:C1", "2024-03-01", 100); });
         s.transact([&] { second = s.claim("standup:C1", "2024-03-01", 101); });
@@ -771,7 +815,8 @@ TEST_CASE("a job period is claimed once, across reopening", "[storage]") {
         CHECK(s.claim("standup:C1", "2024-03-02", 102));
         CHECK(s.claim("weekly:T1", "2024-03-01", 103));
     }
-    sqlite_store s(path);
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.claimed("standup:C1", "2024-03-01"));
     CHECK_FALSE(s.claimed("standup:C1", "2024-03-03"));
     CHECK_FALSE(s.claimed("standup:C2", "2024-03-01"));
@@ -783,8 +828,9 @@ TEST_CASE("a job period is claimed once, across reopening", "[storage]") {
 }
 
 TEST_CASE("users' time zones are stored and replaced", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.find_user("T1", "U1"));
     s.set_user_info("T1", "U1", "Europe/Paris", false, 10);
     auto u = s.find_user("T1", "U1");
@@ -803,8 +849,9 @@ TEST_CASE("users' time zones are stored and replaced", "[storage]") {
 }
 
 TEST_CASE("what users.info says of a person is stored with the admin flag", "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.set_user_info("T1", "U1", "Asia/Kolkata", true, 30);
     auto u = s.find_user("T1", "U1");
     REQUIRE(u);
@@ -821,10 +868,11 @@ TEST_CASE("what users.info says of a person is stored with the admin flag", "[st
 }
 
 TEST_CASE("a second store on the same file sees committed data", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
-    sqlite_store writer(path);
-    sqlite_store reader(path);
+    test::test_db db;
+    auto writer_conn = db.open();
+    auto& writer = *writer_conn;
+    auto reader_conn = db.open();
+    auto& reader = *reader_conn;
     CHECK_FALSE(reader.find_item("T1", {item_kind::blocker, 1}));
 
     writer.transact([&] {
@@ -903,7 +951,6 @@ standup_entry full_entry() {
                  "",
                  "[\"looks\",\"like\",\"json\"]",
                  std::string("\x1f\x1e\x01\x7f tab\t bell\a"),
-                 std::string("\xff\xfe not utf-8"),
                  ",]\"["};
     e.prompted_at = 1709280000;
     e.reminder_due = 1709283600;
@@ -950,11 +997,14 @@ using strings = std::vector<std::string>;
 
 TEST_CASE("the latest schema is version 6", "[storage]") {
     CHECK(sqlite_store::latest_schema_version() == 6);
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.schema_version() == 6);
 }
 
-TEST_CASE("a version 2 database is migrated to the latest and keeps its data", "[storage]") {
+TEST_CASE("a version 2 database is migrated to the latest and keeps its data",
+          "[storage][sqlite]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     {
@@ -1006,9 +1056,10 @@ TEST_CASE("a version 2 database is migrated to the latest and keeps its data", "
 }
 
 TEST_CASE("a person's name and bot flag are recorded with the rest of users.info", "[storage]") {
-    test::temp_dir dir;
+    test::test_db db;
     {
-        sqlite_store s(db_path(dir));
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         user_row u;
         u.team_id = "T1";
         u.user_id = "UJIRA";
@@ -1020,7 +1071,8 @@ TEST_CASE("a person's name and bot flag are recorded with the rest of users.info
         // The older call keeps the name and bot flag blank: it is Slack's whole answer.
         s.set_user_info("T1", "U2", "UTC", false, 6);
     }
-    sqlite_store s(db_path(dir));
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto u = s.find_user("T1", "UJIRA");
     REQUIRE(u);
     CHECK(u->name == "Jira Cloud");
@@ -1032,8 +1084,9 @@ TEST_CASE("a person's name and bot flag are recorded with the rest of users.info
 
 TEST_CASE("unreported runs are those due by a time and not yet reported, oldest first",
           "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto run = [](std::string channel, std::string period, unix_time due, unix_time reported) {
         standup_run r;
         r.team_id = "T1";
@@ -1056,7 +1109,9 @@ TEST_CASE("unreported runs are those due by a time and not yet reported, oldest 
 }
 
 TEST_CASE("a deactivated user is recorded and can come back", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.set_user_info("T1", "U1", "UTC", false, 10, true);
     auto u = s.find_user("T1", "U1");
     REQUIRE(u);
@@ -1071,10 +1126,10 @@ TEST_CASE("a deactivated user is recorded and can come back", "[storage]") {
 }
 
 TEST_CASE("settings are per team, replaced on set and survive reopening", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         CHECK_FALSE(s.setting("", "k"));
         s.set_setting("", "k", "process", 1);
         s.set_setting("T1", "k", "team one", 2);
@@ -1085,13 +1140,16 @@ TEST_CASE("settings are per team, replaced on set and survive reopening", "[stor
         CHECK(s.setting("T1", "empty") == std::optional<std::string>(""));
         s.transact([&] { s.set_setting("T1", "k", "line 1\n\"quoted\" \\ 🚀", 4); });
     }
-    sqlite_store s(path);
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.setting("T1", "k") == std::optional<std::string>("line 1\n\"quoted\" \\ 🚀"));
     CHECK(s.setting("", "k") == std::optional<std::string>("process"));
 }
 
 TEST_CASE("standups round-trip every field and are replaced on put", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.find_standup("T1", "C1"));
     auto st = full_standup();
     s.put_standup(st);
@@ -1136,7 +1194,9 @@ TEST_CASE("standups round-trip every field and are replaced on put", "[storage]"
 }
 
 TEST_CASE("standups are listed by team then channel", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.list_standups("").empty());
     for (auto [team, channel] : {std::pair{"T2", "C1"}, std::pair{"T1", "C9"},
                                  std::pair{"T1", "C2"}, std::pair{"T2", "C0"}}) {
@@ -1152,7 +1212,9 @@ TEST_CASE("standups are listed by team then channel", "[storage]") {
 }
 
 TEST_CASE("standup people round-trip and are replaced on put", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.find_standup_person("T1", "U1"));
     s.put_standup_person({"T1", "U1", "America/Chicago", "2024-03-10", "2024-03-04", 50});
     auto p = s.find_standup_person("T1", "U1");
@@ -1175,7 +1237,9 @@ TEST_CASE("standup people round-trip and are replaced on put", "[storage]") {
 }
 
 TEST_CASE("standup runs round-trip and are updated on put", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.find_run("T1", "C1", "2024-03-01"));
     s.put_run({"T1", "C1", "2024-03-01", 1000, 0, "", ""});
     auto r = s.find_run("T1", "C1", "2024-03-01");
@@ -1201,7 +1265,9 @@ TEST_CASE("standup runs round-trip and are updated on put", "[storage]") {
 }
 
 TEST_CASE("standup entries round-trip every field, answers of any text", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.find_entry("T1", "C1", "2024-03-01", "U1"));
     auto e = full_entry();
     s.put_entry(e);
@@ -1245,23 +1311,21 @@ TEST_CASE("standup entries round-trip every field, answers of any text", "[stora
 }
 
 TEST_CASE("answers stored as JSON by hand are decoded, malformed ones are an error", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         s.put_entry(make_entry("C1", "P1", "U1", 1));
         s.put_entry(make_entry("C1", "P2", "U1", 2));
         s.put_entry(make_entry("C1", "P3", "U1", 3));
     }
-    {
-        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
-        raw.exec(R"sql(UPDATE standup_entries SET answers =
-                       ' [ "caf\u00e9 \ud83d\ude80" , "a\/b\"c\\d\te\u0041" ] '
-                       WHERE period = 'P1')sql");
-        raw.exec("UPDATE standup_entries SET answers = '' WHERE period = 'P2'");
-        raw.exec("UPDATE standup_entries SET answers = '[\"unterminated' WHERE period = 'P3'");
-    }
-    sqlite_store s(path);
+    db.exec(R"sql(UPDATE standup_entries SET answers =
+                  ' [ "caf\u00e9 \ud83d\ude80" , "a\/b\"c\\d\te\u0041" ] '
+                  WHERE period = 'P1')sql");
+    db.exec("UPDATE standup_entries SET answers = '' WHERE period = 'P2'");
+    db.exec("UPDATE standup_entries SET answers = '[\"unterminated' WHERE period = 'P3'");
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.find_entry("T1", "C1", "P1", "U1")->answers ==
           strings{"caf\xc3\xa9 \xf0\x9f\x9a\x80", "a/b\"c\\d\teA"});
     CHECK(s.find_entry("T1", "C1", "P2", "U1")->answers.empty());
@@ -1271,7 +1335,9 @@ TEST_CASE("answers stored as JSON by hand are decoded, malformed ones are an err
 }
 
 TEST_CASE("a run's entries are listed by prompt time then user", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.put_entry(make_entry("C1", "P1", "U3", 20));
     s.put_entry(make_entry("C1", "P1", "U2", 10));
     s.put_entry(make_entry("C1", "P1", "U1", 20));
@@ -1286,7 +1352,9 @@ TEST_CASE("a run's entries are listed by prompt time then user", "[storage]") {
 }
 
 TEST_CASE("open entries are a person's prompted ones, oldest prompt first", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.open_entries("T1", "U1").empty());
     s.put_entry(make_entry("C3", "P1", "U1", 30));
     s.put_entry(make_entry("C2", "P1", "U1", 10));
@@ -1312,7 +1380,9 @@ TEST_CASE("open entries are a person's prompted ones, oldest prompt first", "[st
 }
 
 TEST_CASE("the latest entry is the last prompted, in any state", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.latest_entry("T1", "U1"));
     s.put_entry(make_entry("C1", "P1", "U1", 10));
     auto later = make_entry("C2", "P1", "U1", 20);
@@ -1337,7 +1407,9 @@ TEST_CASE("the latest entry is the last prompted, in any state", "[storage]") {
 }
 
 TEST_CASE("reminders are due at or before a time, once, only while prompted", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK(s.reminders_due(1000000).empty());
     CHECK(s.next_reminder(0) == 0);
 
@@ -1386,7 +1458,9 @@ TEST_CASE("reminders are due at or before a time, once, only while prompted", "[
 }
 
 TEST_CASE("standup messages round-trip and are replaced on put", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.find_standup_message("T1", "U1", "1.1"));
     s.put_standup_message({"T1", "U1", "1.1", "C1", "2024-03-01", 2, 3});
     auto m = s.find_standup_message("T1", "U1", "1.1");
@@ -1412,7 +1486,9 @@ TEST_CASE("standup messages round-trip and are replaced on put", "[storage]") {
 }
 
 TEST_CASE("channel members: never read, read empty, and replaced as a whole", "[storage]") {
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     CHECK_FALSE(s.channel_members("T1", "C1"));
 
     s.set_channel_members("T1", "C1", {}, 10);
@@ -1447,12 +1523,12 @@ TEST_CASE("channel members: never read, read empty, and replaced as a whole", "[
 }
 
 TEST_CASE("standup data survives closing and reopening the file", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     auto st = full_standup();
     auto e = full_entry();
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         s.transact([&] {
             s.put_standup(st);
             s.put_standup_person({"T1", "U1", "Europe/Paris", "2024-03-09", "", 7});
@@ -1464,7 +1540,8 @@ TEST_CASE("standup data survives closing and reopening the file", "[storage]") {
             s.set_setting("T1", "digest", "on", 9);
         });
     }
-    sqlite_store s(path);
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto got_standup = s.find_standup("T1", "C1");
     REQUIRE(got_standup);
     require_same(*got_standup, st);
@@ -1504,7 +1581,7 @@ item timed_item(item_kind kind, std::int64_t num, std::string channel, unix_time
 
 /// The ids `list_items(q)` returns, once `count_items(q)` is checked against the list
 /// without its limit.
-std::vector<std::string> listed(sqlite_store& s, const item_query& q) {
+std::vector<std::string> listed(store& s, const item_query& q) {
     auto unlimited = q;
     unlimited.limit = 0;
     CHECK(s.count_items(q) == static_cast<std::int64_t>(s.list_items(unlimited).size()));
@@ -1515,8 +1592,9 @@ std::vector<std::string> listed(sqlite_store& s, const item_query& q) {
 
 TEST_CASE("list_items and count_items filter by creation, closing and what was open when",
           "[storage]") {
-    test::temp_dir dir;
-    sqlite_store s(db_path(dir));
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     s.transact([&] {
         for (const auto& it : {
                  timed_item(item_kind::blocker, 1, "C1", 100, 0),
@@ -1725,7 +1803,9 @@ TEST_CASE("list_items and count_items agree with a plain reading of every filter
     const strings closed_statuses = {"resolved", "decided", "closed"};
     const strings people = {"", "U1", "U2"};
 
-    sqlite_store s(":memory:");
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     std::vector<item> all;
     std::map<std::pair<std::string, item_kind>, std::int64_t> next;
     for (int n = 0; n < 400; ++n) {
@@ -1816,7 +1896,8 @@ TEST_CASE("list_items and count_items agree with a plain reading of every filter
         if (q.limit > 0 && expected.size() > static_cast<std::size_t>(q.limit)) {
             expected.resize(static_cast<std::size_t>(q.limit));
         }
-        INFO("round " << round << ": " << s.explain(q, false));
+        auto* lite = dynamic_cast<sqlite_store*>(&s);
+        INFO("round " << round << ": " << (lite != nullptr ? lite->explain(q, false) : ""));
         REQUIRE(ids(s.list_items(q)) == ids(expected));
         REQUIRE(s.count_items(q) == total);
     }
@@ -1827,7 +1908,7 @@ namespace {
 /// `count` items of T1 over 7 channels, created evenly in [from, until): one in five still
 /// open when `with_open`, the others closed three days after they were raised. Numbers go
 /// on from those already in the store.
-void fill_history(sqlite_store& s, int count, unix_time from, unix_time until, bool with_open) {
+void fill_history(store& s, int count, unix_time from, unix_time until, bool with_open) {
     const item_kind kinds[] = {item_kind::blocker, item_kind::decision, item_kind::risk,
                                item_kind::dep};
     const char* closed[] = {"resolved", "decided", "mitigated", "delivered"};
@@ -1944,7 +2025,8 @@ std::vector<status_shape> status_shapes() {
 
 } // namespace
 
-TEST_CASE("the weekly status queries of one channel seek the version 5 indexes", "[storage]") {
+TEST_CASE("the weekly status queries of one channel seek the version 5 indexes",
+          "[storage][sqlite]") {
     test::temp_dir dir;
     sqlite_store s(db_path(dir));
     fill_history(s, 6000, status_now - three_years, status_now - 4 * week, true);
@@ -1985,7 +2067,7 @@ TEST_CASE("the weekly status queries of one channel seek the version 5 indexes",
 }
 
 TEST_CASE("the weekly status queries cost the same however long the closed history before",
-          "[storage]") {
+          "[storage][sqlite]") {
     // The plan names the index, not where its seek starts: a range on closed_at may start at
     // the first closed item rather than at the week. SQLite's count of the steps it ran is a
     // measure of the rows it read, so ten times more history, all closed before the weeks
@@ -2022,8 +2104,7 @@ void require_same(const std::vector<block>& a, const std::vector<block>& b) {
 } // namespace
 
 TEST_CASE("an outbox post's blocks round-trip any text, across reopening", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     std::string controls;
     for (int c = 0; c < 0x20; ++c) {
         controls += static_cast<char>(c);
@@ -2038,7 +2119,6 @@ TEST_CASE("an outbox post's blocks round-trip any text, across reopening", "[sto
         {block::kind::section, "*Blocked*\n• B-1 \"quoted\", \\backslash\\ and \\n not a newline"},
         {block::kind::context, controls + "\x7f"},
         {block::kind::divider, ""},
-        {block::kind::section, std::string("\xff\xfe not utf-8 \xc3")},
         {block::kind::section, R"([{"type":"header","text":"x"}],"\u0041)"},
         {block::kind::context, ""},
         {block::kind::section, std::string("\x1f\x1e separators \x1e\x1f")},
@@ -2052,7 +2132,8 @@ TEST_CASE("an outbox post's blocks round-trip any text, across reopening", "[sto
 
     std::int64_t post_id = 0, plain_id = 0, empty_id = 0;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         s.transact([&] {
             post_id = s.enqueue("T1", post, 100);
             plain_id = s.enqueue("T1", plain, 101);
@@ -2066,7 +2147,8 @@ TEST_CASE("an outbox post's blocks round-trip any text, across reopening", "[sto
         CHECK(p[1].e.blocks.empty());
         require_same(p[2].e.blocks, one_empty.blocks);
     }
-    sqlite_store s(path);
+    auto s_conn = db.open();
+    auto& s = *s_conn;
     auto row = s.outbox(post_id);
     REQUIRE(row);
     require_same(row->e.blocks, post.blocks);
@@ -2078,42 +2160,41 @@ TEST_CASE("an outbox post's blocks round-trip any text, across reopening", "[sto
 }
 
 TEST_CASE("blocks stored as JSON by hand are decoded, malformed ones are an error", "[storage]") {
-    test::temp_dir dir;
-    auto path = db_path(dir);
+    test::test_db db;
     effect e;
     e.to = destination::dm;
     e.user = "U1";
     e.text = "x";
+    std::vector<std::int64_t> id;
     {
-        sqlite_store s(path);
+        auto s_conn = db.open();
+        auto& s = *s_conn;
         for (int i = 0; i < 7; ++i) {
-            s.enqueue("T1", e, 100 + i);
+            id.push_back(s.enqueue("T1", e, 100 + i));
         }
     }
-    {
-        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
-        raw.exec(R"sql(UPDATE outbox SET blocks =
-                       ' [ { "text" : "caf\u00e9 \ud83d\ude80" , "type" : "section" } ,
-                           {"type":"divider"} ] ' WHERE id = 1)sql");
-        raw.exec("UPDATE outbox SET blocks = '[]' WHERE id = 2");
-        raw.exec(R"sql(UPDATE outbox SET blocks = '[{"type":"banner","text":"x"}]'
-                       WHERE id = 3)sql");
-        raw.exec(R"sql(UPDATE outbox SET blocks = '[{"text":"x"}]' WHERE id = 4)sql");
-        raw.exec(R"sql(UPDATE outbox SET blocks = '[{"type":"header","text":"x"' WHERE id = 5)sql");
-        raw.exec(R"sql(UPDATE outbox SET blocks = '[{"type":"header","emoji":"yes"}]'
-                       WHERE id = 6)sql");
-        raw.exec(R"sql(UPDATE outbox SET blocks = '[{"type":"header"}] x' WHERE id = 7)sql");
-    }
-    sqlite_store s(path);
-    require_same(s.outbox(1)->e.blocks, {{block::kind::section, "caf\xc3\xa9 \xf0\x9f\x9a\x80"},
-                                         {block::kind::divider, ""}});
-    CHECK(s.outbox(2)->e.blocks.empty());
-    REQUIRE_THROWS_WITH(s.outbox(3),
+    auto set_blocks = [&](std::size_t row, const std::string& json) {
+        db.exec("UPDATE outbox SET blocks = '" + json + "' WHERE id = " + std::to_string(id[row]));
+    };
+    set_blocks(0, R"( [ { "text" : "caf\u00e9 \ud83d\ude80" , "type" : "section" } ,
+                       {"type":"divider"} ] )");
+    set_blocks(1, "[]");
+    set_blocks(2, R"([{"type":"banner","text":"x"}])");
+    set_blocks(3, R"([{"text":"x"}])");
+    set_blocks(4, R"([{"type":"header","text":"x")");
+    set_blocks(5, R"([{"type":"header","emoji":"yes"}])");
+    set_blocks(6, R"([{"type":"header"}] x)");
+    auto s_conn = db.open();
+    auto& s = *s_conn;
+    require_same(s.outbox(id[0])->e.blocks, {{block::kind::section, "caf\xc3\xa9 \xf0\x9f\x9a\x80"},
+                                             {block::kind::divider, ""}});
+    CHECK(s.outbox(id[1])->e.blocks.empty());
+    REQUIRE_THROWS_WITH(s.outbox(id[2]),
                         Contains("outbox.blocks") && Contains("unknown block type 'banner'"));
-    REQUIRE_THROWS_WITH(s.outbox(4), Contains("outbox.blocks") && Contains("without a type"));
-    REQUIRE_THROWS_WITH(s.outbox(5), Contains("outbox.blocks") && Contains("malformed"));
-    REQUIRE_THROWS_WITH(s.outbox(6), Contains("unknown key 'emoji'"));
-    REQUIRE_THROWS_WITH(s.outbox(7), Contains("text after the value"));
+    REQUIRE_THROWS_WITH(s.outbox(id[3]), Contains("outbox.blocks") && Contains("without a type"));
+    REQUIRE_THROWS_WITH(s.outbox(id[4]), Contains("outbox.blocks") && Contains("malformed"));
+    REQUIRE_THROWS_WITH(s.outbox(id[5]), Contains("unknown key 'emoji'"));
+    REQUIRE_THROWS_WITH(s.outbox(id[6]), Contains("text after the value"));
 }
 
 namespace {
@@ -2132,7 +2213,8 @@ strings item_indexes(const std::string& path) {
 
 } // namespace
 
-TEST_CASE("a version 4 database is migrated to the latest and keeps its data", "[storage]") {
+TEST_CASE("a version 4 database is migrated to the latest and keeps its data",
+          "[storage][sqlite]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     auto fresh = dir.file("fresh.db").string();
@@ -2201,7 +2283,7 @@ void write_items(sqlite_store& db, int first, int n) {
 } // namespace
 
 TEST_CASE("with the checkpointer, commits never copy the WAL into the database themselves",
-          "[storage][checkpoint]") {
+          "[storage][sqlite][checkpoint]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     sqlite_store db(path);
@@ -2217,7 +2299,7 @@ TEST_CASE("with the checkpointer, commits never copy the WAL into the database t
 }
 
 TEST_CASE("the checkpointer copies the WAL once a commit leaves enough pages in it",
-          "[storage][checkpoint]") {
+          "[storage][sqlite][checkpoint]") {
     test::temp_dir dir;
     auto path = db_path(dir);
     { sqlite_store created(path); } // closing copies the migrations' WAL: it starts empty
@@ -2240,4 +2322,56 @@ TEST_CASE("the checkpointer copies the WAL once a commit leaves enough pages in 
     }
     sqlite_store again(path);
     CHECK(again.count_items(item_query{"T1", {}, {}, {}, {}, {}}) == 215);
+}
+
+TEST_CASE("a relaxed transaction commits, rolls back on a throw, and joins an open one",
+          "[storage]") {
+    test::test_db db;
+    auto s_conn = db.open();
+    auto& s = *s_conn;
+    effect dm;
+    dm.to = destination::dm;
+    dm.user = "U1";
+    dm.text = "hello";
+    std::int64_t id = 0;
+    s.transact([&] { id = s.enqueue("T1", dm, 100); });
+    s.transact_relaxed([&] { s.mark_failed(id, "timeout", false, 101); });
+    CHECK(s.outbox(id)->attempts == 1);
+    CHECK_THROWS(s.transact_relaxed([&] {
+        s.mark_failed(id, "timeout", false, 102);
+        throw std::runtime_error("boom");
+    }));
+    CHECK(s.outbox(id)->attempts == 1);
+    // Nested, it is the outer transaction's part: it goes with the outer one's rollback.
+    CHECK_THROWS(s.transact([&] {
+        s.transact_relaxed([&] { s.mark_failed(id, "timeout", false, 103); });
+        CHECK(s.outbox(id)->attempts == 2);
+        throw std::runtime_error("outer");
+    }));
+    CHECK(s.outbox(id)->attempts == 1);
+    // And a plain transaction after it still commits.
+    s.transact([&] { s.mark_failed(id, "timeout", false, 104); });
+    auto reopened = db.open();
+    CHECK(reopened->outbox(id)->attempts == 2);
+}
+
+TEST_CASE("text that is not UTF-8 round-trips in SQLite", "[storage][sqlite]") {
+    // SQLite keeps any bytes; PostgreSQL refuses them (pg_store_test.cpp).
+    test::temp_dir dir;
+    sqlite_store s(db_path(dir));
+    auto e = make_entry("C1", "P1", "U1", 1);
+    e.answers = {std::string("\xff\xfe not utf-8"), std::string("cut \xc3")};
+    s.put_entry(e);
+    CHECK(s.find_entry("T1", "C1", "P1", "U1")->answers == e.answers);
+    auto it = make_item("T1", item_kind::blocker, 1, 1);
+    it.title = std::string("\xff title");
+    s.insert_item(it);
+    CHECK(s.find_item("T1", it.id())->title == it.title);
+    effect post;
+    post.to = destination::channel;
+    post.channel = "C1";
+    post.text = "x";
+    post.blocks = {{block::kind::section, std::string("\xff\xfe not utf-8 \xc3")}};
+    auto id = s.enqueue("T1", post, 1);
+    CHECK(s.outbox(id)->e.blocks[0].text == post.blocks[0].text);
 }

@@ -1,0 +1,19 @@
+#pragma once
+/// Opens the store a deployment is configured with, whichever its engine.
+
+#include "durable_store.hpp"
+
+#include <memory>
+#include <string>
+
+namespace tpmbot {
+
+/// A `postgres://` or `postgresql://` URL opens the PostgreSQL store; anything else is the
+/// path of an SQLite database (":memory:" allowed). Either is migrated to the latest schema.
+/// Throws std::runtime_error naming the database (a URL without its password) and the reason.
+std::unique_ptr<durable_store> open_store(const std::string& where);
+
+/// Whether `where` names a PostgreSQL database (by its URL scheme, as libpq reads it).
+bool is_postgres_url(const std::string& where);
+
+} // namespace tpmbot
