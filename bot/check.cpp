@@ -88,9 +88,16 @@ void check_zones(const config& cfg, check_report& r) {
 
 check_report check_config(const config& cfg) {
     check_report r;
-    if (cfg.slack_tokens) {
+    if (cfg.slack_tokens && !cfg.app_token.empty()) {
         r.lines.push_back("ok: Slack tokens set (an xapp- app token and an xoxb- bot token; "
                           "Slack itself is asked only at start)");
+    }
+    if (cfg.slack_tokens && !cfg.http_host.empty()) {
+        r.lines.push_back(fmt::format("ok: HTTP mode on {}:{} with a signing secret and an xoxb- "
+                                      "bot token",
+                                      cfg.http_host, cfg.http_port));
+    }
+    if (cfg.slack_tokens) {
         r.lines.push_back("ok: Web API at " + cfg.api_url);
     } else {
         r.lines.push_back("ok: no Slack tokens; tpmbot opens the console");

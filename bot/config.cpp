@@ -108,15 +108,38 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     }
     c.app_token = token(env, "SLACK_APP_TOKEN");
     c.bot_token = token(env, "SLACK_BOT_TOKEN");
-    if (c.app_token.empty() != c.bot_token.empty()) {
+    c.signing_secret = token(env, "SLACK_SIGNING_SECRET");
+    if (set(env, "TPMBOT_HTTP_ADDR")) {
+        std::string a = env("TPMBOT_HTTP_ADDR");
+        if (!split_host_port(a, c.http_host, c.http_port)) {
+            throw config_error(fmt::format("TPMBOT_HTTP_ADDR={} is not host:port (e.g. "
+                                           "0.0.0.0:3000 behind a load balancer)",
+                                           a));
+        }
+    }
+    bool http_mode = !c.http_host.empty();
+    if (http_mode && c.signing_secret.empty()) {
+        throw config_error("TPMBOT_HTTP_ADDR is set but SLACK_SIGNING_SECRET is not: every "
+                           "request must be checked (Basic Information → App Credentials → "
+                           "Signing Secret)");
+    }
+    if (!http_mode && !c.signing_secret.empty()) {
+        throw config_error("SLACK_SIGNING_SECRET is set but TPMBOT_HTTP_ADDR is not: say where "
+                           "Slack's requests arrive, e.g. TPMBOT_HTTP_ADDR=0.0.0.0:3000");
+    }
+    if (http_mode && c.bot_token.empty()) {
+        throw config_error("TPMBOT_HTTP_ADDR is set but SLACK_BOT_TOKEN is not: the bot posts "
+                           "with it");
+    }
+    if (!http_mode && c.app_token.empty() != c.bot_token.empty()) {
         throw config_error(
             fmt::format("{} is set but {} is not: set both to connect to Slack, or "
                         "neither for the console",
                         c.app_token.empty() ? "SLACK_BOT_TOKEN" : "SLACK_APP_TOKEN",
                         c.app_token.empty() ? "SLACK_APP_TOKEN" : "SLACK_BOT_TOKEN"));
     }
-    c.slack_tokens = !c.app_token.empty();
-    if (c.slack_tokens && !c.app_token.starts_with("xapp-")) {
+    c.slack_tokens = !c.bot_token.empty();
+    if (!c.app_token.empty() && !c.app_token.starts_with("xapp-")) {
         throw config_error("SLACK_APP_TOKEN must be the app-level token, starting with xapp- "
                            "(Basic Information → App-Level Tokens, scope connections:write)");
     }
@@ -270,7 +293,9 @@ Usage: tpmbot [options]
        tpmbot check-config [options]   check the settings, the database and the zone data,
                                        start nothing; exit status 0 when all is well
 
-With SLACK_APP_TOKEN and SLACK_BOT_TOKEN set, tpmbot connects to Slack (Socket Mode).
+With SLACK_APP_TOKEN and SLACK_BOT_TOKEN set, tpmbot connects to Slack (Socket Mode); with
+TPMBOT_HTTP_ADDR, SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN it takes Slack's requests over
+HTTP instead (behind a load balancer).
 Without them it opens the console: type what you would type in Slack (/tpm ...,
 /blocker ..., @tpmbot ...) and see what the bot would post, and where.
 
@@ -299,6 +324,11 @@ Environment:
   TPMBOT_PROMPT_GRACE   how late a standup prompt missed while tpmbot was down is still
                    sent (default 2h; older ones are skipped and logged)
   TPMBOT_REPORT_GRACE   the same for standup reports (default 24h)
+  TPMBOT_HTTP_ADDR      host:port where Slack's requests arrive in HTTP mode (POST
+                   /slack/commands, /slack/events, /slack/interactivity), instead of or
+                   beside Socket Mode; needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN
+  SLACK_SIGNING_SECRET  the app's signing secret, checked on every HTTP-mode request
+                   (or SLACK_SIGNING_SECRET_FILE)
   TPMBOT_ADMIN_ADDR     host:port serving GET /healthz and /metrics (Prometheus) while
                    connected to Slack (default 127.0.0.1:9187; 0.0.0.0:9187 for every
                    interface; off for none)

@@ -23,9 +23,16 @@ public:
 struct config {
     std::string db_path;             ///< --db, TPMBOT_DB, or the default
     std::vector<std::string> admins; ///< TPMBOT_ADMINS, user ids
-    bool slack_tokens = false;       ///< SLACK_APP_TOKEN and SLACK_BOT_TOKEN (or *_FILE) set
-    std::string app_token;           ///< SLACK_APP_TOKEN, or the contents of SLACK_APP_TOKEN_FILE
-    std::string bot_token;           ///< SLACK_BOT_TOKEN, or the contents of SLACK_BOT_TOKEN_FILE
+    /// Slack is reached: SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or with
+    /// TPMBOT_HTTP_ADDR (HTTP mode), or both.
+    bool slack_tokens = false;
+    std::string app_token; ///< SLACK_APP_TOKEN, or the contents of SLACK_APP_TOKEN_FILE
+    std::string bot_token; ///< SLACK_BOT_TOKEN, or the contents of SLACK_BOT_TOKEN_FILE
+    /// SLACK_SIGNING_SECRET (or *_FILE): checks HTTP-mode requests.
+    std::string signing_secret;
+    /// TPMBOT_HTTP_ADDR as host and port: HTTP mode's listening address; empty when unset.
+    std::string http_host;
+    std::string http_port;
     std::string api_url = "https://slack.com/api/"; ///< SLACK_API_URL
     std::string ca_file;                            ///< TPMBOT_CA_FILE: an extra CA bundle to trust
     std::string failpoint;                          ///< TPMBOT_FAILPOINT, for crash tests only

@@ -1,5 +1,7 @@
 #include "envelope.hpp"
 
+#include "mrkdwn.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cstddef>
@@ -837,6 +839,95 @@ std::string ack_with_text(std::string_view envelope_id, std::string_view text) {
         {"envelope_id", envelope_id},
         {"payload", json::object{{"text", cut(text, max_text_chars)}}},
     });
+}
+
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view body) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    };
+    auto decode = [&](std::string_view s) -> std::optional<std::string> {
+        std::string out;
+        out.reserve(s.size());
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            if (s[i] == '+') {
+                out += ' ';
+            } else if (s[i] == '%') {
+                if (i + 2 >= s.size()) {
+                    return std::nullopt;
+                }
+                int hi = hex(s[i + 1]);
+                int lo = hex(s[i + 2]);
+                if (hi < 0 || lo < 0) {
+                    return std::nullopt;
+                }
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+            } else {
+                out += s[i];
+            }
+        }
+        return out;
+    };
+    std::map<std::string, std::string> fields;
+    while (!body.empty()) {
+        auto amp = body.find('&');
+        auto pair = body.substr(0, amp);
+        body = amp == std::string_view::npos ? std::string_view{} : body.substr(amp + 1);
+        if (pair.empty()) {
+            continue;
+        }
+        auto eq = pair.find('=');
+        auto name = decode(pair.substr(0, eq));
+        auto value =
+            decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+        if (!name || !value) {
+            return std::nullopt;
+        }
+        fields[*name] = std::move(*value);
+    }
+    return fields;
+}
+
+std::string form_as_json(const std::map<std::string, std::string>& fields) {
+    json::object o;
+    for (const auto& [k, v] : fields) {
+        // Serialized JSON must be valid UTF-8: a form can carry any bytes.
+        o[mrkdwn::valid_utf8(k)] = mrkdwn::valid_utf8(v);
+    }
+    return json::serialize(o);
+}
+
+std::string reply_body(std::string_view text) {
+    return json::serialize(json::object{{"text", cut(text, max_text_chars)}});
+}
+
+std::optional<std::string> url_verification_challenge(std::string_view body) {
+    json::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) {
+        return std::nullopt;
+    }
+    const auto& o = v.get_object();
+    auto type = o.if_contains("type");
+    auto challenge = o.if_contains("challenge");
+    if (type == nullptr || !type->is_string() || type->get_string() != "url_verification" ||
+        challenge == nullptr || !challenge->is_string()) {
+        return std::nullopt;
+    }
+    return std::string(challenge->get_string());
+}
+
+std::string challenge_body(std::string_view challenge) {
+    return json::serialize(json::object{{"challenge", challenge}});
 }
 
 std::string post_message_body(const effect& e, std::string_view channel, std::string_view thread_ts,

@@ -5,6 +5,7 @@
 
 #include "model.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -104,6 +105,22 @@ std::string ack(std::string_view envelope_id);
 /// {"envelope_id":"...","payload":{"text":"..."}} (response_type ephemeral is the default,
 /// §3.2). The text is cut at 40,000 characters (§7.3).
 std::string ack_with_text(std::string_view envelope_id, std::string_view text);
+
+// HTTP mode (§8): the same payloads arrive as requests, and the answer is the HTTP body.
+
+/// The fields of an application/x-www-form-urlencoded body ('+' is a space, %XX a byte; a
+/// repeated name keeps its last value); nullopt when a %-escape is not two hex digits.
+std::optional<std::map<std::string, std::string>> parse_form(std::string_view body);
+/// A form's fields as one JSON object of strings: a slash command's form (§3.1) becomes the
+/// payload `command_of_slash` reads.
+std::string form_as_json(const std::map<std::string, std::string>& fields);
+/// A slash command's reply as an HTTP body: {"text":"..."} (ephemeral, cut at 40,000
+/// characters), what an ack's payload carries in Socket Mode (§3.2).
+std::string reply_body(std::string_view text);
+/// The challenge of a url_verification request (§8.2); nullopt for any other body.
+std::optional<std::string> url_verification_challenge(std::string_view body);
+/// The answer to it: {"challenge":"..."}.
+std::string challenge_body(std::string_view challenge);
 
 /// The JSON body of chat.postMessage for an effect, in this order: channel, text (the
 /// notification and screen-reader fallback, cut at 40,000 characters), thread_ts when

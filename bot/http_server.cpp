@@ -243,6 +243,11 @@ void http_server::start() {
     net::co_spawn(impl_->ex, impl_->accept_loop(impl_), net::detached);
 }
 
+void http_server::stop_accepting() {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+}
+
 void http_server::stop() {
     if (impl_->stopped) {
         return;

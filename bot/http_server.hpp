@@ -64,6 +64,8 @@ public:
     std::string address() const;
     /// Starts accepting.
     void start();
+    /// Stops accepting; the connections open go on until they end or `stop`.
+    void stop_accepting();
     /// Stops accepting and closes every connection; a request being handled gets no answer.
     void stop();
 

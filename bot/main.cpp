@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
             s.timing = cfg.timing;
             s.admin_host = cfg.admin_host;
             s.admin_port = cfg.admin_port;
+            s.http_host = cfg.http_host;
+            s.http_port = cfg.http_port;
+            s.signing_secret = cfg.signing_secret;
             log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + cfg.db_path + ")");
             // Commits are on the thread that reads and acks: checkpoints go elsewhere.
             db.start_checkpointer();

@@ -5,6 +5,7 @@
 #include "http_server.hpp"
 #include "metrics.hpp"
 #include "no_delay.hpp"
+#include "signature.hpp"
 
 #include <algorithm>
 #include <array>
@@ -210,6 +211,8 @@ struct slack_app::impl {
     std::chrono::system_clock::time_point started_at = std::chrono::system_clock::now();
     std::unique_ptr<http_server> admin; ///< declared after ioc: closed before it goes
     std::atomic<unsigned short> admin_bound{0};
+    std::unique_ptr<http_server> events_in; ///< HTTP mode's requests
+    std::atomic<unsigned short> events_bound{0};
 
     void init_metrics() {
         meters.describe("tpmbot_envelopes_total", "counter",
@@ -255,6 +258,9 @@ struct slack_app::impl {
                         "Scheduled firings run: standup prompts, reminders and reports, weekly "
                         "statuses, escalations.");
         firings_total = &meters.value("tpmbot_scheduler_firings_total");
+        meters.describe("tpmbot_http_requests_total", "counter",
+                        "HTTP-mode requests by path and the status answered (401: a signature "
+                        "that is not valid, or too old).");
         meters.describe("tpmbot_database_up", "gauge", "1 when the database answered a read.");
         meters.describe("tpmbot_start_time_seconds", "gauge",
                         "When the process started (Unix time).");
@@ -348,10 +354,14 @@ struct slack_app::impl {
     http_answer health() {
         auto v = look_at_outbox();
         int open = open_connections();
-        bool ok = open > 0 && v.db_ok;
+        bool serving = events_in != nullptr && !bot_user_id.empty();
+        bool ok = (open > 0 || serving) && v.db_ok;
         boost::json::object o;
         o["status"] = ok ? "ok" : "unavailable";
         o["connections"] = open;
+        if (!s.http_host.empty()) {
+            o["http_mode"] = serving ? "serving" : "not serving";
+        }
         o["database"] = v.db_ok ? std::string("ok") : "error: " + v.db_error;
         o["outbox_pending"] = queued;
         o["outbox_oldest_age_seconds"] = v.oldest_age;
@@ -466,6 +476,10 @@ struct slack_app::impl {
             return;
         }
         stopping = true;
+        if (events_in) {
+            // A load balancer sends new requests elsewhere; those being answered finish.
+            events_in->stop_accepting();
+        }
         for (auto& c : conns) {
             if (c->close && !c->ended) {
                 c->close(true);
@@ -1039,6 +1053,163 @@ struct slack_app::impl {
                 co_await write_ack(ws, slack::ack(f.envelope_id), c->read_at);
             }
             break;
+        }
+    }
+
+    // --- HTTP mode -----------------------------------------------------------------------
+
+    /// Commits one HTTP-mode request's work on its own (one transaction) and says whether it
+    /// is stored.
+    bool commit_one(batched& b) {
+        std::vector<batched> one;
+        one.push_back(std::move(b));
+        commit(one);
+        b = std::move(one.front());
+        return b.stored;
+    }
+
+    static http_answer plain(int status, std::string text) {
+        return {status, "text/plain; charset=utf-8", std::move(text), {}};
+    }
+
+    /// A request Slack sent to HTTP mode's address (reference §8): checked against the signing
+    /// secret first, then handled as its Socket Mode twin is, with the HTTP answer in place of
+    /// the ack: committed before it is answered, an event stored and processed after.
+    net::awaitable<http_answer> slack_request(http_request req) {
+        auto read_at = clock_type::now();
+        std::string path(req.path());
+        bool known =
+            path == "/slack/events" || path == "/slack/commands" || path == "/slack/interactivity";
+        auto answer = co_await answer_slack(std::move(req), path, known, read_at);
+        meters.value("tpmbot_http_requests_total", {{"path", known ? path : "other"},
+                                                    {"status", std::to_string(answer.status)}}) +=
+            1;
+        co_return answer;
+    }
+
+    net::awaitable<http_answer> answer_slack(http_request req, const std::string& path, bool known,
+                                             clock_type::time_point read_at) {
+        if (!known) {
+            co_return plain(404, "not found: Slack's requests go to /slack/events, "
+                                 "/slack/commands and /slack/interactivity\n");
+        }
+        if (req.method != "POST") {
+            auto a = plain(405, "only POST\n");
+            a.headers.emplace_back("Allow", "POST");
+            co_return a;
+        }
+        auto check = slack::verify(s.signing_secret, req.header("x-slack-request-timestamp"),
+                                   req.body, req.header("x-slack-signature"), wall_clock_now());
+        if (check != slack::signature_check::valid) {
+            log.warn(
+                fmt::format("tpmbot: refused a request to {}: {}", path, slack::describe(check)));
+            co_return plain(401, "the request's signature is not valid\n");
+        }
+        if (path == "/slack/events") {
+            if (auto challenge = slack::url_verification_challenge(req.body)) {
+                co_return http_answer{
+                    200, "application/json", slack::challenge_body(*challenge), {}};
+            }
+            auto ev = slack::parse_event(req.body);
+            if (!ev) {
+                // Answered, as an unreadable envelope is acked: Slack would only send it again.
+                log.warn("tpmbot: an events request without a readable event was answered and "
+                         "ignored");
+                co_return plain(200, "");
+            }
+            batched b;
+            b.kind = batched::event;
+            b.read_at = read_at;
+            b.ev = std::move(ev);
+            b.payload = std::move(req.body);
+            if (!commit_one(b)) {
+                log.warn(fmt::format("tpmbot: could not store event {}; answering 503 so Slack "
+                                     "retries",
+                                     b.ev->event_id));
+                co_return plain(503, "could not store the event; please retry\n");
+            }
+            note_answered(read_at);
+            if (b.fresh) {
+                queue_event(std::move(*b.ev));
+            }
+            co_return plain(200, "");
+        }
+        auto form = slack::parse_form(req.body);
+        if (!form) {
+            co_return plain(400, "the body is not a valid form\n");
+        }
+        bool slash = path == "/slack/commands";
+        std::optional<command> cmd;
+        try {
+            if (slash) {
+                cmd = slack::command_of_slash(slack::form_as_json(*form));
+            } else if (auto payload = form->find("payload"); payload != form->end()) {
+                cmd = slack::command_of_action(payload->second);
+            }
+        } catch (const std::exception& e) {
+            log.warn(fmt::format("tpmbot: could not read a {}: {}",
+                                 slash ? "slash command" : "button press", e.what()));
+        }
+        if (!cmd) {
+            if (slash) {
+                log.warn("tpmbot: a slash command without user, team or command was answered "
+                         "and ignored");
+            }
+            co_return plain(200, "");
+        }
+        if (!prepare_known(*cmd, false)) {
+            co_await prepare(*cmd, false);
+        }
+        batched b;
+        b.kind = slash ? batched::slash : batched::action;
+        b.read_at = read_at;
+        b.cmd = std::move(cmd);
+        commit_one(b); // a command not stored is answered with what happened (see commit)
+        note_answered(read_at);
+        wake(sender_wake);
+        if (b.reply.empty()) {
+            co_return plain(200, "");
+        }
+        co_return http_answer{200, "application/json", slack::reply_body(b.reply), {}};
+    }
+
+    /// An HTTP-mode answer counts as an ack, for the metrics.
+    void note_answered(clock_type::time_point read_at) {
+        *acks_sent += 1;
+        ack_latency->observe(std::chrono::duration<double>(clock_type::now() - read_at).count());
+    }
+
+    /// The signature's timestamps are Slack's wall clock, whatever clock the bot runs on.
+    static unix_time wall_clock_now() {
+        return std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+
+    /// Serves HTTP mode's address once signed in. A failure to listen ends the bot when it has
+    /// no Socket Mode to fall back on.
+    void start_http_events() {
+        if (s.http_host.empty()) {
+            return;
+        }
+        try {
+            http_server_limits limits;
+            limits.max_body = s.max_request_bytes;
+            limits.max_connections = 256;
+            events_in = std::make_unique<http_server>(
+                ioc.get_executor(), s.http_host, s.http_port,
+                [this](http_request r) { return slack_request(std::move(r)); }, limits, log);
+            events_in->start();
+            events_bound = events_in->port();
+            log(fmt::format("tpmbot: taking Slack's requests on {} (/slack/commands, "
+                            "/slack/events, /slack/interactivity)",
+                            events_in->address()));
+        } catch (const std::exception& e) {
+            if (s.app_token.empty()) {
+                fatal(fmt::format("HTTP mode cannot start: {}", e.what()));
+            } else {
+                log.error(fmt::format("tpmbot: no HTTP mode: {}", e.what()));
+            }
         }
     }
 
@@ -1914,7 +2085,10 @@ struct slack_app::impl {
         recover_outbox();
         spawn(sender(), "the outbox sender");
         spawn(worker(), "the event worker");
-        spawn(supervisor(), "the connection supervisor");
+        if (!s.app_token.empty()) {
+            spawn(supervisor(), "the connection supervisor");
+        }
+        start_http_events();
         spawn(scheduler(), "the scheduler");
     }
 };
@@ -1939,6 +2113,9 @@ int slack_app::run() {
     if (d.admin) {
         d.admin->stop();
     }
+    if (d.events_in) {
+        d.events_in->stop();
+    }
     d.log(fmt::format("tpmbot: stopped after {} frames in {} commits and {} messages delivered",
                       d.frames_committed.load(), d.group_commits.load(), d.posts_delivered.load()));
     return d.exit_code;
@@ -1955,6 +2132,10 @@ slack_app::counters slack_app::stats() const {
 
 unsigned short slack_app::admin_port() const {
     return impl_->admin_bound.load();
+}
+
+unsigned short slack_app::http_port() const {
+    return impl_->events_bound.load();
 }
 
 void slack_app::poke_scheduler() {

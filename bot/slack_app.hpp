@@ -1,6 +1,7 @@
 #pragma once
-/// The bot connected to Slack: Socket Mode for what comes in, the Web API for what goes out,
-/// the dispatcher and store in between. One io_context thread runs everything.
+/// The bot connected to Slack: Socket Mode (or HTTP mode's requests) for what comes in, the Web
+/// API for what goes out, the dispatcher and store in between. One io_context thread runs
+/// everything.
 
 #include "dispatcher.hpp"
 #include "log.hpp"
@@ -66,6 +67,13 @@ struct slack_settings {
     /// nothing. Port "0" picks a free one (`admin_port` says which).
     std::string admin_host;
     std::string admin_port;
+    /// HTTP mode (TPMBOT_HTTP_ADDR): where Slack's requests arrive, each checked against the
+    /// signing secret; an empty host serves nothing. Socket Mode runs only with an app token.
+    std::string http_host;
+    std::string http_port;
+    std::string signing_secret;
+    /// The largest HTTP-mode request body; larger ones are refused (413).
+    std::size_t max_request_bytes = 1 << 20;
 };
 
 /// Runs the bot against Slack until `stop()` or a permanent error.
@@ -98,6 +106,8 @@ public:
     /// The admin address's bound port once `run` has bound it, 0 before and when there is none;
     /// any thread.
     unsigned short admin_port() const;
+    /// The same for HTTP mode's address (bound once the bot has signed in).
+    unsigned short http_port() const;
 
 private:
     struct impl;

@@ -1095,3 +1095,57 @@ TEST_CASE("parse_api_reply: garbage is invalid_json and never throws", "[envelop
     CHECK_FALSE(parse_api_reply(R"({"ok":"true"})").ok);
     CHECK_FALSE(parse_api_reply("{}").ok);
 }
+
+TEST_CASE("HTTP mode: a form body decodes, and becomes a slash command", "[envelope][http]") {
+    // Slack's own HTTP-mode body (reference §3.1).
+    auto form = slack::parse_form(
+        "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id="
+        "G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-"
+        "collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%"
+        "2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121."
+        "803a0bc887a14d10d2c447fce8b6703c");
+    REQUIRE(form);
+    CHECK(form->at("command") == "/webhook-collect");
+    CHECK(form->at("text").empty());
+    CHECK(form->at("response_url") ==
+          "https://hooks.slack.com/commands/T1DC2JH3J/397700885554/96rGlfmibIGlgcZRskXaIFfN");
+    auto cmd = slack::command_of_slash(slack::form_as_json(*form));
+    REQUIRE(cmd);
+    CHECK(cmd->team_id == "T1DC2JH3J");
+    CHECK(cmd->user_id == "U2CERLKJA");
+    CHECK(cmd->channel_id == "G8PSS9T3V");
+
+    form = slack::parse_form("text=a+b%20c%26d%3D%F0%9F%9A%80&&x&text=last&empty=");
+    REQUIRE(form);
+    CHECK(form->at("text") == "last"); // the last of a repeated name
+    CHECK(form->at("x").empty());
+    CHECK(form->at("empty").empty());
+    form = slack::parse_form("text=a+b%20c%26d%3D%F0%9F%9A%80");
+    CHECK(form->at("text") == "a b c&d=\xF0\x9F\x9A\x80");
+    for (const char* bad : {"text=%", "text=%4", "text=%zz", "%g1=x"}) {
+        INFO(bad);
+        CHECK_FALSE(slack::parse_form(bad));
+    }
+    // Bytes that are not UTF-8 still make valid JSON.
+    auto json_text = slack::form_as_json(*slack::parse_form("text=%FF%FE&user_id=U1"));
+    CHECK(boost::json::parse(json_text).as_object().at("text").as_string() ==
+          "\xEF\xBF\xBD\xEF\xBF\xBD");
+    CHECK(slack::parse_form("")->empty());
+}
+
+TEST_CASE("HTTP mode: url_verification and the reply body", "[envelope][http]") {
+    auto c = slack::url_verification_challenge(
+        R"({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"})");
+    REQUIRE(c);
+    CHECK(*c == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    CHECK(slack::challenge_body(*c) ==
+          R"({"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})");
+    CHECK_FALSE(slack::url_verification_challenge(R"({"type":"event_callback","challenge":"x"})"));
+    CHECK_FALSE(slack::url_verification_challenge(R"({"type":"url_verification"})"));
+    CHECK_FALSE(slack::url_verification_challenge(R"({"type":"url_verification","challenge":1})"));
+    CHECK_FALSE(slack::url_verification_challenge("not json"));
+    CHECK_FALSE(slack::url_verification_challenge("[]"));
+    CHECK(slack::reply_body("a \"b\"") == R"({"text":"a \"b\""})");
+    auto long_reply = boost::json::parse(slack::reply_body(std::string(50000, 'x')));
+    CHECK(long_reply.as_object().at("text").as_string().size() == 40000);
+}

@@ -220,3 +220,40 @@ TEST_CASE("--help names every environment variable the binary reads", "[ops][con
         CHECK(text.find(var) != std::string::npos);
     }
 }
+
+TEST_CASE("HTTP mode's settings: an address, a signing secret and a bot token", "[ops][config]") {
+    env_map env;
+    env.vars["SLACK_BOT_TOKEN"] = "xoxb-1";
+    env.vars["TPMBOT_HTTP_ADDR"] = "0.0.0.0:3000";
+    CHECK_THROWS_WITH(parse_env(env),
+                      Catch::Contains("TPMBOT_HTTP_ADDR is set but SLACK_SIGNING_SECRET is not"));
+    env.vars["SLACK_SIGNING_SECRET"] = "8f742231b10e8888abcd99yyyzzz85a5";
+    auto c = parse_env(env);
+    CHECK(c.slack_tokens); // no app token needed: no Socket Mode
+    CHECK(c.app_token.empty());
+    CHECK((c.http_host == "0.0.0.0" && c.http_port == "3000"));
+    CHECK(c.signing_secret == "8f742231b10e8888abcd99yyyzzz85a5");
+
+    env.vars["TPMBOT_HTTP_ADDR"] = "3000";
+    CHECK_THROWS_WITH(parse_env(env), Catch::Contains("TPMBOT_HTTP_ADDR=3000 is not host:port"));
+    env.vars.erase("TPMBOT_HTTP_ADDR");
+    CHECK_THROWS_WITH(parse_env(env),
+                      Catch::Contains("SLACK_SIGNING_SECRET is set but TPMBOT_HTTP_ADDR is not"));
+    env.vars["TPMBOT_HTTP_ADDR"] = "127.0.0.1:3000";
+    env.vars.erase("SLACK_BOT_TOKEN");
+    CHECK_THROWS_WITH(parse_env(env),
+                      Catch::Contains("TPMBOT_HTTP_ADDR is set but SLACK_BOT_TOKEN is not"));
+    // Both transports at once.
+    env.vars["SLACK_BOT_TOKEN"] = "xoxb-1";
+    env.vars["SLACK_APP_TOKEN"] = "xapp-1";
+    c = parse_env(env);
+    CHECK((c.app_token == "xapp-1" && !c.http_host.empty()));
+    // The secret is in no message.
+    env.vars["TPMBOT_HTTP_ADDR"] = "nope";
+    try {
+        parse_env(env);
+        FAIL("accepted");
+    } catch (const config_error& e) {
+        CHECK(std::string(e.what()).find("8f742231") == std::string::npos);
+    }
+}
