@@ -2,12 +2,16 @@
 
 #include "dates.hpp"
 #include "model.hpp"
+#include "open_store.hpp"
+#include "pg_store.hpp"
 #include "sqlite_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <libpq-fe.h>
+#include <memory>
 #include <unistd.h>
 
 namespace tpmbot {
@@ -64,6 +68,47 @@ void check_database(const std::string& path, check_report& r) {
     }
 }
 
+/// A PostgreSQL database, read only: reachable with these credentials, and a schema this
+/// build knows (or none yet: it is made at start).
+void check_postgres(const std::string& url, check_report& r) {
+    auto shown = pg_store::redact(url);
+    auto problem = [&](const std::string& what) {
+        r.ok = false;
+        r.lines.push_back("problem: database " + shown + ": " + what);
+    };
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+    if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
+        std::string why = conn ? PQerrorMessage(conn.get()) : "out of memory";
+        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
+            why.pop_back();
+        }
+        problem("cannot connect: " + why);
+        return;
+    }
+    std::unique_ptr<PGresult, decltype(&PQclear)> res(
+        PQexec(conn.get(), "SELECT version FROM tpmbot_schema"), &PQclear);
+    int latest = pg_store::latest_schema_version();
+    if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) {
+        const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+        if (state != nullptr && std::string_view(state) == "42P01") { // no such table
+            r.lines.push_back("ok: database " + shown +
+                              " is reachable and has no tpmbot tables yet; they are made at start");
+            return;
+        }
+        problem(std::string("cannot be read: ") + PQresultErrorMessage(res.get()));
+        return;
+    }
+    int version = PQntuples(res.get()) == 0 ? 0 : std::atoi(PQgetvalue(res.get(), 0, 0));
+    if (version > latest) {
+        problem(fmt::format("has schema version {}, this tpmbot knows up to {}; upgrade tpmbot",
+                            version, latest));
+        return;
+    }
+    r.lines.push_back(
+        fmt::format("ok: database {} (PostgreSQL, schema version {}{})", shown, version,
+                    version < latest ? fmt::format(", migrated to {} at start", latest) : ""));
+}
+
 void check_zones(const config& cfg, check_report& r) {
     std::vector<std::string> zones = {"UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata",
                                       "Australia/Sydney"};
@@ -110,7 +155,11 @@ check_report check_config(const config& cfg) {
             r.lines.push_back("problem: TPMBOT_CA_FILE " + cfg.ca_file + " cannot be read");
         }
     }
-    check_database(cfg.db_path, r);
+    if (is_postgres_url(cfg.db_path)) {
+        check_postgres(cfg.db_path, r);
+    } else {
+        check_database(cfg.db_path, r);
+    }
     check_zones(cfg, r);
     return r;
 }

@@ -255,11 +255,7 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
         throw config_error(fmt::format("--tz/TPMBOT_TZ: {}", e.what()));
     }
     if (c.db_path.empty()) {
-        throw config_error("TPMBOT_DB is empty; give a file path");
-    }
-    if (c.db_path.starts_with("postgres://") || c.db_path.starts_with("postgresql://")) {
-        throw config_error("TPMBOT_DB is a PostgreSQL URL, but this build stores data only in "
-                           "SQLite; give a file path such as /var/lib/tpmbot/tpmbot.db");
+        throw config_error("TPMBOT_DB is empty; give a file path or a postgres:// URL");
     }
     return c;
 }
@@ -300,7 +296,8 @@ Without them it opens the console: type what you would type in Slack (/tpm ...,
 /blocker ..., @tpmbot ...) and see what the bot would post, and where.
 
 Options:
-  --db PATH        SQLite database file (env TPMBOT_DB; default
+  --db PATH|URL    SQLite database file, or a PostgreSQL URL (postgres://user@host/db)
+                   that several replicas share (env TPMBOT_DB; default
                    $XDG_DATA_HOME/tpmbot/tpmbot.db or ~/.local/share/tpmbot/tpmbot.db)
   --script FILE    run the console lines in FILE, print the transcript, and exit
   --user NAME      the console's person (default: me; they are an admin)
@@ -318,7 +315,7 @@ Environment:
   SLACK_APP_TOKEN_FILE, SLACK_BOT_TOKEN_FILE   read a token from a file instead
   SLACK_API_URL    Web API base URL (default https://slack.com/api/)
   TPMBOT_CA_FILE   an extra CA bundle (PEM) to trust, besides the system's
-  TPMBOT_DB        database file path
+  TPMBOT_DB        database file path, or postgres://… for PostgreSQL
   TPMBOT_ADMINS    comma-separated Slack user ids who are tpmbot admins
   TPMBOT_TZ        the console person's time zone
   TPMBOT_PROMPT_GRACE   how late a standup prompt missed while tpmbot was down is still

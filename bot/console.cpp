@@ -53,7 +53,7 @@ std::string strip_prefix(std::string s, char p) {
 
 } // namespace
 
-console::console(sqlite_store& db, dispatcher& d, const config& cfg, std::ostream& out)
+console::console(durable_store& db, dispatcher& d, const config& cfg, std::ostream& out)
     : db_(db), dispatch_(d), out_(out), team_(cfg.team), user_(user_id_for(cfg.user)),
       channel_(channel_id_for(cfg.channel)), tz_(cfg.tz), admin_user_(user_), timing_(cfg.timing) {
     names_[user_] = cfg.user;

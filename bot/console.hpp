@@ -4,7 +4,7 @@
 
 #include "config.hpp"
 #include "dispatcher.hpp"
-#include "sqlite_store.hpp"
+#include "durable_store.hpp"
 
 #include <iosfwd>
 #include <map>
@@ -17,7 +17,7 @@ namespace tpmbot {
 /// One console session over a store.
 class console {
 public:
-    console(sqlite_store& db, dispatcher& d, const config& cfg, std::ostream& out);
+    console(durable_store& db, dispatcher& d, const config& cfg, std::ostream& out);
 
     /// Handles one typed line; false when the person asked to quit.
     bool line(const std::string& text);
@@ -59,7 +59,7 @@ private:
     std::string user_name(const std::string& id) const;
     std::string channel_name(const std::string& id) const;
 
-    sqlite_store& db_;
+    durable_store& db_;
     dispatcher& dispatch_;
     std::ostream& out_;
     std::string team_;

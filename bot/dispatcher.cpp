@@ -7,7 +7,7 @@
 
 namespace tpmbot {
 
-dispatcher::dispatcher(sqlite_store& db, const router& routes, std::vector<std::string> env_admins,
+dispatcher::dispatcher(durable_store& db, const router& routes, std::vector<std::string> env_admins,
                        log_fn log)
     : db_(db), routes_(routes), env_admins_(std::move(env_admins)), log_(std::move(log)) {}
 

@@ -2,9 +2,9 @@
 /// Runs every command the same way, whatever the transport: one transaction holding the
 /// handler's writes and its effects in the outbox, committed before anything is answered.
 
+#include "durable_store.hpp"
 #include "log.hpp"
 #include "router.hpp"
-#include "sqlite_store.hpp"
 
 #include <functional>
 #include <string>
@@ -36,7 +36,7 @@ public:
     using log_fn = logger;
 
     /// `env_admins` are the user ids of TPMBOT_ADMINS.
-    dispatcher(sqlite_store& db, const router& routes, std::vector<std::string> env_admins,
+    dispatcher(durable_store& db, const router& routes, std::vector<std::string> env_admins,
                log_fn log);
 
     /// Runs `cmd` in one transaction: handler, effects into the outbox, commit. A user error
@@ -50,7 +50,7 @@ public:
 private:
     handled refuse(const command& cmd, std::string text, const handle_options& opts);
 
-    sqlite_store& db_;
+    durable_store& db_;
     const router& routes_;
     std::vector<std::string> env_admins_;
     log_fn log_;

@@ -2,6 +2,8 @@
 #include "config.hpp"
 #include "console.hpp"
 #include "dispatcher.hpp"
+#include "open_store.hpp"
+#include "pg_store.hpp"
 #include "router.hpp"
 #include "slack_app.hpp"
 #include "sqlite_store.hpp"
@@ -34,11 +36,17 @@ int main(int argc, char** argv) {
     }
     logger log(stream_sink(std::cerr, cfg.log_as, cfg.log_min));
     try {
-        auto parent = std::filesystem::path(cfg.db_path).parent_path();
-        if (!parent.empty()) {
-            std::filesystem::create_directories(parent);
+        bool postgres = is_postgres_url(cfg.db_path);
+        if (!postgres) {
+            auto parent = std::filesystem::path(cfg.db_path).parent_path();
+            if (!parent.empty()) {
+                std::filesystem::create_directories(parent);
+            }
         }
-        sqlite_store db(cfg.db_path);
+        auto store = open_store(cfg.db_path);
+        auto& db = *store;
+        // Where the data is, fit for the log: a URL without its password.
+        auto shown = postgres ? pg_store::redact(cfg.db_path) : cfg.db_path;
         auto routes = make_router();
         dispatcher d(db, routes, cfg.admins, log);
         if (cfg.slack_tokens && !cfg.force_console) {
@@ -54,9 +62,11 @@ int main(int argc, char** argv) {
             s.http_host = cfg.http_host;
             s.http_port = cfg.http_port;
             s.signing_secret = cfg.signing_secret;
-            log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + cfg.db_path + ")");
-            // Commits are on the thread that reads and acks: checkpoints go elsewhere.
-            db.start_checkpointer();
+            log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + shown + ")");
+            if (auto* lite = dynamic_cast<sqlite_store*>(&db)) {
+                // Commits are on the thread that reads and acks: checkpoints go elsewhere.
+                lite->start_checkpointer();
+            }
             slack_app app(db, d, s, log);
             return app.run();
         }
@@ -73,7 +83,7 @@ int main(int argc, char** argv) {
         bool tty = ::isatty(STDIN_FILENO) != 0;
         if (tty) {
             std::cout << "tpmbot console: you are @" << cfg.user << " in #" << cfg.channel
-                      << " (workspace " << cfg.team << "). Data: " << cfg.db_path
+                      << " (workspace " << cfg.team << "). Data: " << shown
                       << "\nType /tpm help for commands, :help for the console, :quit to leave.\n";
         }
         run_console(c, std::cin, std::cout, tty, !tty);

@@ -31,7 +31,7 @@ namespace {
 constexpr std::string_view last_tick_key = "scheduler.last_tick";
 }
 
-int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
+int run_due_jobs(durable_store& db, unix_time now, const standup_timing& timing,
                  const job_log_fn& log) {
     auto stored = db.setting("", last_tick_key);
     unix_time from = now;
@@ -57,7 +57,7 @@ int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
     return ran;
 }
 
-unix_time next_due(sqlite_store& db, unix_time after) {
+unix_time next_due(durable_store& db, unix_time after) {
     unix_time best = 0;
     for (auto t : {next_standup_due(db, after), next_status_due(db, after),
                    next_escalation_due(db, after)}) {

@@ -3,8 +3,8 @@
 /// are due now (catching up after downtime within a grace window), and running a firing
 /// exactly once by claiming its (job, period) row in the same transaction as its effects.
 
+#include "durable_store.hpp"
 #include "schedule.hpp"
-#include "sqlite_store.hpp"
 #include "standup.hpp"
 
 #include <atomic>
@@ -51,10 +51,10 @@ bool run_once(store& db, const std::string& job, const std::string& period, unix
 /// while the bot was down are caught up within their grace) up to `now`, writing their posts
 /// to the outbox in each firing's transaction, then records `now` as the last tick. The first
 /// tick of a new database only records the time. Returns how many firings ran.
-int run_due_jobs(sqlite_store& db, unix_time now, const standup_timing& timing,
+int run_due_jobs(durable_store& db, unix_time now, const standup_timing& timing,
                  const job_log_fn& log);
 
 /// The earliest time after `after` at which `run_due_jobs` has something to do; 0 for never.
-unix_time next_due(sqlite_store& db, unix_time after);
+unix_time next_due(durable_store& db, unix_time after);
 
 } // namespace tpmbot

@@ -5,6 +5,7 @@
 #include "http_server.hpp"
 #include "metrics.hpp"
 #include "no_delay.hpp"
+#include "open_store.hpp"
 #include "signature.hpp"
 
 #include <algorithm>
@@ -148,7 +149,7 @@ std::string delivery_key(const effect& e) {
 } // namespace
 
 struct slack_app::impl {
-    impl(sqlite_store& store, dispatcher& disp, slack_settings settings, log_fn logger)
+    impl(durable_store& store, dispatcher& disp, slack_settings settings, log_fn logger)
         : db(store), d(disp), s(std::move(settings)), log(std::move(logger)) {
         if (s.api_url.empty() || s.api_url.back() != '/') {
             s.api_url += '/';
@@ -161,7 +162,7 @@ struct slack_app::impl {
         init_metrics();
     }
 
-    sqlite_store& db;
+    durable_store& db;
     dispatcher& d;
     slack_settings s;
     log_fn log;
@@ -856,7 +857,7 @@ struct slack_app::impl {
             *commits_total += 1;
             return;
         } catch (const std::exception& e) {
-            unwritable = sqlite_store::unwritable(e);
+            unwritable = store_unwritable(e);
             log.warn(fmt::format("tpmbot: {} frame(s) could not be committed together{}: {}",
                                  items.size(),
                                  unwritable ? " (the database cannot be written)" : "", e.what()));
@@ -873,7 +874,7 @@ struct slack_app::impl {
                     *frames_total += 1;
                     *commits_total += 1;
                 } catch (const std::exception& e) {
-                    unwritable = sqlite_store::unwritable(e);
+                    unwritable = store_unwritable(e);
                     log.warn(fmt::format("tpmbot: a frame alone could not be committed either: {}",
                                          e.what()));
                 }
@@ -2093,7 +2094,7 @@ struct slack_app::impl {
     }
 };
 
-slack_app::slack_app(sqlite_store& db, dispatcher& d, slack_settings s, log_fn log)
+slack_app::slack_app(durable_store& db, dispatcher& d, slack_settings s, log_fn log)
     : impl_(std::make_unique<impl>(db, d, std::move(s), std::move(log))) {}
 
 slack_app::~slack_app() = default;

@@ -4,9 +4,9 @@
 /// everything.
 
 #include "dispatcher.hpp"
+#include "durable_store.hpp"
 #include "log.hpp"
 #include "scheduler.hpp"
-#include "sqlite_store.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -81,7 +81,7 @@ class slack_app {
 public:
     using log_fn = logger;
 
-    slack_app(sqlite_store& db, dispatcher& d, slack_settings s, log_fn log);
+    slack_app(durable_store& db, dispatcher& d, slack_settings s, log_fn log);
     ~slack_app();
     slack_app(const slack_app&) = delete;
     slack_app& operator=(const slack_app&) = delete;

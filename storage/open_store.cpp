@@ -16,4 +16,8 @@ std::unique_ptr<durable_store> open_store(const std::string& where) {
     return std::make_unique<sqlite_store>(where);
 }
 
+bool store_unwritable(const std::exception& e) {
+    return sqlite_store::unwritable(e) || pg_store::unwritable(e);
+}
+
 } // namespace tpmbot

@@ -3,6 +3,7 @@
 
 #include "durable_store.hpp"
 
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -12,6 +13,11 @@ namespace tpmbot {
 /// path of an SQLite database (":memory:" allowed). Either is migrated to the latest schema.
 /// Throws std::runtime_error naming the database (a URL without its password) and the reason.
 std::unique_ptr<durable_store> open_store(const std::string& where);
+
+/// Whether `e`, thrown by either store, means the database cannot be written right now (a
+/// full disk, a read-only file, a lost connection, a lock wait that timed out) rather than a
+/// fault of the work itself: the same work may succeed later.
+bool store_unwritable(const std::exception& e);
 
 /// Whether `where` names a PostgreSQL database (by its URL scheme, as libpq reads it).
 bool is_postgres_url(const std::string& where);

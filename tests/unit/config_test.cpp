@@ -39,10 +39,11 @@ TEST_CASE("the database path comes from --db, then TPMBOT_DB, then XDG or HOME",
     CHECK(parse({}, bare).db_path == "tpmbot.db");
 }
 
-TEST_CASE("a PostgreSQL URL is refused with a clear message", "[config]") {
+TEST_CASE("a PostgreSQL URL is taken as the database", "[config]") {
     fake_env env;
     env.vars["TPMBOT_DB"] = "postgresql://db.internal/tpmbot";
-    CHECK_THROWS_WITH(parse({}, env), Catch::Contains("PostgreSQL") && Catch::Contains("SQLite"));
+    CHECK(parse({}, env).db_path == "postgresql://db.internal/tpmbot");
+    CHECK(parse({"--db", "postgres://u@h/d"}, env).db_path == "postgres://u@h/d");
 }
 
 TEST_CASE("admins and Slack tokens come from the environment", "[config]") {

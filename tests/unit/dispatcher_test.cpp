@@ -2,6 +2,7 @@
 // in the outbox (SPEC §8 "nothing acked is lost"); errors roll back and leave only their
 // answer; admins come from TPMBOT_ADMINS and `/tpm config admins`.
 
+#include "sqlite_store.hpp"
 #include "support/harness.hpp"
 
 #include <catch2/catch.hpp>

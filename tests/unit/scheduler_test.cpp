@@ -1,4 +1,5 @@
 #include "scheduler.hpp"
+#include "sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>

@@ -6,6 +6,7 @@
 
 #include "dates.hpp"
 #include "scheduler.hpp"
+#include "sqlite_store.hpp"
 #include "standup.hpp"
 #include "support/harness.hpp"
 #include "support/job_clock.hpp"

@@ -4,6 +4,7 @@
 
 #include "envelope.hpp"
 #include "scheduler.hpp"
+#include "sqlite_store.hpp"
 #include "status.hpp"
 #include "support/harness.hpp"
 
