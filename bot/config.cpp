@@ -185,6 +185,17 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
                                            a));
         }
     }
+    if (set(env, "TPMBOT_OUTBOX_LEASE")) {
+        std::string v = env("TPMBOT_OUTBOX_LEASE");
+        auto digits = v.ends_with('s') ? v.substr(0, v.size() - 1) : v;
+        if (digits.empty() || digits.size() > 5 ||
+            digits.find_first_not_of("0123456789") != std::string::npos || std::stoi(digits) < 2) {
+            throw config_error(fmt::format("TPMBOT_OUTBOX_LEASE={} is not a number of seconds "
+                                           "from 2 up, e.g. 15s",
+                                           v));
+        }
+        c.outbox_lease = std::chrono::seconds(std::stoi(digits));
+    }
     if (set(env, "TPMBOT_LOG_FORMAT")) {
         std::string f = env("TPMBOT_LOG_FORMAT");
         if (f == "json") {
@@ -329,6 +340,9 @@ Environment:
   TPMBOT_ADMIN_ADDR     host:port serving GET /healthz and /metrics (Prometheus) while
                    connected to Slack (default 127.0.0.1:9187; 0.0.0.0:9187 for every
                    interface; off for none)
+  TPMBOT_OUTBOX_LEASE   with replicas on one PostgreSQL database, one of them sends the
+                   outbox at a time; how long its claim lasts unrenewed, so how soon
+                   another takes over after it dies (default 15s)
   TPMBOT_LOG_FORMAT     text (the default) or json (one JSON object a line: time, level, msg)
   TPMBOT_LOG_LEVEL      the least level logged: debug, info (the default), warn or error
 

@@ -5,6 +5,7 @@
 #include "model.hpp"
 #include "standup.hpp"
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -48,8 +49,9 @@ struct config {
     /// host when it is "off".
     std::string admin_host = "127.0.0.1";
     std::string admin_port = "9187";
-    log_format log_as = log_format::text; ///< TPMBOT_LOG_FORMAT
-    log_level log_min = log_level::info;  ///< TPMBOT_LOG_LEVEL
+    std::chrono::seconds outbox_lease{15}; ///< TPMBOT_OUTBOX_LEASE
+    log_format log_as = log_format::text;  ///< TPMBOT_LOG_FORMAT
+    log_level log_min = log_level::info;   ///< TPMBOT_LOG_LEVEL
     bool show_help = false;
     bool show_version = false;
     bool check = false; ///< `tpmbot check-config`: check the settings, start nothing

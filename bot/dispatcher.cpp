@@ -38,6 +38,10 @@ handled dispatcher::handle(command cmd, const handle_options& opts) {
     handled out;
     try {
         db_.transact([&] {
+            if (opts.still_wanted && !opts.still_wanted()) {
+                out.skipped = true;
+                return;
+            }
             cmd.is_admin = cmd.is_admin || is_admin(cmd.team_id, cmd.user_id);
             out.effects = routes_.run(db_, cmd);
             for (const auto& e : out.effects) {

@@ -17,6 +17,7 @@ struct handled {
     bool ok = true;              ///< false when the command was refused or failed
     std::vector<effect> effects; ///< what the handler produced (all but `reply` are in the outbox)
     std::string reply;           ///< with `reply_in_ack`: the caller's ephemeral answer
+    bool skipped = false;        ///< `still_wanted` said no: nothing ran
 };
 
 /// How a transport wants a command handled.
@@ -27,6 +28,10 @@ struct handle_options {
     /// Runs inside the command's transaction (e.g. marking its inbox row processed), so the
     /// command's effects and that mark commit together or not at all.
     std::function<void()> in_transaction;
+    /// Checked first inside the command's transaction; when it says no, nothing runs and
+    /// nothing is written (`handled::skipped`). Replicas check there that an event is still
+    /// unprocessed: their transactions take turns, so only one of them runs it.
+    std::function<bool()> still_wanted;
 };
 
 /// Command in, committed effects out.

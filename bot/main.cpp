@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
             s.http_host = cfg.http_host;
             s.http_port = cfg.http_port;
             s.signing_secret = cfg.signing_secret;
+            s.outbox_lease = cfg.outbox_lease;
             log("tpmbot: connecting to Slack at " + s.api_url + " (data: " + shown + ")");
             if (auto* lite = dynamic_cast<sqlite_store*>(&db)) {
                 // Commits are on the thread that reads and acks: checkpoints go elsewhere.

@@ -26,13 +26,17 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <deque>
 #include <fmt/format.h>
 #include <malloc.h>
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
+#include <unistd.h>
 #include <unordered_map>
 
 namespace tpmbot {
@@ -710,7 +714,15 @@ struct slack_app::impl {
                 }
             }
             if (jobs.empty()) {
-                co_await wait(jobs_wake, clock_type::time_point::max());
+                co_await wait(jobs_wake, clock_type::now() + orphan_sweep_every());
+                if (jobs.empty() && !stopping) {
+                    try {
+                        sweep_orphans();
+                    } catch (const std::exception& e) {
+                        log.warn(
+                            fmt::format("tpmbot: could not look for waiting events: {}", e.what()));
+                    }
+                }
                 continue;
             }
             auto j = std::move(jobs.front());
@@ -734,6 +746,33 @@ struct slack_app::impl {
         }
     }
 
+    /// How often an idle worker looks for orphaned events: the outbox lease's length.
+    std::chrono::seconds orphan_sweep_every() const {
+        return std::chrono::seconds(std::max<long>(s.outbox_lease.count(), 2));
+    }
+
+    /// Events stored and acked but still unprocessed two lease lengths later: their replica
+    /// was killed between the ack and the work (a single process finds them at its next
+    /// start). Processed here, once (`process_event` checks in its transaction).
+    void sweep_orphans() {
+        auto cutoff = now_unix() - 2 * orphan_sweep_every().count();
+        int found = 0;
+        for (auto& row : db.inbox_unprocessed(static_cast<int>(s.max_queued_events))) {
+            if (row.received_at > cutoff) {
+                continue;
+            }
+            if (auto ev = slack::parse_event(row.payload)) {
+                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
+                ++found;
+            }
+        }
+        if (found > 0) {
+            log.warn(fmt::format("tpmbot: {} event(s) acked long ago are still unprocessed (their "
+                                 "replica stopped?); processing them",
+                                 found));
+        }
+    }
+
     /// Runs an event's command; its inbox row is marked processed in the same transaction.
     net::awaitable<void> process_event(slack::event ev) {
         auto done = [&] {
@@ -753,7 +792,14 @@ struct slack_app::impl {
         }
         handle_options opts;
         opts.in_transaction = done;
-        d.handle(std::move(*cmd), opts);
+        // Checked again in the transaction: a replica may have run it since (transactions on
+        // one database take turns, so one of them runs it).
+        opts.still_wanted = [&] {
+            return !db.inbox_processed(ev.event_id);
+        };
+        if (d.handle(std::move(*cmd), opts).skipped) {
+            co_return;
+        }
         *events_done_total += 1;
         wake(sender_wake);
     }
@@ -1711,28 +1757,154 @@ struct slack_app::impl {
         --queued;
     }
 
-    static constexpr std::string_view clean_stop_key = "outbox.clean_stop";
+    // --- who sends: the outbox lease -----------------------------------------------------
+    //
+    // Replicas on one database share one outbox; exactly one of them sends at a time, so a
+    // conversation's messages keep their order and none goes twice. That one holds a lease in
+    // the store ("outbox.sender": owner, until, clean), renews it while it runs, and releases
+    // it at a clean stop. When it ends without releasing it (killed, cut off), another replica
+    // takes the lease once it has expired, and first marks every pending row unsure: the one
+    // before may have posted any of them, so each is looked for in its conversation before it
+    // is posted again (`search`). A single process goes through the same steps: its last run
+    // either released the lease or did not.
 
-    /// At start: if the last process did not stop cleanly (with every delivery it began
-    /// answered and recorded), each pending row may have been posted before it ended, and is
-    /// marked unsure in the store, so it is looked for before it is posted (one search of each
-    /// conversation covers all of its rows), by this process or, if it ends too, the next.
-    /// Then records that this one has not stopped cleanly yet. One process per database:
-    /// replicas on one database claim rows instead.
-    void recover_outbox() {
-        bool clean = db.setting("", clean_stop_key) == "1";
+    static constexpr std::string_view lease_key = "outbox.sender";
+    /// What a version before the lease recorded: "1" after a clean stop.
+    static constexpr std::string_view legacy_clean_key = "outbox.clean_stop";
+
+    struct lease {
+        std::string owner;
+        unix_time until = 0;
+        bool clean = false; ///< released at a clean stop, every delivery recorded
+    };
+
+    static std::optional<lease> parse_lease(const std::optional<std::string>& text) {
+        if (!text) {
+            return std::nullopt;
+        }
+        lease l;
+        std::istringstream in(*text);
+        int clean = 0;
+        if (!(in >> l.owner >> l.until >> clean)) {
+            return std::nullopt;
+        }
+        l.clean = clean == 1;
+        return l;
+    }
+
+    /// This process among the replicas: host, process id and a random part.
+    std::string replica_id = [] {
+        std::array<char, 256> host{};
+        if (::gethostname(host.data(), host.size() - 1) != 0) {
+            host[0] = '\0';
+        }
+        std::random_device rd;
+        return fmt::format("{}-{}-{:04x}", host.data()[0] != '\0' ? host.data() : "tpmbot",
+                           ::getpid(), rd() & 0xffff);
+    }();
+    /// Whether a lease's owner was a process on this host that has ended (or an earlier bot
+    /// of this process): a restart after a crash takes the lease at once instead of waiting
+    /// for it to expire.
+    bool holder_gone(const std::string& owner) const {
+        auto last = owner.rfind('-');
+        auto before =
+            last == std::string::npos || last == 0 ? std::string::npos : owner.rfind('-', last - 1);
+        if (before == std::string::npos) {
+            return false;
+        }
+        auto mine = replica_id.substr(0, replica_id.rfind('-', replica_id.rfind('-') - 1));
+        if (owner.substr(0, before) != mine) {
+            return false; // another host: only the expiry tells
+        }
+        long pid = std::strtol(owner.c_str() + before + 1, nullptr, 10);
+        if (pid == ::getpid()) {
+            return true; // an earlier bot of this process (one runs at a time), now ended
+        }
+        return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+    }
+
+    bool holding = false;     ///< this replica sends now
+    unix_time held_until = 0; ///< the lease's end as last written (wall clock)
+    bool queue_stale = false; ///< lost the lease: the queue in memory is dropped once settled
+    clock_type::time_point lease_check_at{}; ///< when the lease is next taken or renewed
+
+    /// Takes the lease, or renews it when it is ours; false when another replica holds it.
+    bool hold_lease() {
+        auto now = wall_clock_now();
+        auto ttl = std::max<unix_time>(s.outbox_lease.count(), 2);
+        bool got = false;
         int unsure = 0;
+        std::string from;
         db.transact([&] {
+            auto current = parse_lease(db.setting("", lease_key));
+            bool mine = current && current->owner == replica_id;
+            if (current && !mine && !current->clean && current->until >= now &&
+                !holder_gone(current->owner)) {
+                return; // another replica's, still running
+            }
+            bool clean = current ? current->clean || mine : db.setting("", legacy_clean_key) == "1";
             if (!clean) {
                 unsure = db.mark_pending_unsure();
+                from = current ? current->owner : "a run before the lease";
             }
-            db.set_setting("", clean_stop_key, "0", now_unix());
+            db.set_setting("", lease_key, fmt::format("{} {} 0", replica_id, now + ttl), now);
+            got = true;
         });
-        if (unsure > 0) {
-            log.warn(fmt::format("tpmbot: the last run did not stop cleanly; {} message(s) it may "
-                                 "have posted are looked for in their conversations first",
-                                 unsure));
+        if (got) {
+            held_until = now + ttl;
         }
+        if (unsure > 0) {
+            log.warn(fmt::format("tpmbot: the last run did not stop cleanly; {} message(s) it "
+                                 "may have posted are looked for in their conversations first "
+                                 "(the last sender: {})",
+                                 unsure, from));
+        }
+        return got;
+    }
+
+    /// Whether this replica may send now, taking or renewing the lease when it is time.
+    bool may_send() {
+        auto now = clock_type::now();
+        if (now >= lease_check_at) {
+            auto ttl = std::chrono::seconds(std::max<long>(s.outbox_lease.count(), 2));
+            lease_check_at = now + ttl / 3;
+            bool had = holding;
+            try {
+                holding = hold_lease();
+            } catch (const std::exception& e) {
+                // Still ours until it expires; by then another replica may take it.
+                holding = had && wall_clock_now() + 1 < held_until;
+                log.warn(fmt::format("tpmbot: could not renew the outbox lease: {}", e.what()));
+            }
+            if (had && !holding) {
+                log.warn("tpmbot: another replica took over sending the outbox");
+                queue_stale = true;
+            } else if (!had && holding) {
+                log(fmt::format("tpmbot: sending the outbox (as {})", replica_id));
+                searches.clear();
+            }
+        }
+        if (queue_stale && in_flight == 0) {
+            // What was loaded may be sent by now: read the store afresh next time.
+            conversations.clear();
+            rows_kept.clear();
+            queued = 0;
+            loaded_up_to = 0;
+            searches.clear();
+            queue_stale = false;
+        }
+        return holding && !queue_stale;
+    }
+
+    /// At a clean stop with every delivery recorded: the next holder need not search.
+    void release_lease() {
+        auto now = wall_clock_now();
+        db.transact([&] {
+            auto current = parse_lease(db.setting("", lease_key));
+            if (current && current->owner == replica_id) {
+                db.set_setting("", lease_key, fmt::format("{} {} 1", replica_id, now), now);
+            }
+        });
     }
 
     /// After an attempt that failed: if it may have been posted all the same, the row is
@@ -1906,8 +2078,13 @@ struct slack_app::impl {
                 (!marks.empty() && clock_type::now() - marks_since >= marks_wait)) {
                 flush_marks();
             }
-            load_pending();
-            auto next_wake = launch();
+            auto next_wake = lease_check_at;
+            if (may_send()) {
+                load_pending();
+                next_wake = std::min(launch(), lease_check_at);
+            } else {
+                next_wake = lease_check_at;
+            }
             if (!marks.empty()) {
                 next_wake = std::min(next_wake, marks_since + marks_wait);
             }
@@ -1923,10 +2100,10 @@ struct slack_app::impl {
         }
         settle();
         flush_marks();
-        if (in_flight == 0 && marks.empty()) {
-            // Every delivery begun has its answer recorded: the next start need not search.
+        if (holding && in_flight == 0 && marks.empty()) {
+            // Every delivery begun has its answer recorded: the next holder need not search.
             try {
-                db.transact([&] { db.set_setting("", clean_stop_key, "1", now_unix()); });
+                release_lease();
             } catch (const std::exception& e) {
                 log.warn(fmt::format("tpmbot: could not record a clean stop: {}", e.what()));
             }
@@ -2083,7 +2260,6 @@ struct slack_app::impl {
         }
         log(fmt::format("tpmbot: signed in as bot user {}", bot_user_id));
         co_await recover_inbox();
-        recover_outbox();
         spawn(sender(), "the outbox sender");
         spawn(worker(), "the event worker");
         if (!s.app_token.empty()) {

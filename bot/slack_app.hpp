@@ -72,6 +72,9 @@ struct slack_settings {
     std::string http_host;
     std::string http_port;
     std::string signing_secret;
+    /// How long the outbox lease lasts without renewal (renewed every third of it): with
+    /// replicas on one database, how soon another takes over sending after one is killed.
+    std::chrono::seconds outbox_lease{15};
     /// The largest HTTP-mode request body; larger ones are refused (413).
     std::size_t max_request_bytes = 1 << 20;
 };

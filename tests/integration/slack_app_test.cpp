@@ -415,13 +415,19 @@ TEST_CASE("after a clean stop, pending messages are posted without a search", "[
         REQUIRE(bot.posts(1));
         REQUIRE(bot.slack.wait_for([&] { return sqlite_store(path).pending(10).empty(); }));
     } // stopped: its sender records the clean stop
-    CHECK(sqlite_store(path).setting("", "outbox.clean_stop") == "1");
+    // The lease is released: "<owner> <when> 1".
+    auto released = sqlite_store(path).setting("", "outbox.sender");
+    REQUIRE(released);
+    CHECK(released->ends_with(" 1"));
     left_pending(path, "queued while it was stopped", 2000);
     running_bot again({}, path);
     again.start_connected();
     REQUIRE(again.posts(1));
     CHECK(again.slack.calls("conversations.history").empty());
-    CHECK(sqlite_store(path).setting("", "outbox.clean_stop") == "0"); // until it stops
+    auto held = sqlite_store(path).setting("", "outbox.sender"); // held until it stops
+    REQUIRE(held);
+    CHECK(held->ends_with(" 0"));
+    CHECK(*held != *released);
 }
 
 TEST_CASE("a conversation that cannot be searched gets the message again, said in the log",

@@ -75,6 +75,7 @@ public:
 
     void signal(int sig) const { ::kill(pid_, sig); }
     int status() const { return status_; }
+    pid_t pid() const { return pid_; }
 
 private:
     pid_t pid_ = -1;

@@ -209,13 +209,44 @@ TEST_CASE("TPMBOT_ADMIN_ADDR, TPMBOT_LOG_FORMAT and TPMBOT_LOG_LEVEL", "[ops][co
     CHECK_THROWS_WITH(parse_env(env), Catch::Contains("use debug, info, warn or error"));
 }
 
+TEST_CASE("TPMBOT_OUTBOX_LEASE is a number of seconds", "[ops][config]") {
+    env_map env;
+    CHECK(parse_env(env).outbox_lease == std::chrono::seconds(15));
+    env.vars["TPMBOT_OUTBOX_LEASE"] = "30s";
+    CHECK(parse_env(env).outbox_lease == std::chrono::seconds(30));
+    env.vars["TPMBOT_OUTBOX_LEASE"] = "2";
+    CHECK(parse_env(env).outbox_lease == std::chrono::seconds(2));
+    for (const char* bad : {"1", "0s", "s", "15m", "-3", "999999"}) {
+        INFO(bad);
+        env.vars["TPMBOT_OUTBOX_LEASE"] = bad;
+        CHECK_THROWS_WITH(parse_env(env), Catch::Contains("TPMBOT_OUTBOX_LEASE="));
+    }
+}
+
 TEST_CASE("--help names every environment variable the binary reads", "[ops][config]") {
     auto text = usage();
-    for (const char* var :
-         {"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN_FILE", "SLACK_BOT_TOKEN_FILE",
-          "SLACK_API_URL", "TPMBOT_CA_FILE", "TPMBOT_DB", "TPMBOT_ADMINS", "TPMBOT_TZ",
-          "TPMBOT_PROMPT_GRACE", "TPMBOT_REPORT_GRACE", "TPMBOT_ADMIN_ADDR", "TPMBOT_LOG_FORMAT",
-          "TPMBOT_LOG_LEVEL", "check-config", "--version", "--db", "--console", "--script"}) {
+    for (const char* var : {"SLACK_APP_TOKEN",
+                            "SLACK_BOT_TOKEN",
+                            "SLACK_APP_TOKEN_FILE",
+                            "SLACK_BOT_TOKEN_FILE",
+                            "SLACK_API_URL",
+                            "TPMBOT_CA_FILE",
+                            "TPMBOT_DB",
+                            "TPMBOT_ADMINS",
+                            "TPMBOT_TZ",
+                            "TPMBOT_PROMPT_GRACE",
+                            "TPMBOT_REPORT_GRACE",
+                            "TPMBOT_ADMIN_ADDR",
+                            "TPMBOT_LOG_FORMAT",
+                            "TPMBOT_LOG_LEVEL",
+                            "TPMBOT_HTTP_ADDR",
+                            "SLACK_SIGNING_SECRET",
+                            "TPMBOT_OUTBOX_LEASE",
+                            "check-config",
+                            "--version",
+                            "--db",
+                            "--console",
+                            "--script"}) {
         INFO(var);
         CHECK(text.find(var) != std::string::npos);
     }
