@@ -1,4 +1,5 @@
-// libFuzzer target: a Socket Mode frame as Slack might send it, and a Web API answer. The
+// libFuzzer target: a Socket Mode frame as Slack might send it, an HTTP-mode body, and a Web
+// API answer. The
 // parsers never throw and never crash; a frame they accept yields a command only with the
 // fields a command needs.
 
@@ -29,6 +30,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             slack::command_of_event(*e, "UBOT");
         }
     }
+    // The same bytes as an HTTP-mode body: a form (a slash command, or a button's payload=)
+    // becomes valid JSON whatever its bytes, and an events body's challenge is read safely.
+    if (auto form = slack::parse_form(text)) {
+        auto json_text = slack::form_as_json(*form);
+        if (json_text.front() != '{' || json_text.back() != '}') {
+            std::abort();
+        }
+        slack::command_of_slash(json_text);
+        if (auto p = form->find("payload"); p != form->end()) {
+            slack::command_of_action(p->second);
+        }
+    }
+    slack::url_verification_challenge(text);
     // The same bytes as a Web API answer body.
     auto r = slack::parse_api_reply(text);
     if (r.ok && r.error == "invalid_json") {
