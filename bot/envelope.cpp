@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -839,6 +840,21 @@ std::string ack_with_text(std::string_view envelope_id, std::string_view text) {
         {"envelope_id", envelope_id},
         {"payload", json::object{{"text", cut(text, max_text_chars)}}},
     });
+}
+
+std::string form_escape(std::string_view v) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : v) {
+        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+        }
+    }
+    return out;
 }
 
 std::optional<std::map<std::string, std::string>> parse_form(std::string_view body) {

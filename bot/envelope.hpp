@@ -108,6 +108,9 @@ std::string ack_with_text(std::string_view envelope_id, std::string_view text);
 
 // HTTP mode (§8): the same payloads arrive as requests, and the answer is the HTTP body.
 
+/// Percent-encodes a form value (application/x-www-form-urlencoded): every byte but letters,
+/// digits and -_.~ as %XX.
+std::string form_escape(std::string_view v);
 /// The fields of an application/x-www-form-urlencoded body ('+' is a space, %XX a byte; a
 /// repeated name keeps its last value); nullopt when a %-escape is not two hex digits.
 std::optional<std::map<std::string, std::string>> parse_form(std::string_view body);

@@ -1,5 +1,6 @@
 #include "log.hpp"
 
+#include "common.hpp"
 #include "mrkdwn.hpp"
 
 #include <date/date.h>
@@ -43,35 +44,6 @@ namespace {
 
 constexpr std::string_view prefix = "tpmbot: ";
 
-void json_escape(std::string& out, std::string_view s) {
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        switch (ch) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                out += fmt::format("\\u{:04x}", c);
-            } else {
-                out += ch;
-            }
-        }
-    }
-}
-
 } // namespace
 
 std::string format_log_line(log_level level, std::string_view message, log_format format,
@@ -91,11 +63,8 @@ std::string format_log_line(log_level level, std::string_view message, log_forma
         message.remove_prefix(prefix.size());
     }
     auto ms = std::chrono::floor<std::chrono::milliseconds>(at);
-    std::string out = fmt::format(R"({{"time":"{}","level":"{}","msg":")",
-                                  date::format("%FT%TZ", ms), level_name(level));
-    json_escape(out, mrkdwn::valid_utf8(message));
-    out += "\"}";
-    return out;
+    return fmt::format(R"({{"time":"{}","level":"{}","msg":{}}})", date::format("%FT%TZ", ms),
+                       level_name(level), json_quote(mrkdwn::valid_utf8(message)));
 }
 
 logger::sink_fn stream_sink(std::ostream& out, log_format format, log_level min) {

@@ -124,19 +124,6 @@ struct job {
     std::string user;
 };
 
-/// Percent-encodes a form value (application/x-www-form-urlencoded).
-std::string form_escape(std::string_view v) {
-    std::string out;
-    for (unsigned char c : v) {
-        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
-}
-
 /// The queue a message is delivered in, in order: its conversation. A DM and an answer
 /// in the bot's DM with the same person share one, so they arrive in the order written.
 std::string delivery_key(const effect& e) {
@@ -643,7 +630,7 @@ struct slack_app::impl {
         http_client http(ioc.get_executor(), tls, std::min(s.http_timeout, milliseconds(1500)));
         // users.info takes a form body, not JSON (reference §6.1).
         auto r = co_await call(http, "users.info", s.bot_token, "application/x-www-form-urlencoded",
-                               "user=" + form_escape(user));
+                               "user=" + slack::form_escape(user));
         // Slack answers user_not_found for an id that is not (or no longer) in the
         // workspace: recorded as gone, so a standup stops nudging it.
         bool gone = !r.network_error && r.reply.error == "user_not_found";
@@ -1549,13 +1536,13 @@ struct slack_app::impl {
         std::string cursor;
         for (int page = 0; page < max_history_pages; ++page) {
             // Both methods take form fields only, like users.info (reference §6.1).
-            std::string body = "channel=" + form_escape(channel) + "&oldest=" + oldest +
+            std::string body = "channel=" + slack::form_escape(channel) + "&oldest=" + oldest +
                                "&limit=200&include_all_metadata=true";
             if (!thread_ts.empty()) {
-                body += "&ts=" + form_escape(thread_ts);
+                body += "&ts=" + slack::form_escape(thread_ts);
             }
             if (!cursor.empty()) {
-                body += "&cursor=" + form_escape(cursor);
+                body += "&cursor=" + slack::form_escape(cursor);
             }
             auto r = co_await call(http, method, s.bot_token, "application/x-www-form-urlencoded",
                                    std::move(body));
@@ -2124,9 +2111,9 @@ struct slack_app::impl {
         std::vector<std::string> members;
         std::string cursor;
         for (int page = 0; page < 50; ++page) {
-            std::string body = "channel=" + form_escape(channel) + "&limit=1000";
+            std::string body = "channel=" + slack::form_escape(channel) + "&limit=1000";
             if (!cursor.empty()) {
-                body += "&cursor=" + form_escape(cursor);
+                body += "&cursor=" + slack::form_escape(cursor);
             }
             auto r = co_await call(http, "conversations.members", s.bot_token,
                                    "application/x-www-form-urlencoded", body);

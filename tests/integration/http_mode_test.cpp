@@ -1,6 +1,7 @@
 // HTTP mode: Slack's requests to the bot's address, signed with the app's signing secret,
 // answered as their Socket Mode twins are acked (reference §8). Bodies are made from the same
 // fixtures as the Socket Mode envelopes.
+#include "envelope.hpp"
 #include "signature.hpp"
 #include "sqlite_store.hpp"
 #include "support/fake_slack.hpp"
@@ -34,18 +35,6 @@ long now_s() {
         .count();
 }
 
-std::string form_escape(std::string_view v) {
-    std::string out;
-    for (unsigned char c : v) {
-        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += fmt::format("%{:02X}", c);
-        }
-    }
-    return out;
-}
-
 std::string param(const test::api_call& c, const std::string& name) {
     auto it = c.params.find(name);
     return it == c.params.end() ? std::string() : it->second;
@@ -62,7 +51,7 @@ std::string slash_form(const std::string& text, const std::string& user = "U111"
     for (const auto& [k, v] : payload_of(fake_slack::slash_envelope("x", text, user))) {
         if (v.is_string()) {
             body += (body.empty() ? "" : "&") + std::string(k) + "=" +
-                    form_escape(v.as_string().c_str());
+                    slack::form_escape(v.as_string().c_str());
         }
     }
     return body;
@@ -173,8 +162,9 @@ TEST_CASE("HTTP mode: a button press arrives as a form's payload field", "[http]
     bot.start();
     REQUIRE(bot.command("blocker waiting on the vendor").status == 200);
     auto payload = payload_of(fake_slack::action_envelope("x", "owner B-1 me", "U555"));
-    auto r = bot.post("/slack/interactivity", "payload=" + form_escape(json::serialize(payload)),
-                      "application/x-www-form-urlencoded");
+    auto r =
+        bot.post("/slack/interactivity", "payload=" + slack::form_escape(json::serialize(payload)),
+                 "application/x-www-form-urlencoded");
     CHECK(r.status == 200);
     CHECK(r.body.empty());
     REQUIRE(bot.slack.wait_for([&] { return bot.items()[0].dri == "U555"; }));
