@@ -1,5 +1,6 @@
 #include "envelope.hpp"
 
+#include "common.hpp"
 #include "mrkdwn.hpp"
 
 #include <algorithm>
@@ -858,18 +859,6 @@ std::string form_escape(std::string_view v) {
 }
 
 std::optional<std::map<std::string, std::string>> parse_form(std::string_view body) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') {
-            return c - '0';
-        }
-        if (c >= 'a' && c <= 'f') {
-            return c - 'a' + 10;
-        }
-        if (c >= 'A' && c <= 'F') {
-            return c - 'A' + 10;
-        }
-        return -1;
-    };
     auto decode = [&](std::string_view s) -> std::optional<std::string> {
         std::string out;
         out.reserve(s.size());
@@ -880,8 +869,8 @@ std::optional<std::map<std::string, std::string>> parse_form(std::string_view bo
                 if (i + 2 >= s.size()) {
                     return std::nullopt;
                 }
-                int hi = hex(s[i + 1]);
-                int lo = hex(s[i + 2]);
+                int hi = hex_digit(s[i + 1]);
+                int lo = hex_digit(s[i + 2]);
                 if (hi < 0 || lo < 0) {
                     return std::nullopt;
                 }

@@ -70,6 +70,8 @@ public:
 std::string mention_thread(const command& cmd);
 /// `s` without leading and trailing spaces, tabs and line breaks.
 std::string trim(std::string_view s);
+/// The value of a hex digit (either case), -1 for any other character.
+int hex_digit(char c);
 /// A string as a JSON string literal, quotes included: '"', '\\' and bytes below 0x20 escaped,
 /// every other byte (UTF-8 or not) kept, so any byte string round-trips.
 std::string json_quote(std::string_view s);

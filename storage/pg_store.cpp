@@ -1,6 +1,7 @@
 #include "pg_store.hpp"
 
 #include "codec.hpp"
+#include "common.hpp"
 #include "pg_schema.hpp"
 
 #include <algorithm>
@@ -51,19 +52,6 @@ std::string trim_end(std::string s) {
         s.pop_back();
     }
     return s;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 /// `s` with %XX sequences decoded; a malformed one is kept as it is.
