@@ -101,3 +101,36 @@ TEST_CASE("check-config names each problem and fails", "[config][check]") {
         CHECK_THAT(all(r), Catch::Contains("problem: TPMBOT_CA_FILE"));
     }
 }
+
+TEST_CASE("check-config on a PostgreSQL database that cannot be reached says so, without its "
+          "password",
+          "[config][check]") {
+    test::temp_dir dir;
+    config cfg;
+    // A socket directory with no server in it: refused at once, and no port is involved.
+    cfg.db_path = "postgresql://tpm:hunter2secret@/tpmbot?host=" + dir.path().string();
+    auto r = check_config(cfg);
+    INFO(all(r));
+    CHECK_FALSE(r.ok);
+    CHECK_THAT(all(r), Catch::Contains("problem: database postgresql://tpm@") &&
+                           Catch::Contains("cannot connect"));
+    CHECK(all(r).find("hunter2secret") == std::string::npos);
+}
+
+TEST_CASE("check-config names HTTP mode when it is set", "[config][check]") {
+    test::temp_dir dir;
+    config cfg;
+    cfg.db_path = dir.file("t.db").string();
+    cfg.slack_tokens = true;
+    cfg.bot_token = "xoxb-2-very-secret";
+    cfg.http_host = "0.0.0.0";
+    cfg.http_port = "3000";
+    cfg.signing_secret = "8f742231b10e8888abcd99yyyzzz85a5";
+    auto r = check_config(cfg);
+    INFO(all(r));
+    CHECK(r.ok);
+    CHECK_THAT(all(r), Catch::Contains("ok: HTTP mode on 0.0.0.0:3000"));
+    CHECK(all(r).find("Slack tokens set (an xapp-") == std::string::npos); // no Socket Mode
+    CHECK(all(r).find("8f742231") == std::string::npos);
+    CHECK(all(r).find("very-secret") == std::string::npos);
+}
