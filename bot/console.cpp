@@ -453,7 +453,7 @@ void console::drain() {
                 }
                 out_ << "\n";
             }
-            db_.mark_sent(row.id, channel, e.to == destination::ephemeral ? "" : ts, now());
+            db_.mark_sent(row, channel, e.to == destination::ephemeral ? "" : ts, now());
         }
     }
 }

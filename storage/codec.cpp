@@ -476,6 +476,26 @@ item_kind parse_kind(std::string_view s) {
     throw std::runtime_error(fmt::format("items: unknown kind '{}'", s));
 }
 
+std::optional<card_thread> card_thread_of(const outbox_row& row, std::string_view channel) {
+    if (!row.e.is_card) {
+        return std::nullopt;
+    }
+    auto where = channel.empty() ? std::string_view(row.e.channel) : channel;
+    if (std::string_view key = row.e.item; key.starts_with("standup:")) {
+        key.remove_prefix(8);
+        auto colon = key.find(':');
+        if (colon == std::string_view::npos) {
+            return std::nullopt;
+        }
+        return card_thread{where, run_key{key.substr(0, colon), key.substr(colon + 1)}};
+    }
+    auto target = parse_item_id(row.e.item);
+    if (!target) {
+        return std::nullopt;
+    }
+    return card_thread{where, *target};
+}
+
 /// The SQL of `list_items(q)` (`count` false) or `count_items(q)` (`count` true).
 ///
 /// Two shapes keep SQLite on the (team, channel, kind, ...) indexes of schema version 5

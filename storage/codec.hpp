@@ -1,8 +1,8 @@
 #pragma once
 /// How the stores turn model values into column values and back, shared by every engine so a
 /// row means the same in each: lists, JSON lists, Block Kit blocks, buttons and enums as text;
-/// the column lists of the tables; readers of whole rows over any engine's row type; and the
-/// SQL of item queries.
+/// the column lists of the tables; readers of whole rows over any engine's row type; the
+/// thread a delivered card starts; and the SQL of item queries.
 
 #include "durable_store.hpp"
 
@@ -43,6 +43,23 @@ destination parse_destination(std::string_view s);
 /// "B", "D", "R", "DEP" back to the kind; throws std::runtime_error on anything else.
 item_kind parse_kind(std::string_view s);
 
+/// A standup run, as its digest card's outbox item key "standup:<channel>:<period>" names it.
+struct run_key {
+    std::string_view channel_id;
+    std::string_view period;
+};
+
+/// The thread a delivered card starts (`mark_sent`): an item's card starts the item's thread,
+/// a standup digest its run's (which takes late answers).
+struct card_thread {
+    std::string_view channel; ///< where the card went: the delivery's channel, else the row's
+    std::variant<item_id, run_key> of;
+};
+
+/// The thread `row`, delivered to `channel` ("" for the row's own), starts; nullopt when it
+/// is no card, or the card of nothing its key names. The views are into `row` and `channel`.
+std::optional<card_thread> card_thread_of(const outbox_row& row, std::string_view channel);
+
 // The columns each reader below expects, in its order.
 inline constexpr const char* item_columns =
     "team_id, kind, num, channel_id, reporter, dri, status, title, severity, waiting_on, area, "
@@ -53,6 +70,7 @@ inline constexpr const char* item_columns =
 inline constexpr const char* outbox_columns =
     "id, team_id, destination, channel, \"user\", thread_ts, item, is_card, text, buttons, "
     "created_at, state, attempts, ts, error, blocks, unsure, last_attempt_at";
+inline constexpr const char* history_columns = "team_id, kind, num, at, actor, action, detail";
 inline constexpr const char* area_columns = "team_id, name, owner, updated_at";
 inline constexpr const char* user_columns =
     "team_id, user_id, tz, updated_at, is_admin, deleted, name, is_bot";
@@ -68,6 +86,7 @@ inline constexpr const char* entry_columns =
     "reminded_at, answered_at, late";
 inline constexpr const char* message_columns =
     "team_id, user_id, ts, channel_id, period, first_question, count";
+inline constexpr const char* inbox_columns = "event_id, team_id, payload, received_at";
 
 // Readers of one row. `Row` is an engine's view of the current row, with
 //   std::string text(int) const       ("" for NULL)
@@ -134,6 +153,19 @@ outbox_row read_outbox(const Row& r) {
     o.unsure = r.flag(16);
     o.last_attempt_at = r.integer(17);
     return o;
+}
+
+template <class Row>
+history_entry read_history(const Row& r) {
+    history_entry h;
+    h.team_id = r.text(0);
+    h.kind = parse_kind(r.text(1));
+    h.num = r.integer(2);
+    h.at = r.integer(3);
+    h.actor = r.text(4);
+    h.action = r.text(5);
+    h.detail = r.text(6);
+    return h;
 }
 
 template <class Row>
@@ -210,6 +242,17 @@ standup_message read_message(const Row& r) {
             r.text(4),
             static_cast<int>(r.integer(5)),
             static_cast<int>(r.integer(6))};
+}
+
+template <class Row>
+inbox_row read_inbox(const Row& r) {
+    return {r.text(0), r.text(1), r.text(2), r.integer(3)};
+}
+
+/// The first column as text (a list of ids, a setting's value).
+template <class Row>
+std::string read_text(const Row& r) {
+    return r.text(0);
 }
 
 /// The SQL flavour a query is built for.

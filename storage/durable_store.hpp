@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,9 +61,14 @@ public:
     virtual std::vector<outbox_row> pending(int limit, std::int64_t after_id = 0) = 0;
     virtual std::optional<outbox_row> outbox(std::int64_t id) = 0;
     /// Records delivery; when the row is an item's card, the item's thread becomes
-    /// (channel, ts). One transaction.
-    virtual void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
-                           unix_time at) = 0;
+    /// (channel, ts). One transaction. Reads the row first: throws when there is none.
+    void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts, unix_time at) {
+        auto row = outbox(id);
+        if (!row) {
+            throw std::runtime_error("mark_sent: no outbox row " + std::to_string(id));
+        }
+        mark_sent(*row, channel, ts, at);
+    }
     /// The same for a row the caller has already read (its id, team, channel, item and card
     /// flag are used), without reading it again.
     virtual void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
@@ -89,10 +95,18 @@ public:
     /// Records everything Slack's users.info says of a person.
     virtual void set_user(const user_row& u) = 0;
     /// Records what Slack's users.info says of a person: zone, admin flag and whether the
-    /// account is deactivated.
-    virtual void set_user_info(std::string_view team_id, std::string_view user_id,
-                               std::string_view tz, bool is_admin, unix_time at,
-                               bool deleted = false) = 0;
+    /// account is deactivated (no name, not a bot).
+    void set_user_info(std::string_view team_id, std::string_view user_id, std::string_view tz,
+                       bool is_admin, unix_time at, bool deleted = false) {
+        user_row u;
+        u.team_id = team_id;
+        u.user_id = user_id;
+        u.tz = tz;
+        u.is_admin = is_admin;
+        u.updated_at = at;
+        u.deleted = deleted;
+        set_user(u);
+    }
 };
 
 } // namespace tpmbot

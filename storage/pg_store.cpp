@@ -347,6 +347,11 @@ auto first(const result& r, Read read) -> std::optional<decltype(read(pg_row{nul
     return read(r.row(0));
 }
 
+/// NULL (no limit) for 0 or less.
+std::optional<std::int64_t> pg_limit(int limit) {
+    return limit > 0 ? std::optional<std::int64_t>(limit) : std::nullopt;
+}
+
 /// "$1, $2, ..., $n".
 std::string placeholders(int n) {
     std::string out;
@@ -484,6 +489,15 @@ struct pg_store::impl {
         params p;
         (p.add(args), ...);
         return exec(sql, p);
+    }
+
+    /// Runs a query the codec built, with its values.
+    result run(const codec::built_sql& built) {
+        params p;
+        for (const auto& v : built.values) {
+            p.add(v);
+        }
+        return exec(built.sql, p);
     }
 
     PGTransactionStatusType status() const { return PQtransactionStatus(conn.get()); }
@@ -664,21 +678,12 @@ void pg_store::update_item(const item& it) {
 }
 
 std::vector<item> pg_store::list_items(const item_query& q) {
-    auto built = codec::item_sql(q, false, codec::dialect::postgres);
-    params p;
-    for (const auto& v : built.values) {
-        p.add(v);
-    }
-    return collect(impl_->exec(built.sql, p), codec::read_item<pg_row>);
+    return collect(impl_->run(codec::item_sql(q, false, codec::dialect::postgres)),
+                   codec::read_item<pg_row>);
 }
 
 std::int64_t pg_store::count_items(const item_query& q) {
-    auto built = codec::item_sql(q, true, codec::dialect::postgres);
-    params p;
-    for (const auto& v : built.values) {
-        p.add(v);
-    }
-    auto r = impl_->exec(built.sql, p);
+    auto r = impl_->run(codec::item_sql(q, true, codec::dialect::postgres));
     if (r.rows() != 1) {
         throw std::runtime_error("count_items: the count returned no row");
     }
@@ -692,21 +697,11 @@ void pg_store::append_history(const history_entry& h) {
 }
 
 std::vector<history_entry> pg_store::history(std::string_view team_id, item_id id) {
-    auto r = impl_->run("SELECT team_id, kind, num, at, actor, action, detail "
-                        "FROM item_history WHERE team_id = $1 AND kind = $2 AND num = $3 "
-                        "ORDER BY id",
+    auto r = impl_->run(fmt::format("SELECT {} FROM item_history WHERE team_id = $1 AND "
+                                    "kind = $2 AND num = $3 ORDER BY id",
+                                    codec::history_columns),
                         team_id, id.kind, id.num);
-    return collect(r, [](const pg_row& row) {
-        history_entry h;
-        h.team_id = row.text(0);
-        h.kind = codec::parse_kind(row.text(1));
-        h.num = row.integer(2);
-        h.at = row.integer(3);
-        h.actor = row.text(4);
-        h.action = row.text(5);
-        h.detail = row.text(6);
-        return h;
-    });
+    return collect(r, codec::read_history<pg_row>);
 }
 
 void pg_store::set_area(const area& a) {
@@ -746,13 +741,13 @@ void pg_store::remove_admin(std::string_view team_id, std::string_view user_id) 
 
 std::vector<std::string> pg_store::list_admins(std::string_view team_id) {
     auto r = impl_->run("SELECT user_id FROM admins WHERE team_id = $1 ORDER BY user_id", team_id);
-    return collect(r, [](const pg_row& row) { return row.text(0); });
+    return collect(r, codec::read_text<pg_row>);
 }
 
 std::vector<std::string> pg_store::teams() {
     // counters has one row per (team, kind) that ever numbered an item: a few rows per team.
     auto r = impl_->run("SELECT DISTINCT team_id FROM counters ORDER BY team_id");
-    return collect(r, [](const pg_row& row) { return row.text(0); });
+    return collect(r, codec::read_text<pg_row>);
 }
 
 void pg_store::set_user(const user_row& u) {
@@ -762,18 +757,6 @@ void pg_store::set_user(const user_row& u) {
         "tz = excluded.tz, is_admin = excluded.is_admin, deleted = excluded.deleted, "
         "updated_at = excluded.updated_at, name = excluded.name, is_bot = excluded.is_bot",
         u.team_id, u.user_id, u.tz, u.is_admin, u.deleted, u.updated_at, u.name, u.is_bot);
-}
-
-void pg_store::set_user_info(std::string_view team_id, std::string_view user_id,
-                             std::string_view tz, bool is_admin, unix_time at, bool deleted) {
-    user_row u;
-    u.team_id = team_id;
-    u.user_id = user_id;
-    u.tz = tz;
-    u.is_admin = is_admin;
-    u.updated_at = at;
-    u.deleted = deleted;
-    set_user(u);
 }
 
 std::optional<user_row> pg_store::find_user(std::string_view team_id, std::string_view user_id) {
@@ -797,7 +780,7 @@ bool pg_store::claimed(std::string_view job, std::string_view period) {
 
 std::optional<std::string> pg_store::setting(std::string_view team_id, std::string_view key) {
     auto r = impl_->run("SELECT value FROM settings WHERE team_id = $1 AND key = $2", team_id, key);
-    return first(r, [](const pg_row& row) { return row.text(0); });
+    return first(r, codec::read_text<pg_row>);
 }
 
 void pg_store::set_setting(std::string_view team_id, std::string_view key, std::string_view value,
@@ -994,7 +977,7 @@ std::optional<std::vector<std::string>> pg_store::channel_members(std::string_vi
     auto r = impl_->run("SELECT user_id FROM channel_members WHERE team_id = $1 AND "
                         "channel_id = $2 ORDER BY user_id",
                         team_id, channel_id);
-    return collect(r, [](const pg_row& row) { return row.text(0); });
+    return collect(r, codec::read_text<pg_row>);
 }
 
 void pg_store::set_channel_members(std::string_view team_id, std::string_view channel_id,
@@ -1028,7 +1011,7 @@ std::vector<outbox_row> pg_store::pending(int limit, std::int64_t after_id) {
     auto r = impl_->run(fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND id > $1 "
                                     "ORDER BY id LIMIT $2",
                                     outbox_columns),
-                        after_id, limit > 0 ? std::optional<std::int64_t>(limit) : std::nullopt);
+                        after_id, pg_limit(limit));
     return collect(r, codec::read_outbox<pg_row>);
 }
 
@@ -1037,46 +1020,28 @@ std::optional<outbox_row> pg_store::outbox(std::int64_t id) {
     return first(r, codec::read_outbox<pg_row>);
 }
 
-void pg_store::mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
-                         unix_time at) {
-    auto row = outbox(id);
-    if (!row) {
-        throw std::runtime_error(fmt::format("mark_sent: no outbox row {}", id));
-    }
-    mark_sent(*row, channel, ts, at);
-}
-
 void pg_store::mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                          unix_time at) {
     transact([&] {
         impl_->run("UPDATE outbox SET state = 'sent', ts = $1, sent_at = $2, "
                    "last_attempt_at = $2, unsure = false WHERE id = $3",
                    ts, at, row.id);
-        if (!row.e.is_card) {
+        auto thread = codec::card_thread_of(row, channel);
+        if (!thread) {
             return;
         }
-        auto where = channel.empty() ? std::string_view(row.e.channel) : channel;
-        // A standup digest ("standup:<channel>:<period>"): its thread takes late answers.
-        if (std::string_view key = row.e.item; key.starts_with("standup:")) {
-            key.remove_prefix(8);
-            auto colon = key.find(':');
-            if (colon == std::string_view::npos) {
-                return;
-            }
+        if (const auto* run = std::get_if<codec::run_key>(&thread->of)) {
             impl_->run("UPDATE standup_runs SET digest_channel = $1, digest_ts = $2 "
                        "WHERE team_id = $3 AND channel_id = $4 AND period = $5 AND "
                        "digest_ts = ''",
-                       where, ts, row.team_id, key.substr(0, colon), key.substr(colon + 1));
-            return;
-        }
-        auto target = parse_item_id(row.e.item);
-        if (!target) {
+                       thread->channel, ts, row.team_id, run->channel_id, run->period);
             return;
         }
         // Only the first card post starts the thread; a re-posted card keeps the original.
+        const auto& target = std::get<item_id>(thread->of);
         impl_->run("UPDATE items SET thread_channel = $1, thread_ts = $2 "
                    "WHERE team_id = $3 AND kind = $4 AND num = $5 AND thread_ts = ''",
-                   where, ts, row.team_id, target->kind, target->num);
+                   thread->channel, ts, row.team_id, target.kind, target.num);
     });
 }
 
@@ -1103,12 +1068,11 @@ bool pg_store::inbox_put(const inbox_row& r) {
 }
 
 std::vector<inbox_row> pg_store::inbox_unprocessed(int limit) {
-    auto r = impl_->run("SELECT event_id, team_id, payload, received_at FROM inbox "
-                        "WHERE processed_at IS NULL ORDER BY received_at, seq LIMIT $1",
-                        limit > 0 ? std::optional<std::int64_t>(limit) : std::nullopt);
-    return collect(r, [](const pg_row& row) {
-        return inbox_row{row.text(0), row.text(1), row.text(2), row.integer(3)};
-    });
+    auto r = impl_->run(fmt::format("SELECT {} FROM inbox WHERE processed_at IS NULL "
+                                    "ORDER BY received_at, seq LIMIT $1",
+                                    codec::inbox_columns),
+                        pg_limit(limit));
+    return collect(r, codec::read_inbox<pg_row>);
 }
 
 void pg_store::inbox_done(std::string_view event_id, unix_time at) {

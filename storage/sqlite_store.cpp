@@ -6,6 +6,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 #include <atomic>
+#include <concepts>
 #include <condition_variable>
 #include <fmt/format.h>
 #include <mutex>
@@ -29,7 +30,6 @@ using codec::entry_columns;
 using codec::item_columns;
 using codec::message_columns;
 using codec::outbox_columns;
-using codec::parse_kind;
 using codec::person_columns;
 using codec::run_columns;
 using codec::sql_value;
@@ -48,6 +48,11 @@ void bind_one(SQLite::Statement& s, int i, std::int64_t v) {
 }
 void bind_one(SQLite::Statement& s, int i, int v) {
     s.bind(i, v);
+}
+/// A flag as 0 or 1. Only a bool itself: a pointer or a number must not turn into one.
+template <std::same_as<bool> B>
+void bind_one(SQLite::Statement& s, int i, B v) {
+    s.bind(i, v ? 1 : 0);
 }
 void bind_one(SQLite::Statement& s, int i, item_kind k) {
     s.bind(i, std::string(kind_prefix(k)));
@@ -75,13 +80,16 @@ std::int64_t integer(const SQLite::Statement& s, int i) {
     return s.getColumn(i).getInt64();
 }
 
-/// Resets a cached statement when it leaves scope, so no read transaction stays open (in WAL
-/// an unfinished SELECT pins an old snapshot) and the next use starts clean.
+/// A cached statement with `args` bound to its placeholders in order, reset when it leaves
+/// scope, so no read transaction stays open (in WAL an unfinished SELECT pins an old
+/// snapshot) and the next use starts clean.
 class statement_use {
 public:
-    explicit statement_use(SQLite::Statement& s) : s_(s) {
+    template <class... Args>
+    explicit statement_use(SQLite::Statement& s, const Args&... args) : s_(s) {
         s_.tryReset();
         s_.clearBindings();
+        bind_all(s_, args...);
     }
     ~statement_use() { s_.tryReset(); }
     statement_use(const statement_use&) = delete;
@@ -102,22 +110,23 @@ struct sqlite_row {
     bool null(int i) const { return s.getColumn(i).isNull(); }
 };
 
-item read_item(const SQLite::Statement& s) {
-    return codec::read_item(sqlite_row{s});
-}
-
-outbox_row read_outbox(const SQLite::Statement& s) {
-    return codec::read_outbox(sqlite_row{s});
-}
-
-/// Every row of a statement, each read with `read`.
+/// Every row of a statement, each read with `read` (one of the codec's readers).
 template <class Read>
 auto collect(SQLite::Statement& s, Read read) {
-    std::vector<decltype(read(s))> out;
+    std::vector<decltype(read(sqlite_row{s}))> out;
     while (s.executeStep()) {
-        out.push_back(read(s));
+        out.push_back(read(sqlite_row{s}));
     }
     return out;
+}
+
+/// The first row read with `read`, nullopt when there is none.
+template <class Read>
+auto first(SQLite::Statement& s, Read read) -> std::optional<decltype(read(sqlite_row{s}))> {
+    if (!s.executeStep()) {
+        return std::nullopt;
+    }
+    return read(sqlite_row{s});
 }
 
 /// SQLite treats a negative LIMIT as none.
@@ -288,13 +297,20 @@ struct sqlite_store::impl {
         }
     }
 
-    /// The cached prepared statement for `sql`, ready for binding.
-    statement_use prepare(const std::string& sql) {
+    /// The cached prepared statement for `sql`, with `args` bound to its placeholders.
+    template <class... Args>
+    statement_use prepare(const std::string& sql, const Args&... args) {
         auto& slot = statements[sql];
         if (!slot) {
             slot = std::make_unique<SQLite::Statement>(db, sql);
         }
-        return statement_use(*slot);
+        return statement_use(*slot, args...);
+    }
+
+    /// Runs a statement that returns no rows; returns how many rows it changed.
+    template <class... Args>
+    int exec(const std::string& sql, const Args&... args) {
+        return prepare(sql, args...)->exec();
     }
 };
 
@@ -361,20 +377,17 @@ void sqlite_store::transact(const std::function<void()>& body) {
         int& d;
         ~depth_guard() { --d; }
     };
-    // The control statements are prepared once, like every other: a command's transaction is
-    // on the path to its ack.
-    auto run = [&](const std::string& sql) {
-        d.prepare(sql)->exec();
-    };
+    // The control statements are prepared once, like every other (d.exec): a command's
+    // transaction is on the path to its ack.
     if (depth == 0) {
         // IMMEDIATE takes the write lock up front: a busy database waits here (busy timeout)
         // instead of failing half-way through the body when it first writes.
-        run("BEGIN IMMEDIATE");
+        d.exec("BEGIN IMMEDIATE");
         ++depth;
         depth_guard guard{depth};
         try {
             body();
-            run("COMMIT");
+            d.exec("COMMIT");
         } catch (...) {
             rollback_quietly(db);
             throw;
@@ -393,7 +406,7 @@ void sqlite_store::transact(const std::function<void()>& body) {
     };
     outer_gone();
     auto name = "tpmbot_nested_" + std::to_string(depth);
-    run("SAVEPOINT " + name);
+    d.exec("SAVEPOINT " + name);
     ++depth;
     depth_guard guard{depth};
     try {
@@ -406,7 +419,7 @@ void sqlite_store::transact(const std::function<void()>& body) {
         throw;
     }
     outer_gone();
-    run("RELEASE " + name);
+    d.exec("RELEASE " + name);
 }
 
 void sqlite_store::transact_relaxed(const std::function<void()>& body) {
@@ -415,12 +428,12 @@ void sqlite_store::transact_relaxed(const std::function<void()>& body) {
         transact(body);
         return;
     }
-    d.prepare("PRAGMA synchronous = NORMAL")->exec();
+    d.exec("PRAGMA synchronous = NORMAL");
     struct restore {
         impl& d;
         ~restore() {
             try {
-                d.prepare("PRAGMA synchronous = FULL")->exec();
+                d.exec("PRAGMA synchronous = FULL");
             } catch (...) {
                 // Outside a transaction this cannot fail but for lack of memory; the next
                 // transact would then also wait for the disk less than it should, which the
@@ -434,8 +447,8 @@ void sqlite_store::transact_relaxed(const std::function<void()>& body) {
 std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind) {
     auto s = impl_->prepare("INSERT INTO counters (team_id, kind, next) VALUES (?, ?, 1) "
                             "ON CONFLICT (team_id, kind) DO UPDATE SET next = next + 1 "
-                            "RETURNING next");
-    bind_all(*s, team_id, kind);
+                            "RETURNING next",
+                            team_id, kind);
     if (!s->executeStep()) {
         throw std::runtime_error("next_number: the counter upsert returned no row");
     }
@@ -446,33 +459,30 @@ std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind)
 }
 
 void sqlite_store::insert_item(const item& it) {
-    auto s = impl_->prepare(fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                                        "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                                        "?, ?, ?, ?, ?)",
-                                        item_columns));
-    bind_all(*s, it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
-             it.title, it.severity, it.waiting_on, it.area, it.due, encode_list(it.consulted),
-             encode_list(it.options), it.outcome, it.rationale, it.note, it.probability, it.impact,
-             it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
-             it.thread_channel, it.thread_ts, it.permalink, it.created_at, it.updated_at,
-             it.closed_at, it.escalated_at);
-    s->exec();
+    impl_->exec(fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                            "?, ?, ?, ?, ?)",
+                            item_columns),
+                it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
+                it.title, it.severity, it.waiting_on, it.area, it.due, encode_list(it.consulted),
+                encode_list(it.options), it.outcome, it.rationale, it.note, it.probability,
+                it.impact, it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
+                it.thread_channel, it.thread_ts, it.permalink, it.created_at, it.updated_at,
+                it.closed_at, it.escalated_at);
 }
 
 std::optional<item> sqlite_store::find_item(std::string_view team_id, item_id id) {
-    auto s = impl_->prepare(fmt::format(
-        "SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?", item_columns));
-    bind_all(*s, team_id, id.kind, id.num);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_item(*s);
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?",
+                    item_columns),
+        team_id, id.kind, id.num);
+    return first(*s, codec::read_item<sqlite_row>);
 }
 
 void sqlite_store::update_item(const item& it) {
     // thread_channel/thread_ts keep their stored value when the update carries none: the
     // sender may have recorded the card's thread since the caller read the item.
-    auto s = impl_->prepare(
+    auto changed = impl_->exec(
         "UPDATE items SET channel_id = ?, reporter = ?, dri = ?, status = ?, title = ?, "
         "severity = ?, waiting_on = ?, area = ?, due = ?, consulted = ?, options = ?, "
         "outcome = ?, rationale = ?, note = ?, probability = ?, impact = ?, mitigation = ?, "
@@ -480,14 +490,14 @@ void sqlite_store::update_item(const item& it) {
         "thread_channel = CASE WHEN ? = '' THEN thread_channel ELSE ? END, "
         "thread_ts = CASE WHEN ? = '' THEN thread_ts ELSE ? END, "
         "permalink = ?, updated_at = ?, closed_at = ?, escalated_at = ? "
-        "WHERE team_id = ? AND kind = ? AND num = ?");
-    bind_all(*s, it.channel_id, it.reporter, it.dri, it.status, it.title, it.severity,
-             it.waiting_on, it.area, it.due, encode_list(it.consulted), encode_list(it.options),
-             it.outcome, it.rationale, it.note, it.probability, it.impact, it.mitigation,
-             it.from_who, it.for_item, it.supersedes, it.superseded_by, it.thread_channel,
-             it.thread_channel, it.thread_ts, it.thread_ts, it.permalink, it.updated_at,
-             it.closed_at, it.escalated_at, it.team_id, it.kind, it.num);
-    if (s->exec() == 0) {
+        "WHERE team_id = ? AND kind = ? AND num = ?",
+        it.channel_id, it.reporter, it.dri, it.status, it.title, it.severity, it.waiting_on,
+        it.area, it.due, encode_list(it.consulted), encode_list(it.options), it.outcome,
+        it.rationale, it.note, it.probability, it.impact, it.mitigation, it.from_who, it.for_item,
+        it.supersedes, it.superseded_by, it.thread_channel, it.thread_channel, it.thread_ts,
+        it.thread_ts, it.permalink, it.updated_at, it.closed_at, it.escalated_at, it.team_id,
+        it.kind, it.num);
+    if (changed == 0) {
         throw std::runtime_error(
             fmt::format("update_item: no item {} in team {}", it.id_str(), it.team_id));
     }
@@ -509,7 +519,7 @@ std::vector<item> sqlite_store::list_items(const item_query& q) {
     auto built = codec::item_sql(q, false, codec::dialect::sqlite);
     auto s = impl_->prepare(built.sql);
     bind_values(*s, built.values);
-    return collect(*s, read_item);
+    return collect(*s, codec::read_item<sqlite_row>);
 }
 
 std::int64_t sqlite_store::count_items(const item_query& q) {
@@ -572,395 +582,258 @@ std::string sqlite_store::explain(const item_query& q, bool count) {
 }
 
 void sqlite_store::append_history(const history_entry& h) {
-    auto s = impl_->prepare("INSERT INTO item_history (team_id, kind, num, at, actor, action, "
-                            "detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    bind_all(*s, h.team_id, h.kind, h.num, h.at, h.actor, h.action, h.detail);
-    s->exec();
+    impl_->exec("INSERT INTO item_history (team_id, kind, num, at, actor, action, "
+                "detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                h.team_id, h.kind, h.num, h.at, h.actor, h.action, h.detail);
 }
 
 std::vector<history_entry> sqlite_store::history(std::string_view team_id, item_id id) {
-    auto s = impl_->prepare("SELECT team_id, kind, num, at, actor, action, detail "
-                            "FROM item_history WHERE team_id = ? AND kind = ? AND num = ? "
-                            "ORDER BY id");
-    bind_all(*s, team_id, id.kind, id.num);
-    std::vector<history_entry> out;
-    while (s->executeStep()) {
-        history_entry h;
-        h.team_id = text(*s, 0);
-        h.kind = parse_kind(text(*s, 1));
-        h.num = integer(*s, 2);
-        h.at = integer(*s, 3);
-        h.actor = text(*s, 4);
-        h.action = text(*s, 5);
-        h.detail = text(*s, 6);
-        out.push_back(std::move(h));
-    }
-    return out;
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM item_history WHERE team_id = ? AND "
+                                        "kind = ? AND num = ? ORDER BY id",
+                                        codec::history_columns),
+                            team_id, id.kind, id.num);
+    return collect(*s, codec::read_history<sqlite_row>);
 }
 
 void sqlite_store::set_area(const area& a) {
     // The name column is COLLATE NOCASE, so "Payments API" replaces "payments api" (and the
     // stored spelling becomes the latest one).
-    auto s = impl_->prepare("INSERT INTO areas (team_id, name, owner, updated_at) "
-                            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, name) DO UPDATE SET "
-                            "name = excluded.name, owner = excluded.owner, "
-                            "updated_at = excluded.updated_at");
-    bind_all(*s, a.team_id, a.name, a.owner, a.updated_at);
-    s->exec();
+    impl_->exec("INSERT INTO areas (team_id, name, owner, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, name) DO UPDATE SET "
+                "name = excluded.name, owner = excluded.owner, "
+                "updated_at = excluded.updated_at",
+                a.team_id, a.name, a.owner, a.updated_at);
 }
-
-namespace {
-
-area read_area(const SQLite::Statement& s) {
-    return codec::read_area(sqlite_row{s});
-}
-
-} // namespace
 
 std::optional<area> sqlite_store::find_area(std::string_view team_id, std::string_view name) {
-    auto s = impl_->prepare("SELECT team_id, name, owner, updated_at FROM areas "
-                            "WHERE team_id = ? AND name = ?");
-    bind_all(*s, team_id, name);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_area(*s);
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM areas WHERE team_id = ? AND name = ?", codec::area_columns),
+        team_id, name);
+    return first(*s, codec::read_area<sqlite_row>);
 }
 
 std::vector<area> sqlite_store::list_areas(std::string_view team_id) {
-    auto s = impl_->prepare("SELECT team_id, name, owner, updated_at FROM areas "
-                            "WHERE team_id = ? ORDER BY name");
-    bind_all(*s, team_id);
-    return collect(*s, read_area);
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM areas WHERE team_id = ? ORDER BY name", codec::area_columns),
+        team_id);
+    return collect(*s, codec::read_area<sqlite_row>);
 }
 
 void sqlite_store::add_admin(std::string_view team_id, std::string_view user_id, unix_time at) {
     // Adding an admin twice keeps the first added_at.
-    auto s = impl_->prepare("INSERT INTO admins (team_id, user_id, added_at) VALUES (?, ?, ?) "
-                            "ON CONFLICT (team_id, user_id) DO NOTHING");
-    bind_all(*s, team_id, user_id, at);
-    s->exec();
+    impl_->exec("INSERT INTO admins (team_id, user_id, added_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (team_id, user_id) DO NOTHING",
+                team_id, user_id, at);
 }
 
 void sqlite_store::remove_admin(std::string_view team_id, std::string_view user_id) {
-    auto s = impl_->prepare("DELETE FROM admins WHERE team_id = ? AND user_id = ?");
-    bind_all(*s, team_id, user_id);
-    s->exec();
+    impl_->exec("DELETE FROM admins WHERE team_id = ? AND user_id = ?", team_id, user_id);
 }
 
 std::vector<std::string> sqlite_store::teams() {
     // counters has one row per (team, kind) that ever numbered an item: a few rows per team.
     auto s = impl_->prepare("SELECT DISTINCT team_id FROM counters ORDER BY team_id");
-    std::vector<std::string> out;
-    while (s->executeStep()) {
-        out.push_back(text(*s, 0));
-    }
-    return out;
+    return collect(*s, codec::read_text<sqlite_row>);
 }
 
 std::vector<std::string> sqlite_store::list_admins(std::string_view team_id) {
-    auto s = impl_->prepare("SELECT user_id FROM admins WHERE team_id = ? ORDER BY user_id");
-    bind_all(*s, team_id);
-    std::vector<std::string> out;
-    while (s->executeStep()) {
-        out.push_back(text(*s, 0));
-    }
-    return out;
+    auto s =
+        impl_->prepare("SELECT user_id FROM admins WHERE team_id = ? ORDER BY user_id", team_id);
+    return collect(*s, codec::read_text<sqlite_row>);
 }
 
 std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, unix_time now) {
-    auto s = impl_->prepare(
-        "INSERT INTO outbox (team_id, destination, channel, user, thread_ts, item, is_card, "
-        "text, buttons, created_at, state, blocks) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)");
-    bind_all(*s, team_id, destination_text(e.to), e.channel, e.user, e.thread_ts, e.item,
-             e.is_card ? 1 : 0, e.text, encode_buttons(e.buttons), now, encode_blocks(e.blocks));
-    s->exec();
+    impl_->exec("INSERT INTO outbox (team_id, destination, channel, user, thread_ts, item, "
+                "is_card, text, buttons, created_at, state, blocks) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                team_id, destination_text(e.to), e.channel, e.user, e.thread_ts, e.item, e.is_card,
+                e.text, encode_buttons(e.buttons), now, encode_blocks(e.blocks));
     return impl_->db.getLastInsertRowid();
 }
 
 std::vector<outbox_row> sqlite_store::pending(int limit, std::int64_t after_id) {
     auto s = impl_->prepare(
         fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?",
-                    outbox_columns));
-    bind_all(*s, after_id, sql_limit(limit));
-    return collect(*s, read_outbox);
+                    outbox_columns),
+        after_id, sql_limit(limit));
+    return collect(*s, codec::read_outbox<sqlite_row>);
 }
 
 std::optional<outbox_row> sqlite_store::outbox(std::int64_t id) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM outbox WHERE id = ?", outbox_columns));
-    bind_all(*s, id);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_outbox(*s);
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM outbox WHERE id = ?", outbox_columns), id);
+    return first(*s, codec::read_outbox<sqlite_row>);
 }
 
-void sqlite_store::mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
+void sqlite_store::mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                              unix_time at) {
-    auto row = outbox(id);
-    if (!row) {
-        throw std::runtime_error(fmt::format("mark_sent: no outbox row {}", id));
-    }
-    mark_sent(*row, channel, ts, at);
-}
-
-void sqlite_store::mark_sent(const outbox_row& sent, std::string_view channel, std::string_view ts,
-                             unix_time at) {
-    auto id = sent.id;
-    const auto* row = &sent;
     transact([&] {
-        {
-            auto s = impl_->prepare("UPDATE outbox SET state = 'sent', ts = ?, sent_at = ?, "
-                                    "last_attempt_at = ?, unsure = 0 WHERE id = ?");
-            bind_all(*s, ts, at, at, id);
-            s->exec();
-        }
-        if (!row->e.is_card) {
+        impl_->exec("UPDATE outbox SET state = 'sent', ts = ?, sent_at = ?, "
+                    "last_attempt_at = ?, unsure = 0 WHERE id = ?",
+                    ts, at, at, row.id);
+        auto thread = codec::card_thread_of(row, channel);
+        if (!thread) {
             return;
         }
-        // A standup digest ("standup:<channel>:<period>"): its thread takes late answers.
-        if (std::string_view key = row->e.item; key.starts_with("standup:")) {
-            key.remove_prefix(8);
-            auto colon = key.find(':');
-            if (colon == std::string_view::npos) {
-                return;
-            }
-            auto s = impl_->prepare("UPDATE standup_runs SET digest_channel = ?, digest_ts = ? "
-                                    "WHERE team_id = ? AND channel_id = ? AND period = ? AND "
-                                    "digest_ts = ''");
-            bind_all(*s, channel.empty() ? std::string_view(row->e.channel) : channel, ts,
-                     row->team_id, key.substr(0, colon), key.substr(colon + 1));
-            s->exec();
-            return;
-        }
-        auto target = parse_item_id(row->e.item);
-        if (!target) {
+        if (const auto* run = std::get_if<codec::run_key>(&thread->of)) {
+            impl_->exec("UPDATE standup_runs SET digest_channel = ?, digest_ts = ? "
+                        "WHERE team_id = ? AND channel_id = ? AND period = ? AND "
+                        "digest_ts = ''",
+                        thread->channel, ts, row.team_id, run->channel_id, run->period);
             return;
         }
         // Only the first card post starts the thread; a re-posted card keeps the original.
-        auto s = impl_->prepare("UPDATE items SET thread_channel = ?, thread_ts = ? "
-                                "WHERE team_id = ? AND kind = ? AND num = ? AND thread_ts = ''");
-        bind_all(*s, channel.empty() ? std::string_view(row->e.channel) : channel, ts, row->team_id,
-                 target->kind, target->num);
-        s->exec();
+        const auto& target = std::get<item_id>(thread->of);
+        impl_->exec("UPDATE items SET thread_channel = ?, thread_ts = ? "
+                    "WHERE team_id = ? AND kind = ? AND num = ? AND thread_ts = ''",
+                    thread->channel, ts, row.team_id, target.kind, target.num);
     });
 }
 
 int sqlite_store::mark_pending_unsure() {
-    auto s = impl_->prepare("UPDATE outbox SET unsure = 1 WHERE state = 'pending' AND unsure = 0");
-    return s->exec();
+    return impl_->exec("UPDATE outbox SET unsure = 1 WHERE state = 'pending' AND unsure = 0");
 }
 
 void sqlite_store::mark_failed(std::int64_t id, std::string_view error, bool permanent,
                                unix_time at, bool maybe_delivered) {
     // A row already sent stays sent: a late failure report must not cause a second delivery.
-    auto s = impl_->prepare("UPDATE outbox SET attempts = attempts + 1, error = ?, "
-                            "last_attempt_at = ?, unsure = ?, "
-                            "state = CASE WHEN ? THEN 'failed' ELSE 'pending' END "
-                            "WHERE id = ? AND state = 'pending'");
-    bind_all(*s, error, at, maybe_delivered ? 1 : 0, permanent ? 1 : 0, id);
-    s->exec();
+    impl_->exec("UPDATE outbox SET attempts = attempts + 1, error = ?, "
+                "last_attempt_at = ?, unsure = ?, "
+                "state = CASE WHEN ? THEN 'failed' ELSE 'pending' END "
+                "WHERE id = ? AND state = 'pending'",
+                error, at, maybe_delivered, permanent, id);
 }
 
 bool sqlite_store::inbox_put(const inbox_row& r) {
-    auto s = impl_->prepare("INSERT INTO inbox (event_id, team_id, payload, received_at) "
-                            "VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING");
-    bind_all(*s, r.event_id, r.team_id, r.payload, r.received_at);
-    return s->exec() == 1;
+    return impl_->exec("INSERT INTO inbox (event_id, team_id, payload, received_at) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+                       r.event_id, r.team_id, r.payload, r.received_at) == 1;
 }
 
 std::vector<inbox_row> sqlite_store::inbox_unprocessed(int limit) {
-    auto s = impl_->prepare("SELECT event_id, team_id, payload, received_at FROM inbox "
-                            "WHERE processed_at IS NULL ORDER BY received_at, rowid LIMIT ?");
-    bind_all(*s, sql_limit(limit));
-    std::vector<inbox_row> out;
-    while (s->executeStep()) {
-        out.push_back({text(*s, 0), text(*s, 1), text(*s, 2), integer(*s, 3)});
-    }
-    return out;
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM inbox "
+                                        "WHERE processed_at IS NULL ORDER BY received_at, rowid "
+                                        "LIMIT ?",
+                                        codec::inbox_columns),
+                            sql_limit(limit));
+    return collect(*s, codec::read_inbox<sqlite_row>);
 }
 
 bool sqlite_store::inbox_processed(std::string_view event_id) {
-    auto s = impl_->prepare("SELECT 1 FROM inbox WHERE event_id = ? AND processed_at IS NOT NULL");
-    bind_all(*s, event_id);
-    return s->executeStep();
+    return impl_
+        ->prepare("SELECT 1 FROM inbox WHERE event_id = ? AND processed_at IS NOT NULL", event_id)
+        ->executeStep();
 }
 
 void sqlite_store::inbox_done(std::string_view event_id, unix_time at) {
-    auto s = impl_->prepare("UPDATE inbox SET processed_at = ? WHERE event_id = ?");
-    bind_all(*s, at, event_id);
-    s->exec();
+    impl_->exec("UPDATE inbox SET processed_at = ? WHERE event_id = ?", at, event_id);
 }
 
 bool sqlite_store::claimed(std::string_view job, std::string_view period) {
-    auto s = impl_->prepare("SELECT 1 FROM job_claims WHERE job = ? AND period = ?");
-    bind_all(*s, job, period);
-    return s->executeStep();
+    return impl_->prepare("SELECT 1 FROM job_claims WHERE job = ? AND period = ?", job, period)
+        ->executeStep();
 }
 
 bool sqlite_store::claim(std::string_view job, std::string_view period, unix_time at) {
-    auto s = impl_->prepare("INSERT INTO job_claims (job, period, claimed_at) VALUES (?, ?, ?) "
-                            "ON CONFLICT (job, period) DO NOTHING");
-    bind_all(*s, job, period, at);
-    return s->exec() == 1;
-}
-
-void sqlite_store::set_user_info(std::string_view team_id, std::string_view user_id,
-                                 std::string_view tz, bool is_admin, unix_time at, bool deleted) {
-    user_row u;
-    u.team_id = team_id;
-    u.user_id = user_id;
-    u.tz = tz;
-    u.is_admin = is_admin;
-    u.updated_at = at;
-    u.deleted = deleted;
-    set_user(u);
+    return impl_->exec("INSERT INTO job_claims (job, period, claimed_at) VALUES (?, ?, ?) "
+                       "ON CONFLICT (job, period) DO NOTHING",
+                       job, period, at) == 1;
 }
 
 void sqlite_store::set_user(const user_row& u) {
-    auto s = impl_->prepare(
+    impl_->exec(
         "INSERT INTO users (team_id, user_id, tz, is_admin, deleted, updated_at, name, is_bot) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (team_id, user_id) DO UPDATE SET "
         "tz = excluded.tz, is_admin = excluded.is_admin, deleted = excluded.deleted, "
-        "updated_at = excluded.updated_at, name = excluded.name, is_bot = excluded.is_bot");
-    bind_all(*s, u.team_id, u.user_id, u.tz, u.is_admin ? 1 : 0, u.deleted ? 1 : 0, u.updated_at,
-             u.name, u.is_bot ? 1 : 0);
-    s->exec();
+        "updated_at = excluded.updated_at, name = excluded.name, is_bot = excluded.is_bot",
+        u.team_id, u.user_id, u.tz, u.is_admin, u.deleted, u.updated_at, u.name, u.is_bot);
 }
 
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
     auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM users WHERE team_id = ? AND user_id = ?", user_columns));
-    bind_all(*s, team_id, user_id);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return codec::read_user(sqlite_row{*s});
+        fmt::format("SELECT {} FROM users WHERE team_id = ? AND user_id = ?", user_columns),
+        team_id, user_id);
+    return first(*s, codec::read_user<sqlite_row>);
 }
 
 std::optional<std::string> sqlite_store::setting(std::string_view team_id, std::string_view key) {
-    auto s = impl_->prepare("SELECT value FROM settings WHERE team_id = ? AND key = ?");
-    bind_all(*s, team_id, key);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return text(*s, 0);
+    auto s =
+        impl_->prepare("SELECT value FROM settings WHERE team_id = ? AND key = ?", team_id, key);
+    return first(*s, codec::read_text<sqlite_row>);
 }
 
 void sqlite_store::set_setting(std::string_view team_id, std::string_view key,
                                std::string_view value, unix_time at) {
-    auto s = impl_->prepare("INSERT INTO settings (team_id, key, value, updated_at) "
-                            "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, key) DO UPDATE SET "
-                            "value = excluded.value, updated_at = excluded.updated_at");
-    bind_all(*s, team_id, key, value, at);
-    s->exec();
+    impl_->exec("INSERT INTO settings (team_id, key, value, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (team_id, key) DO UPDATE SET "
+                "value = excluded.value, updated_at = excluded.updated_at",
+                team_id, key, value, at);
 }
-
-namespace {
-
-standup read_standup(const SQLite::Statement& s) {
-    return codec::read_standup(sqlite_row{s});
-}
-
-standup_person read_person(const SQLite::Statement& s) {
-    return codec::read_person(sqlite_row{s});
-}
-
-standup_run read_run(const SQLite::Statement& s) {
-    return codec::read_run(sqlite_row{s});
-}
-
-standup_entry read_entry(const SQLite::Statement& s) {
-    return codec::read_entry(sqlite_row{s});
-}
-
-standup_message read_message(const SQLite::Statement& s) {
-    return codec::read_message(sqlite_row{s});
-}
-
-} // namespace
 
 void sqlite_store::put_standup(const standup& st) {
-    auto s = impl_->prepare(fmt::format(
-        "INSERT INTO standups ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (team_id, channel_id) DO UPDATE SET minute = excluded.minute, "
-        "report_minute = excluded.report_minute, days = excluded.days, tz = excluded.tz, "
-        "members = excluded.members, whole_channel = excluded.whole_channel, "
-        "paused = excluded.paused, created_by = excluded.created_by, "
-        "created_at = excluded.created_at, updated_at = excluded.updated_at",
-        standup_columns));
-    bind_all(*s, st.team_id, st.channel_id, st.minute, st.report_minute,
-             static_cast<std::int64_t>(st.days), st.tz, encode_json_list(st.members),
-             st.whole_channel ? 1 : 0, st.paused ? 1 : 0, st.created_by, st.created_at,
-             st.updated_at);
-    s->exec();
+    impl_->exec(
+        fmt::format(
+            "INSERT INTO standups ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (team_id, channel_id) DO UPDATE SET minute = excluded.minute, "
+            "report_minute = excluded.report_minute, days = excluded.days, tz = excluded.tz, "
+            "members = excluded.members, whole_channel = excluded.whole_channel, "
+            "paused = excluded.paused, created_by = excluded.created_by, "
+            "created_at = excluded.created_at, updated_at = excluded.updated_at",
+            standup_columns),
+        st.team_id, st.channel_id, st.minute, st.report_minute, static_cast<std::int64_t>(st.days),
+        st.tz, encode_json_list(st.members), st.whole_channel, st.paused, st.created_by,
+        st.created_at, st.updated_at);
 }
 
 std::optional<standup> sqlite_store::find_standup(std::string_view team_id,
                                                   std::string_view channel_id) {
-    auto s = impl_->prepare(fmt::format(
-        "SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?", standup_columns));
-    bind_all(*s, team_id, channel_id);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_standup(*s);
+    auto s =
+        impl_->prepare(fmt::format("SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?",
+                                   standup_columns),
+                       team_id, channel_id);
+    return first(*s, codec::read_standup<sqlite_row>);
 }
 
 std::vector<standup> sqlite_store::list_standups(std::string_view team_id) {
-    std::vector<standup> out;
-    auto read_all = [&](statement_use& s) {
-        while (s->executeStep()) {
-            out.push_back(read_standup(*s));
-        }
-    };
     if (team_id.empty()) {
         auto s = impl_->prepare(
             fmt::format("SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns));
-        read_all(s);
-    } else {
-        auto s = impl_->prepare(fmt::format(
-            "SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id", standup_columns));
-        bind_all(*s, team_id);
-        read_all(s);
+        return collect(*s, codec::read_standup<sqlite_row>);
     }
-    return out;
+    auto s =
+        impl_->prepare(fmt::format("SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id",
+                                   standup_columns),
+                       team_id);
+    return collect(*s, codec::read_standup<sqlite_row>);
 }
 
 void sqlite_store::put_standup_person(const standup_person& p) {
-    auto s =
-        impl_->prepare(fmt::format("INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
-                                   "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
-                                   "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
-                                   "updated_at = excluded.updated_at",
-                                   person_columns));
-    bind_all(*s, p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
-    s->exec();
+    impl_->exec(fmt::format("INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
+                            "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
+                            "updated_at = excluded.updated_at",
+                            person_columns),
+                p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
 }
 
 std::optional<standup_person> sqlite_store::find_standup_person(std::string_view team_id,
                                                                 std::string_view user_id) {
-    auto s = impl_->prepare(fmt::format(
-        "SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?", person_columns));
-    bind_all(*s, team_id, user_id);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_person(*s);
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?",
+                    person_columns),
+        team_id, user_id);
+    return first(*s, codec::read_person<sqlite_row>);
 }
 
 void sqlite_store::put_run(const standup_run& r) {
-    auto s = impl_->prepare(
+    impl_->exec(
         fmt::format("INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
                     "report_due = excluded.report_due, reported_at = excluded.reported_at, "
                     "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
-                    run_columns));
-    bind_all(*s, r.team_id, r.channel_id, r.period, r.report_due, r.reported_at, r.digest_channel,
-             r.digest_ts);
-    s->exec();
+                    run_columns),
+        r.team_id, r.channel_id, r.period, r.report_due, r.reported_at, r.digest_channel,
+        r.digest_ts);
 }
 
 std::optional<standup_run> sqlite_store::find_run(std::string_view team_id,
@@ -968,36 +841,31 @@ std::optional<standup_run> sqlite_store::find_run(std::string_view team_id,
                                                   std::string_view period) {
     auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_runs WHERE team_id = ? AND "
                                         "channel_id = ? AND period = ?",
-                                        run_columns));
-    bind_all(*s, team_id, channel_id, period);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_run(*s);
+                                        run_columns),
+                            team_id, channel_id, period);
+    return first(*s, codec::read_run<sqlite_row>);
 }
 
 std::vector<standup_run> sqlite_store::unreported_runs(unix_time until) {
     auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_runs WHERE reported_at = 0 AND "
                                         "report_due <= ? ORDER BY report_due, team_id, "
                                         "channel_id",
-                                        run_columns));
-    bind_all(*s, until);
-    return collect(*s, read_run);
+                                        run_columns),
+                            until);
+    return collect(*s, codec::read_run<sqlite_row>);
 }
 
 void sqlite_store::put_entry(const standup_entry& e) {
-    auto s = impl_->prepare(
+    impl_->exec(
         fmt::format("INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
                     "state = excluded.state, note = excluded.note, answers = excluded.answers, "
                     "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
                     "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
                     "late = excluded.late",
-                    entry_columns));
-    bind_all(*s, e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note,
-             encode_json_list(e.answers), e.prompted_at, e.reminder_due, e.reminded_at,
-             e.answered_at, e.late ? 1 : 0);
-    s->exec();
+                    entry_columns),
+        e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note, encode_json_list(e.answers),
+        e.prompted_at, e.reminder_due, e.reminded_at, e.answered_at, e.late);
 }
 
 std::optional<standup_entry> sqlite_store::find_entry(std::string_view team_id,
@@ -1006,12 +874,9 @@ std::optional<standup_entry> sqlite_store::find_entry(std::string_view team_id,
                                                       std::string_view user_id) {
     auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
                                         "channel_id = ? AND period = ? AND user_id = ?",
-                                        entry_columns));
-    bind_all(*s, team_id, channel_id, period, user_id);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_entry(*s);
+                                        entry_columns),
+                            team_id, channel_id, period, user_id);
+    return first(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::run_entries(std::string_view team_id,
@@ -1020,9 +885,9 @@ std::vector<standup_entry> sqlite_store::run_entries(std::string_view team_id,
     auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
                                         "channel_id = ? AND period = ? "
                                         "ORDER BY prompted_at, user_id",
-                                        entry_columns));
-    bind_all(*s, team_id, channel_id, period);
-    return collect(*s, read_entry);
+                                        entry_columns),
+                            team_id, channel_id, period);
+    return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
@@ -1030,9 +895,9 @@ std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
     auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
                                         "user_id = ? AND state = 'prompted' "
                                         "ORDER BY prompted_at, channel_id, period",
-                                        entry_columns));
-    bind_all(*s, team_id, user_id);
-    return collect(*s, read_entry);
+                                        entry_columns),
+                            team_id, user_id);
+    return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 std::optional<standup_entry> sqlite_store::latest_entry(std::string_view team_id,
@@ -1041,28 +906,26 @@ std::optional<standup_entry> sqlite_store::latest_entry(std::string_view team_id
     auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
                                         "user_id = ? ORDER BY prompted_at DESC, rowid DESC "
                                         "LIMIT 1",
-                                        entry_columns));
-    bind_all(*s, team_id, user_id);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_entry(*s);
+                                        entry_columns),
+                            team_id, user_id);
+    return first(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::reminders_due(unix_time until) {
-    auto s = impl_->prepare(fmt::format(
-        "SELECT {} FROM standup_entries WHERE state = 'prompted' AND reminded_at = 0 AND "
-        "reminder_due > 0 AND reminder_due <= ? "
-        "ORDER BY reminder_due, team_id, channel_id, period, user_id",
-        entry_columns));
-    bind_all(*s, until);
-    return collect(*s, read_entry);
+    auto s = impl_->prepare(
+        fmt::format(
+            "SELECT {} FROM standup_entries WHERE state = 'prompted' AND reminded_at = 0 AND "
+            "reminder_due > 0 AND reminder_due <= ? "
+            "ORDER BY reminder_due, team_id, channel_id, period, user_id",
+            entry_columns),
+        until);
+    return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 unix_time sqlite_store::next_reminder(unix_time after) {
     auto s = impl_->prepare("SELECT MIN(reminder_due) FROM standup_entries WHERE "
-                            "state = 'prompted' AND reminded_at = 0 AND reminder_due > ?");
-    bind_all(*s, after);
+                            "state = 'prompted' AND reminded_at = 0 AND reminder_due > ?",
+                            after);
     if (!s->executeStep() || s->getColumn(0).isNull()) {
         return 0;
     }
@@ -1070,14 +933,14 @@ unix_time sqlite_store::next_reminder(unix_time after) {
 }
 
 void sqlite_store::put_standup_message(const standup_message& m) {
-    auto s = impl_->prepare(fmt::format(
-        "INSERT INTO standup_messages ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (team_id, user_id, ts) DO UPDATE SET channel_id = excluded.channel_id, "
-        "period = excluded.period, first_question = excluded.first_question, "
-        "count = excluded.count",
-        message_columns));
-    bind_all(*s, m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
-    s->exec();
+    impl_->exec(
+        fmt::format(
+            "INSERT INTO standup_messages ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (team_id, user_id, ts) DO UPDATE SET channel_id = excluded.channel_id, "
+            "period = excluded.period, first_question = excluded.first_question, "
+            "count = excluded.count",
+            message_columns),
+        m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
 }
 
 std::optional<standup_message> sqlite_store::find_standup_message(std::string_view team_id,
@@ -1085,54 +948,39 @@ std::optional<standup_message> sqlite_store::find_standup_message(std::string_vi
                                                                   std::string_view ts) {
     auto s = impl_->prepare(
         fmt::format("SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?",
-                    message_columns));
-    bind_all(*s, team_id, user_id, ts);
-    if (!s->executeStep()) {
-        return std::nullopt;
-    }
-    return read_message(*s);
+                    message_columns),
+        team_id, user_id, ts);
+    return first(*s, codec::read_message<sqlite_row>);
 }
 
 std::optional<std::vector<std::string>> sqlite_store::channel_members(std::string_view team_id,
                                                                       std::string_view channel_id) {
-    {
-        auto s = impl_->prepare(
-            "SELECT 1 FROM channel_members_read WHERE team_id = ? AND channel_id = ?");
-        bind_all(*s, team_id, channel_id);
-        if (!s->executeStep()) {
-            return std::nullopt;
-        }
+    if (!impl_
+             ->prepare("SELECT 1 FROM channel_members_read WHERE team_id = ? AND channel_id = ?",
+                       team_id, channel_id)
+             ->executeStep()) {
+        return std::nullopt;
     }
     auto s = impl_->prepare("SELECT user_id FROM channel_members WHERE team_id = ? AND "
-                            "channel_id = ? ORDER BY user_id");
-    bind_all(*s, team_id, channel_id);
-    std::vector<std::string> out;
-    while (s->executeStep()) {
-        out.push_back(text(*s, 0));
-    }
-    return out;
+                            "channel_id = ? ORDER BY user_id",
+                            team_id, channel_id);
+    return collect(*s, codec::read_text<sqlite_row>);
 }
 
 void sqlite_store::set_channel_members(std::string_view team_id, std::string_view channel_id,
                                        const std::vector<std::string>& members, unix_time at) {
     transact([&] {
-        {
-            auto s =
-                impl_->prepare("DELETE FROM channel_members WHERE team_id = ? AND channel_id = ?");
-            bind_all(*s, team_id, channel_id);
-            s->exec();
-        }
+        impl_->exec("DELETE FROM channel_members WHERE team_id = ? AND channel_id = ?", team_id,
+                    channel_id);
         for (const auto& user : members) {
-            auto s = impl_->prepare("INSERT INTO channel_members (team_id, channel_id, user_id) "
-                                    "VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
-            bind_all(*s, team_id, channel_id, user);
-            s->exec();
+            impl_->exec("INSERT INTO channel_members (team_id, channel_id, user_id) "
+                        "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                        team_id, channel_id, user);
         }
-        auto s = impl_->prepare("INSERT INTO channel_members_read (team_id, channel_id, read_at) "
-                                "VALUES (?, ?, ?) ON CONFLICT (team_id, channel_id) DO UPDATE "
-                                "SET read_at = excluded.read_at");
-        bind_all(*s, team_id, channel_id, at);
-        s->exec();
+        impl_->exec("INSERT INTO channel_members_read (team_id, channel_id, read_at) "
+                    "VALUES (?, ?, ?) ON CONFLICT (team_id, channel_id) DO UPDATE "
+                    "SET read_at = excluded.read_at",
+                    team_id, channel_id, at);
     });
 }
 

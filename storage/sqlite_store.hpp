@@ -121,8 +121,7 @@ public:
     std::int64_t enqueue(std::string_view team_id, const effect& e, unix_time now) override;
     std::vector<outbox_row> pending(int limit, std::int64_t after_id = 0) override;
     std::optional<outbox_row> outbox(std::int64_t id) override;
-    void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts,
-                   unix_time at) override;
+    using durable_store::mark_sent;
     void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                    unix_time at) override;
     int mark_pending_unsure() override;
@@ -132,8 +131,6 @@ public:
     std::vector<inbox_row> inbox_unprocessed(int limit) override;
     void inbox_done(std::string_view event_id, unix_time at) override;
     bool inbox_processed(std::string_view event_id) override;
-    void set_user_info(std::string_view team_id, std::string_view user_id, std::string_view tz,
-                       bool is_admin, unix_time at, bool deleted = false) override;
 
 private:
     struct impl;

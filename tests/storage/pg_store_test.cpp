@@ -56,11 +56,6 @@ std::string error_of(F&& f) {
     return {};
 }
 
-/// `base` (a URL of the test server) with `more` appended as URL parameters.
-std::string with_params(const std::string& base, const std::string& more) {
-    return base + (base.find('?') == std::string::npos ? "?" : "&") + more;
-}
-
 using strings = std::vector<std::string>;
 
 } // namespace
@@ -270,7 +265,7 @@ TEST_CASE("PostgreSQL: the password never appears in an error message", "[storag
         }
         test::test_db db;
         // Trust authentication ignores the password: the connection opens.
-        auto url = with_params(db.where(), "password=" + secret);
+        auto url = test::with_params(db.where(), "password=" + secret);
         auto s = open_store(url);
         s->insert_item(make_item(1));
         auto message = error_of([&] { s->insert_item(make_item(1)); });
@@ -422,7 +417,7 @@ TEST_CASE("PostgreSQL: after the server drops the connection, the next call reco
     }
     test::test_db db;
     // The schema's name tags this test's connection among those of the other tests.
-    auto url = with_params(db.where(), "application_name=" + db.schema());
+    auto url = test::with_params(db.where(), "application_name=" + db.schema());
     auto s = open_store(url);
     s->add_admin("T1", "U1", 1);
     auto base = test::postgres_url();

@@ -37,13 +37,11 @@ std::string random_schema() {
     return fmt::format("t_{:016x}", n);
 }
 
-/// `base` with a libpq `options` parameter that makes `schema` the search_path.
-std::string with_search_path(const std::string& base, const std::string& schema) {
-    return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-           schema;
-}
-
 } // namespace
+
+std::string with_params(const std::string& url, const std::string& more) {
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + more;
+}
 
 std::string postgres_url() {
     static const std::string url = [] {
@@ -89,7 +87,8 @@ test_db::test_db() {
     }
     schema_ = random_schema();
     pg_exec(base, "CREATE SCHEMA " + schema_);
-    where_ = with_search_path(base, schema_);
+    // A libpq `options` parameter that makes the schema the search_path.
+    where_ = with_params(base, "options=-csearch_path%3D" + schema_);
 }
 
 test_db::~test_db() {

@@ -50,6 +50,9 @@ private:
     std::string where_;
 };
 
+/// `url` (a PostgreSQL URL) with `more` ("key=value&...") appended as URL parameters.
+std::string with_params(const std::string& url, const std::string& more);
+
 /// Runs SQL text on a PostgreSQL database, outside any store; throws std::runtime_error on an
 /// error. Returns the first column of the first row ("" when none).
 std::string pg_exec(const std::string& url, const std::string& sql);
