@@ -31,6 +31,7 @@
 #include <cstdlib>
 #include <deque>
 #include <fmt/format.h>
+#include <limits>
 #include <malloc.h>
 #include <map>
 #include <random>
@@ -196,7 +197,7 @@ struct slack_app::impl {
     double* delivered_total = nullptr;
     double* firings_total = nullptr;
     double* events_done_total = nullptr;
-    std::array<double*, 8> envelope_counts{};
+    std::array<double*, 7> envelope_counts{}; ///< by slack::frame_kind
     /// Why the next connection is opened: "start", Slack's disconnect reason, or what became
     /// of the last one (connection_lost, hello_timeout, connect_failed).
     std::string why_next = "start";
@@ -209,6 +210,16 @@ struct slack_app::impl {
     void init_metrics() {
         meters.describe("tpmbot_envelopes_total", "counter",
                         "Socket Mode frames received, by envelope type.");
+        for (auto [kind, name] : {std::pair{slack::frame_kind::hello, "hello"},
+                                  {slack::frame_kind::disconnect, "disconnect"},
+                                  {slack::frame_kind::events_api, "events_api"},
+                                  {slack::frame_kind::slash_commands, "slash_commands"},
+                                  {slack::frame_kind::interactive, "interactive"},
+                                  {slack::frame_kind::other, "unknown"},
+                                  {slack::frame_kind::malformed, "malformed"}}) {
+            envelope_counts.at(static_cast<std::size_t>(kind)) =
+                &meters.value("tpmbot_envelopes_total", {{"type", name}});
+        }
         meters.describe("tpmbot_acks_total", "counter", "Envelope acks written to Slack.");
         meters.describe("tpmbot_ack_latency_seconds", "histogram",
                         "From a frame's read to its ack's write (including the commit before it).");
@@ -263,39 +274,7 @@ struct slack_app::impl {
         meters.value("tpmbot_build_info", {{"version", TPMBOT_VERSION}}) = 1;
     }
 
-    double& envelopes(slack::frame_kind k) {
-        auto i = static_cast<std::size_t>(k);
-        if (i >= envelope_counts.size()) {
-            i = envelope_counts.size() - 1;
-        }
-        if (envelope_counts[i] == nullptr) {
-            const char* name = "unknown";
-            switch (k) {
-            case slack::frame_kind::hello:
-                name = "hello";
-                break;
-            case slack::frame_kind::disconnect:
-                name = "disconnect";
-                break;
-            case slack::frame_kind::slash_commands:
-                name = "slash_commands";
-                break;
-            case slack::frame_kind::interactive:
-                name = "interactive";
-                break;
-            case slack::frame_kind::events_api:
-                name = "events_api";
-                break;
-            case slack::frame_kind::malformed:
-                name = "malformed";
-                break;
-            case slack::frame_kind::other:
-                break;
-            }
-            envelope_counts[i] = &meters.value("tpmbot_envelopes_total", {{"type", name}});
-        }
-        return *envelope_counts[i];
-    }
+    double& envelopes(slack::frame_kind k) { return *envelope_counts[static_cast<std::size_t>(k)]; }
 
     /// A reason as a label value: Slack's are short snake_case words; anything else is "other".
     static std::string reason_label(const std::string& r) {
@@ -309,7 +288,7 @@ struct slack_app::impl {
     struct outbox_view {
         bool db_ok = false;
         std::string db_error;
-        double oldest_age = 0;
+        unix_time oldest_age = 0;
     };
     outbox_view look_at_outbox() {
         outbox_view v;
@@ -317,8 +296,7 @@ struct slack_app::impl {
             auto rows = db.pending(1);
             v.db_ok = true;
             if (!rows.empty()) {
-                v.oldest_age = static_cast<double>(
-                    std::max<unix_time>(now_unix() - rows.front().created_at, 0));
+                v.oldest_age = std::max<unix_time>(now_unix() - rows.front().created_at, 0);
             }
         } catch (const std::exception& e) {
             v.db_error = e.what();
@@ -335,7 +313,7 @@ struct slack_app::impl {
         auto v = look_at_outbox();
         meters.value("tpmbot_connections") = open_connections();
         meters.value("tpmbot_outbox_pending") = static_cast<double>(queued);
-        meters.value("tpmbot_outbox_oldest_age_seconds") = v.oldest_age;
+        meters.value("tpmbot_outbox_oldest_age_seconds") = static_cast<double>(v.oldest_age);
         meters.value("tpmbot_events_waiting") = static_cast<double>(jobs.size());
         meters.value("tpmbot_database_up") = v.db_ok ? 1 : 0;
         return meters.render();
@@ -677,14 +655,26 @@ struct slack_app::impl {
         wake(jobs_wake);
     }
 
+    /// Queues the stored events not yet processed that were received at or before `until`
+    /// (at most a queue's worth); returns how many.
+    int queue_stored_events(unix_time until) {
+        int queued_now = 0;
+        for (auto& row : db.inbox_unprocessed(static_cast<int>(s.max_queued_events))) {
+            if (row.received_at > until) {
+                continue;
+            }
+            if (auto ev = slack::parse_event(row.payload)) {
+                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
+                ++queued_now;
+            }
+        }
+        return queued_now;
+    }
+
     /// Queues the stored events that did not fit, once the worker has caught up.
     void requeue_stored_events() {
         events_in_store = false;
-        for (auto& row : db.inbox_unprocessed(static_cast<int>(s.max_queued_events))) {
-            if (auto ev = slack::parse_event(row.payload)) {
-                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
-            }
-        }
+        queue_stored_events(std::numeric_limits<unix_time>::max());
         if (jobs.size() >= s.max_queued_events) {
             events_in_store = true; // there may be more: read again when these are done
         }
@@ -701,7 +691,7 @@ struct slack_app::impl {
                 }
             }
             if (jobs.empty()) {
-                co_await wait(jobs_wake, clock_type::now() + orphan_sweep_every());
+                co_await wait(jobs_wake, clock_type::now() + lease_length());
                 if (jobs.empty() && !stopping) {
                     try {
                         sweep_orphans();
@@ -733,26 +723,17 @@ struct slack_app::impl {
         }
     }
 
-    /// How often an idle worker looks for orphaned events: the outbox lease's length.
-    std::chrono::seconds orphan_sweep_every() const {
-        return std::chrono::seconds(std::max<long>(s.outbox_lease.count(), 2));
+    /// The outbox lease's length (at least 2 s): also how often an idle worker looks for
+    /// orphaned events.
+    std::chrono::seconds lease_length() const {
+        return std::max(s.outbox_lease, std::chrono::seconds(2));
     }
 
     /// Events stored and acked but still unprocessed two lease lengths later: their replica
     /// was killed between the ack and the work (a single process finds them at its next
     /// start). Processed here, once (`process_event` checks in its transaction).
     void sweep_orphans() {
-        auto cutoff = now_unix() - 2 * orphan_sweep_every().count();
-        int found = 0;
-        for (auto& row : db.inbox_unprocessed(static_cast<int>(s.max_queued_events))) {
-            if (row.received_at > cutoff) {
-                continue;
-            }
-            if (auto ev = slack::parse_event(row.payload)) {
-                jobs.push_back({job::process_event, std::move(*ev), {}, {}});
-                ++found;
-            }
-        }
+        int found = queue_stored_events(now_unix() - 2 * lease_length().count());
         if (found > 0) {
             log.warn(fmt::format("tpmbot: {} event(s) acked long ago are still unprocessed (their "
                                  "replica stopped?); processing them",
@@ -771,16 +752,11 @@ struct slack_app::impl {
             co_return;
         }
         co_await prepare(*cmd, true);
-        // An event can be queued twice (read back from the store while its first copy
-        // waited, or during a lookup above): nothing runs between this check and the
-        // transaction that marks it, so it runs once.
-        if (db.inbox_processed(ev.event_id)) {
-            co_return;
-        }
         handle_options opts;
         opts.in_transaction = done;
-        // Checked again in the transaction: a replica may have run it since (transactions on
-        // one database take turns, so one of them runs it).
+        // An event can be queued twice (read back from the store while its first copy waited,
+        // or during a lookup above), or reach two replicas: checked inside the transaction that
+        // marks it (transactions on one database take turns), so it runs once.
         opts.still_wanted = [&] {
             return !db.inbox_processed(ev.event_id);
         };
@@ -819,9 +795,7 @@ struct slack_app::impl {
         if (ec) {
             log.warn(fmt::format("tpmbot: could not send an ack: {}", ec.message()));
         } else {
-            *acks_sent += 1;
-            ack_latency->observe(
-                std::chrono::duration<double>(clock_type::now() - read_at).count());
+            note_answered(read_at);
         }
         co_return !ec;
     }
@@ -1207,7 +1181,7 @@ struct slack_app::impl {
         co_return http_answer{200, "application/json", slack::reply_body(b.reply), {}};
     }
 
-    /// An HTTP-mode answer counts as an ack, for the metrics.
+    /// An ack written, or an HTTP-mode answer, for the metrics.
     void note_answered(clock_type::time_point read_at) {
         *acks_sent += 1;
         ack_latency->observe(std::chrono::duration<double>(clock_type::now() - read_at).count());
@@ -1779,16 +1753,16 @@ struct slack_app::impl {
         return l;
     }
 
-    /// This process among the replicas: host, process id and a random part.
-    std::string replica_id = [] {
+    std::string replica_host = [] {
         std::array<char, 256> host{};
-        if (::gethostname(host.data(), host.size() - 1) != 0) {
-            host[0] = '\0';
+        if (::gethostname(host.data(), host.size() - 1) != 0 || host[0] == '\0') {
+            return std::string("tpmbot");
         }
-        std::random_device rd;
-        return fmt::format("{}-{}-{:04x}", host.data()[0] != '\0' ? host.data() : "tpmbot",
-                           ::getpid(), rd() & 0xffff);
+        return std::string(host.data());
     }();
+    /// This process among the replicas: host, process id and a random part.
+    std::string replica_id =
+        fmt::format("{}-{}-{:04x}", replica_host, ::getpid(), std::random_device{}() & 0xffff);
     /// Whether a lease's owner was a process on this host that has ended (or an earlier bot
     /// of this process): a restart after a crash takes the lease at once instead of waiting
     /// for it to expire.
@@ -1799,8 +1773,7 @@ struct slack_app::impl {
         if (before == std::string::npos) {
             return false;
         }
-        auto mine = replica_id.substr(0, replica_id.rfind('-', replica_id.rfind('-') - 1));
-        if (owner.substr(0, before) != mine) {
+        if (owner.substr(0, before) != replica_host) {
             return false; // another host: only the expiry tells
         }
         long pid = std::strtol(owner.c_str() + before + 1, nullptr, 10);
@@ -1818,7 +1791,7 @@ struct slack_app::impl {
     /// Takes the lease, or renews it when it is ours; false when another replica holds it.
     bool hold_lease() {
         auto now = wall_clock_now();
-        auto ttl = std::max<unix_time>(s.outbox_lease.count(), 2);
+        auto ttl = static_cast<unix_time>(lease_length().count());
         bool got = false;
         int unsure = 0;
         std::string from;
@@ -1853,8 +1826,7 @@ struct slack_app::impl {
     bool may_send() {
         auto now = clock_type::now();
         if (now >= lease_check_at) {
-            auto ttl = std::chrono::seconds(std::max<long>(s.outbox_lease.count(), 2));
-            lease_check_at = now + ttl / 3;
+            lease_check_at = now + lease_length() / 3;
             bool had = holding;
             try {
                 holding = hold_lease();
