@@ -31,7 +31,8 @@ const std::vector<std::string> deployment_files = {
     "tpmbot.service",      "Dockerfile",       "compose.yaml",      "k8s/secret.yaml",
     "k8s/deployment.yaml", "k8s/service.yaml", "tpmbot.env.example"};
 
-/// A graceful stop takes up to about 11 s (the HTTP timeout, 10 s, and 1 s).
+/// A graceful stop takes up to 11.5 s (the HTTP timeout, 10 s, then 1.5 s): a grace period must
+/// be longer, so more than 11 whole seconds.
 constexpr int graceful_stop_seconds = 11;
 
 std::string read(const fs::path& path) {

@@ -51,11 +51,6 @@ std::string outbox_metadata(std::int64_t id, unix_time created_at) {
         id, created_at);
 }
 
-std::string param(const test::api_call& c, const std::string& name) {
-    auto it = c.params.find(name);
-    return it == c.params.end() ? std::string() : it->second;
-}
-
 } // namespace
 
 TEST_CASE("the bot signs in, opens a connection with the app token and waits for hello",

@@ -23,11 +23,6 @@ constexpr unix_time tuesday_noon = 1795521600;
 /// Wed 2026-11-25 08:00 UTC: 09:00 in Berlin (CET).
 constexpr unix_time wednesday_0800 = tuesday_noon + 20 * hour;
 
-std::string param(const test::api_call& c, const std::string& name) {
-    auto it = c.params.find(name);
-    return it == c.params.end() ? std::string() : it->second;
-}
-
 /// chat.postMessage calls to `channel` whose text contains `part`.
 std::vector<test::api_call> posts_to(const fake_slack& slack, const std::string& channel,
                                      const std::string& part) {

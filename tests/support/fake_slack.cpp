@@ -561,8 +561,8 @@ struct fake_slack::impl {
         auto channel = param("channel");
         if (channel.empty())
             return error("channel_not_found");
-        auto thread = param("ts");
-        if (replies && thread.empty())
+        auto thread_ts = param("ts");
+        if (replies && thread_ts.empty())
             return error("thread_not_found");
         double oldest = 0;
         if (auto o = param("oldest"); !o.empty())
@@ -575,7 +575,7 @@ struct fake_slack::impl {
             if (m.channel != channel || std::stod(m.ts) <= oldest)
                 continue;
             bool top = m.thread_ts.empty() || m.thread_ts == m.ts;
-            if (replies ? (m.ts == thread || m.thread_ts == thread) : top)
+            if (replies ? (m.ts == thread_ts || m.thread_ts == thread_ts) : top)
                 found.push_back(&m);
         }
         if (!replies)

@@ -37,6 +37,12 @@ struct api_call {
     std::chrono::steady_clock::time_point at;
 };
 
+/// A call's field, "" when absent.
+inline std::string param(const api_call& c, const std::string& name) {
+    auto it = c.params.find(name);
+    return it == c.params.end() ? std::string() : it->second;
+}
+
 /// One ack the fake received on a Socket Mode connection.
 struct ack_record {
     std::string envelope_id;

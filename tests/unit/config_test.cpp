@@ -1,4 +1,5 @@
 #include "config.hpp"
+#include "support/fake_env.hpp"
 #include "support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -7,17 +8,9 @@
 
 using namespace tpmbot;
 
-namespace {
+using test::fake_env;
 
-struct fake_env {
-    std::map<std::string, std::string> vars;
-    env_fn fn() const {
-        return [this](const char* name) -> const char* {
-            auto it = vars.find(name);
-            return it == vars.end() ? nullptr : it->second.c_str();
-        };
-    }
-};
+namespace {
 
 config parse(std::vector<std::string> args, const fake_env& env) {
     args.insert(args.begin(), "tpmbot");

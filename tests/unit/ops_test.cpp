@@ -3,6 +3,7 @@
 #include "http_server.hpp"
 #include "log.hpp"
 #include "metrics.hpp"
+#include "support/fake_env.hpp"
 #include "support/prometheus.hpp"
 
 #include <boost/json.hpp>
@@ -15,17 +16,7 @@ using test::parse_prometheus;
 
 namespace {
 
-struct env_map {
-    std::map<std::string, std::string> vars;
-    env_fn fn() const {
-        return [this](const char* name) -> const char* {
-            auto it = vars.find(name);
-            return it == vars.end() ? nullptr : it->second.c_str();
-        };
-    }
-};
-
-config parse_env(const env_map& env) {
+config parse_env(const test::fake_env& env) {
     return parse_config({"tpmbot"}, env.fn());
 }
 
@@ -180,7 +171,7 @@ TEST_CASE("host:port for the admin address", "[ops][config]") {
 }
 
 TEST_CASE("TPMBOT_ADMIN_ADDR, TPMBOT_LOG_FORMAT and TPMBOT_LOG_LEVEL", "[ops][config]") {
-    env_map env;
+    test::fake_env env;
     auto c = parse_env(env);
     CHECK(c.admin_host == "127.0.0.1"); // loopback unless told otherwise
     CHECK(c.admin_port == "9187");
@@ -210,7 +201,7 @@ TEST_CASE("TPMBOT_ADMIN_ADDR, TPMBOT_LOG_FORMAT and TPMBOT_LOG_LEVEL", "[ops][co
 }
 
 TEST_CASE("TPMBOT_OUTBOX_LEASE is a number of seconds", "[ops][config]") {
-    env_map env;
+    test::fake_env env;
     CHECK(parse_env(env).outbox_lease == std::chrono::seconds(15));
     env.vars["TPMBOT_OUTBOX_LEASE"] = "30s";
     CHECK(parse_env(env).outbox_lease == std::chrono::seconds(30));
@@ -253,7 +244,7 @@ TEST_CASE("--help names every environment variable the binary reads", "[ops][con
 }
 
 TEST_CASE("HTTP mode's settings: an address, a signing secret and a bot token", "[ops][config]") {
-    env_map env;
+    test::fake_env env;
     env.vars["SLACK_BOT_TOKEN"] = "xoxb-1";
     env.vars["TPMBOT_HTTP_ADDR"] = "0.0.0.0:3000";
     CHECK_THROWS_WITH(parse_env(env),
