@@ -377,6 +377,7 @@ void console::drain() {
             std::string channel = e.channel;
             std::string thread = e.thread_ts;
             std::string where;
+            std::string replaced_ts; ///< update: the post replaced
             switch (e.to) {
             case destination::ephemeral:
                 // In the bot's DM an answer is an ordinary message there (as in Slack).
@@ -402,11 +403,20 @@ void console::drain() {
                 channel = "D" + e.user.substr(std::min<std::size_t>(1, e.user.size()));
                 where = "DM to @" + user_name(e.user);
                 break;
+            case destination::update:
+                if (auto post = db_.post_of(row.team_id, e.name)) {
+                    channel = post->first;
+                    replaced_ts = post->second;
+                }
+                where = fmt::format("#{} · {} now reads", channel_name(channel),
+                                    e.is_card || e.name.starts_with("card:") ? "card of " + e.item
+                                                                             : "post " + e.name);
+                break;
             }
             if (!thread.empty() && e.to != destination::thread) {
                 where += " · in thread " + thread;
             }
-            auto ts = new_ts();
+            auto ts = e.to == destination::update ? replaced_ts : new_ts();
             if (e.to == destination::channel && thread.empty()) {
                 where += " · ts " + ts;
             }

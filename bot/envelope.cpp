@@ -952,6 +952,17 @@ std::string post_message_body(const effect& e, std::string_view channel, std::st
     return json::serialize(body);
 }
 
+std::string update_body(const effect& e, std::string_view channel, std::string_view ts) {
+    json::object body;
+    body["channel"] = channel;
+    body["ts"] = ts;
+    add_message_fields(body, e, {});
+    if (!body.contains("blocks")) {
+        body["blocks"] = json::array{}; // §6.2: without it the old blocks (buttons) stay
+    }
+    return json::serialize(body);
+}
+
 std::string post_ephemeral_body(const effect& e) {
     json::object body;
     body["channel"] = e.channel;

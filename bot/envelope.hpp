@@ -147,6 +147,11 @@ std::string post_message_body(const effect& e, std::string_view channel, std::st
 
 /// The `event_type` of the metadata on every message the outbox posts.
 inline constexpr std::string_view outbox_event_type = "tpmbot_outbox";
+/// The JSON body of chat.update replacing the message (channel, ts) with the effect's text
+/// and blocks (buttons included). It always carries `blocks`, so buttons that no longer
+/// apply go.
+std::string update_body(const effect& e, std::string_view channel, std::string_view ts);
+
 /// The JSON body of chat.postEphemeral: channel = e.channel, user = e.user, then text,
 /// thread_ts (e.thread_ts, when non-empty) and blocks as above; no unfurl field.
 std::string post_ephemeral_body(const effect& e);

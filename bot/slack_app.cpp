@@ -1620,6 +1620,22 @@ struct slack_app::impl {
             }
             co_return co_await post(http, row, known->second, {});
         }
+        case destination::update: {
+            // The post it replaces may have been delivered a moment ago: its mark first.
+            flush_marks();
+            auto where = db.post_of(row.team_id, e.name);
+            if (!where) {
+                log(fmt::format("tpmbot: {} was never posted; there is nothing to update (outbox "
+                                "row {})",
+                                e.name, row.id));
+                co_return delivery{};
+            }
+            // Replacing a message twice with the same content does no harm: an attempt whose
+            // answer was lost is simply made again.
+            auto r = co_await call_json(http, "chat.update",
+                                        slack::update_body(e, where->first, where->second));
+            co_return judge(r);
+        }
         }
         co_return delivery{};
     }

@@ -168,6 +168,10 @@ void blocker_noun(context& ctx, std::vector<args::token>& rest) {
              [](context& c, item& it, args_t&) {
                  undo(c, it);
              }},
+            {{"snooze"},
+             [](context& c, item& it, args_t& a) {
+                 snooze_item(c, it, a);
+             }},
         },
     };
     route_item_noun(ctx, rest, noun);
@@ -253,6 +257,9 @@ void register_blocker(router& r) {
          "/tpm blocker B-12 escalate launch is Monday", false, "escalate"},
         {"/tpm blocker <id> undo", "Withdraw a blocker that was not one (reporter or admin).",
          "/tpm blocker B-12 undo", false, "undo"},
+        {"/tpm blocker <id> snooze [<N>d|until:<date>|off]",
+         "No escalation for a while (a day when no time is given; at most 30 days).",
+         "/tpm blocker B-12 snooze 2d", false, "snooze"},
     };
     r.add(std::move(d));
 }

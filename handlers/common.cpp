@@ -38,6 +38,7 @@ void context::card(const item& it, std::string text, std::vector<button> buttons
     }
     e.text = std::move(text);
     e.buttons = std::move(buttons);
+    e.name = card_name(it);
     out.push_back(std::move(e));
 }
 
@@ -82,6 +83,11 @@ void context::log(const item& it, std::string action, std::string detail) {
     h.action = std::move(action);
     h.detail = std::move(detail);
     db.append_history(h);
+    if (std::find_if(touched.begin(), touched.end(), [&](const item_id& t) {
+            return t.kind == it.kind && t.num == it.num;
+        }) == touched.end()) {
+        touched.push_back(it.id());
+    }
 }
 
 std::string lower(std::string_view s) {
@@ -363,13 +369,20 @@ void require_modify(const item& it, const command& cmd, std::string_view what) {
 
 std::vector<button> item_buttons(const item& it) {
     auto id = it.id_str();
-    auto noun = std::string(kind_name(it.kind));
     std::vector<button> b;
+    if (it.closed_at != 0) {
+        return b;
+    }
     if (it.kind == item_kind::blocker) {
-        b.push_back({"Ack", "blocker_ack", fmt::format("blocker {} ack", id)});
+        if (it.status == "open") {
+            b.push_back({"Ack", "blocker_ack", fmt::format("blocker {} ack", id)});
+        }
         b.push_back({"Resolve", "blocker_resolve", fmt::format("blocker {} resolve", id)});
     }
     b.push_back({"Take ownership", "take_ownership", fmt::format("owner {} me", id)});
+    if (it.kind == item_kind::blocker || it.kind == item_kind::decision) {
+        b.push_back({"Snooze", "snooze", fmt::format("{} {} snooze", kind_name(it.kind), id)});
+    }
     return b;
 }
 

@@ -26,6 +26,8 @@ inline constexpr std::size_t max_options = 10;
 inline constexpr std::size_t max_option_chars = 200;
 /// Lists show at most this many lines, then "and N more".
 inline constexpr std::size_t max_list_lines = 40;
+/// The longest snooze, in days.
+inline constexpr long max_snooze_days = 30;
 
 /// One command of the help, kept beside its handler.
 struct help_entry {
@@ -49,6 +51,9 @@ public:
     const command& cmd;
     std::vector<effect> out;
     const router* routes = nullptr; ///< for "did you mean" in handlers
+    /// Items this command changed (those it logged), in order, each once: their cards are
+    /// brought up to date when it ends (`refresh_cards`).
+    std::vector<item_id> touched;
 
     /// Only the caller sees it (in the mention's thread when it came from one).
     void reply(std::string text);
@@ -61,9 +66,18 @@ public:
     void channel_line(const std::string& channel, std::string text);
     /// A direct message.
     void dm(const std::string& user, std::string text);
-    /// Appends to the item's history as the caller.
+    /// Appends to the item's history as the caller, and counts the item as changed.
     void log(const item& it, std::string action, std::string detail = {});
 };
+
+/// The name an item's card is posted under, so it can be replaced later: "card:B-12".
+std::string card_name(const item& it);
+/// The item's card as it stands: its text, status and the buttons that still apply,
+/// replacing the posted card in place (`destination::update`).
+effect card_update(const item& it);
+/// Ends a command: the card of every item it changed is replaced by the item as it now is,
+/// unless the command posted that card itself.
+void refresh_cards(context& ctx);
 
 /// The thread a mention was said in (a top-level mention starts one at its own ts); empty
 /// for other sources.
@@ -129,8 +143,12 @@ bool may_modify(const item& it, const command& cmd);
 /// Throws user_error unless `may_modify`; `what` is the action ("resolve B-12").
 void require_modify(const item& it, const command& cmd, std::string_view what);
 
-/// The standard item buttons (Ack, Resolve, Take ownership) for a blocker card etc.
+/// The buttons of an item's card in its state: Ack (an open blocker), Resolve (a blocker),
+/// Take ownership and Snooze while it is open; none once it is closed.
 std::vector<button> item_buttons(const item& it);
+/// Snoozes an item's escalation (`snooze [<N>d|until:<date>|off]`, one day when nothing
+/// follows): the DRI, the reporter or an admin.
+void snooze_item(context& ctx, item& it, std::span<const args::token> rest);
 /// A one-line summary of an item for lists: "*B-12* text — DRI @u · sev high · 3d".
 std::string list_line(const item& it, unix_time now);
 /// The human status word with its emoji.

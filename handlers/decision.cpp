@@ -227,6 +227,10 @@ void decision_noun(context& ctx, std::vector<args::token>& rest) {
              [](context& c, item& it, args_t& a) {
                  supersede(c, it, a);
              }},
+            {{"snooze"},
+             [](context& c, item& it, args_t& a) {
+                 snooze_item(c, it, a);
+             }},
         },
     };
     route_item_noun(ctx, rest, noun);
@@ -253,6 +257,9 @@ void register_decision(router& r) {
          "/tpm decision D-7 extend next fri", false, "extend"},
         {"/tpm decision <id> supersede <old id>", "This decision replaces a decided one.",
          "/tpm decision D-9 supersede D-3", false, "supersede"},
+        {"/tpm decision <id> snooze [<N>d|until:<date>|off]",
+         "No escalation of an overdue decision for a while (a day when no time is given).",
+         "/tpm decision D-7 snooze until:mon", false, "snooze"},
         {"/tpm decision <id> update <text>", "Add context to the decision's thread.",
          "/tpm decision D-7 update legal is fine with either option", false, "update"},
         {"/tpm decision list [pending|overdue|decided|mine|all]",

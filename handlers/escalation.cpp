@@ -37,14 +37,16 @@ bool quiet(const escalation_policy& p, const std::string& tz, unix_time t) {
                                      : (m >= p.quiet_from || m < p.quiet_to);
 }
 
-/// When the item's clock started: its last change (an ack or an update resets it), or for an
-/// overdue decision the start of the day after its decide-by date.
+/// When the item's clock started: its last change (an ack or an update resets it) or the end
+/// of its snooze, and for an overdue decision not before the day after its decide-by date.
 unix_time clock_start(const item& it, const std::string& tz) {
+    // A snooze holds the clock until it ends.
+    auto start = std::max(it.updated_at, it.snoozed_until);
     if (it.kind == item_kind::decision) {
         auto after_due = *dates::parse("+1d", schedule::at_local(it.due, 0, tz), tz);
-        return std::max(it.updated_at, schedule::at_local(after_due, 0, tz));
+        return std::max(start, schedule::at_local(after_due, 0, tz));
     }
-    return it.updated_at;
+    return start;
 }
 
 /// Who hears of step 3: the escalation contact, else the admins added with config.

@@ -2,6 +2,7 @@
 #include "dates.hpp"
 #include "mrkdwn.hpp"
 #include "router.hpp"
+#include "schedule.hpp"
 
 #include <algorithm>
 #include <date/date.h>
@@ -93,6 +94,102 @@ std::string card_text(const item& it) {
         out += "\nMitigation: " + it.mitigation;
     }
     return out;
+}
+
+std::string card_name(const item& it) {
+    return "card:" + it.id_str();
+}
+
+effect card_update(const item& it) {
+    effect e;
+    e.to = destination::update;
+    e.channel = it.channel_id;
+    e.item = it.id_str();
+    e.name = card_name(it);
+    e.text = card_text(it) + "\nStatus: " + status_badge(it);
+    if (it.closed_at == 0 && it.snoozed_until != 0) {
+        e.text += " · :zzz: snoozed until " + utc_stamp(it.snoozed_until);
+    }
+    if (!it.outcome.empty()) {
+        e.text += "\nOutcome: " + it.outcome;
+    }
+    if (!it.note.empty()) {
+        e.text += "\nNote: " + it.note;
+    }
+    if (!it.superseded_by.empty()) {
+        e.text += "\nSuperseded by " + it.superseded_by;
+    }
+    e.buttons = item_buttons(it);
+    return e;
+}
+
+void refresh_cards(context& ctx) {
+    for (const auto& id : ctx.touched) {
+        auto key = id.str();
+        bool posted_now = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {
+            return e.item == key && !e.name.empty();
+        });
+        if (posted_now) {
+            continue;
+        }
+        if (auto it = ctx.db.find_item(ctx.cmd.team_id, id)) {
+            ctx.out.push_back(card_update(*it));
+        }
+    }
+}
+
+void snooze_item(context& ctx, item& it, std::span<const args::token> rest) {
+    auto id = it.id_str();
+    require_modify(it, ctx.cmd, "snooze " + id);
+    if (it.closed_at != 0) {
+        throw user_error(fmt::format("{} is {}; there is nothing to snooze.", id, it.status));
+    }
+    auto example = fmt::format("`/tpm {} {} snooze 2d`", kind_name(it.kind), id);
+    auto text = lower(args::render(rest));
+    if (text == "off") {
+        if (it.snoozed_until <= ctx.cmd.now) {
+            throw user_error(fmt::format("{} is not snoozed.", id));
+        }
+        it.snoozed_until = 0;
+        ctx.db.update_item(it);
+        ctx.log(it, "unsnoozed");
+        ctx.thread(it, fmt::format(":alarm_clock: *{}* is no longer snoozed ({}).", id,
+                                   who(ctx.cmd.user_id)));
+        return;
+    }
+    unix_time until = 0;
+    std::string_view value = text;
+    if (value.starts_with("until:")) {
+        value.remove_prefix(6);
+    }
+    if (value.empty()) {
+        until = ctx.cmd.now + 86400;
+    } else if (value.size() >= 2 && value.back() == 'd' &&
+               std::all_of(value.begin(), value.end() - 1,
+                           [](char c) { return c >= '0' && c <= '9'; })) {
+        auto days = std::stol(std::string(value.substr(0, value.size() - 1)));
+        if (days < 1 || days > max_snooze_days) {
+            throw user_error(
+                fmt::format("Snooze for 1 to {} days, e.g. {}.", max_snooze_days, example));
+        }
+        until = ctx.cmd.now + days * 86400;
+    } else {
+        auto day = require_future_date(value, ctx.cmd, example);
+        until = schedule::at_local(day, 0, ctx.cmd.user_tz);
+        if (until <= ctx.cmd.now) {
+            throw user_error(fmt::format("Snooze until a day after today, e.g. {}.", example));
+        }
+        if (until - ctx.cmd.now > max_snooze_days * 86400) {
+            throw user_error(
+                fmt::format("Snooze for at most {} days, e.g. {}.", max_snooze_days, example));
+        }
+    }
+    it.snoozed_until = until;
+    ctx.db.update_item(it);
+    auto when = utc_stamp(until);
+    ctx.log(it, "snoozed", "until " + when);
+    ctx.thread(it, fmt::format(":zzz: *{}* snoozed by {} until {}: no escalation before then.", id,
+                               who(ctx.cmd.user_id), when));
 }
 
 void show_item(context& ctx, const item& it) {

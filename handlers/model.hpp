@@ -86,9 +86,10 @@ struct item {
     std::string thread_ts;              ///< empty until the card is posted
     std::string permalink;              ///< the message it was raised in
     unix_time created_at = 0;
-    unix_time updated_at = 0;   ///< last change of any kind (ack and update reset aging)
-    unix_time closed_at = 0;    ///< resolved / decided / rejected / closed, 0 while open
-    unix_time escalated_at = 0; ///< last manual escalation request
+    unix_time updated_at = 0;    ///< last change of any kind (ack and update reset aging)
+    unix_time closed_at = 0;     ///< resolved / decided / rejected / closed, 0 while open
+    unix_time escalated_at = 0;  ///< last manual escalation request
+    unix_time snoozed_until = 0; ///< no escalation before this (0: not snoozed)
 
     item_id id() const { return {kind, num}; }
     std::string id_str() const { return id().str(); }
@@ -133,6 +134,7 @@ enum class destination {
     channel,   ///< a post in `channel` (in `thread_ts` when set)
     thread,    ///< a reply in the thread of item `item`
     dm,        ///< a direct message to `user`
+    update,    ///< replaces the earlier post named `name` (chat.update), in place
 };
 
 /// What should happen; the transports turn effects into Slack calls or console lines.
@@ -143,7 +145,11 @@ struct effect {
     std::string thread_ts; ///< an explicit thread (a mention's thread)
     std::string item;      ///< thread: whose thread; channel: the card of this item
     bool is_card = false;  ///< channel: this post is `item`'s card; its ts becomes the thread
-    std::string text;      ///< Slack mrkdwn, user text already escaped
+    /// A post that may be replaced later (`destination::update`) names itself ("card:B-12");
+    /// its channel and ts are recorded under that name when it is delivered. For an update:
+    /// the post it replaces, in `channel`, the conversation the post was made in.
+    std::string name;
+    std::string text; ///< Slack mrkdwn, user text already escaped
     std::vector<button> buttons;
     /// When not empty, the post's Block Kit layout (with `buttons` as a last actions block);
     /// `text` is then its fallback. Empty: the blocks are made from `text`.

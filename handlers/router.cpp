@@ -89,11 +89,19 @@ const noun_def* router::find(std::string_view name) const {
 std::vector<effect> router::run(store& db, const command& cmd) const {
     context ctx(db, cmd);
     ctx.routes = this;
+    dispatch(ctx);
+    refresh_cards(ctx);
+    return std::move(ctx.out);
+}
+
+void router::dispatch(context& ctx) const {
+    const command& cmd = ctx.cmd;
+    store& db = ctx.db;
     if (cmd.from == source::dm) {
         // An edited DM only ever changes standup answers.
         if (cmd.edited) {
             standup_edit(ctx);
-            return ctx.out;
+            return;
         }
         // While a standup prompt waits for answers, a DM is an answer, unless it is a
         // `standup` command (`standup skip`, `standup ooo 2d`) or `help`. When only a late
@@ -105,7 +113,7 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
                              (find(canonical_noun(first)) != nullptr || parse_item_id(first)));
         if (wait && !command_word) {
             standup_dm(ctx, *wait);
-            return ctx.out;
+            return;
         }
     }
     auto tokens = args::tokenize(cmd.text);
@@ -123,7 +131,7 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
             ctx.reply("Tell me what is blocking you, or give me a command, e.g. `@tpmbot "
                       "blocker: waiting on infra for the staging cert @dana sev:high`.\n\n" +
                       help(""));
-            return ctx.out;
+            return;
         }
         throw user_error("`/tpm` needs a command after it, e.g. `/tpm blocker waiting on the "
                          "staging cert @dana`. The everyday commands:\n\n" +
@@ -150,7 +158,7 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
             topic += (topic.empty() ? "" : " ") + lower(tokens[i].text);
         }
         ctx.reply(help(canonical_noun(topic)));
-        return ctx.out;
+        return;
     }
 
     // `resolve B-12 done` is `B-12 resolve done` when `resolve` is a verb of B-12's noun.
@@ -183,14 +191,14 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
     if (def == nullptr) {
         if (cmd.from == source::mention) {
             flag_blocker(ctx, tokens);
-            return ctx.out;
+            return;
         }
         if (cmd.from == source::dm) {
             // A message in the bot's DM that is not a command: say what works here.
             ctx.reply("No standup is waiting for your answers right now. In this DM you can "
                       "give me the same commands as after `/tpm`, e.g. `blocker list mine` or "
                       "`standup show`. `help` lists them.");
-            return ctx.out;
+            return;
         }
         auto shown = word.empty() ? mrkdwn::safe(tokens[0].raw) : mrkdwn::escape(word);
         throw user_error(
@@ -199,10 +207,10 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
     if (tokens.size() == 1 && tokens[0].kind == args::tok::word &&
         lower(tokens[0].text) == "help") {
         ctx.reply(help(def->name)); // `/blocker help` is help, not a blocker called "help"
-        return ctx.out;
+        return;
     }
     def->fn(ctx, tokens);
-    return ctx.out;
+    return;
 }
 
 std::string router::help(std::string_view topic) const {

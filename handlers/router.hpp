@@ -43,6 +43,8 @@ public:
     const std::vector<noun_def>& nouns() const { return nouns_; }
 
 private:
+    /// Runs the command's handler into `ctx`.
+    void dispatch(context& ctx) const;
     const noun_def* find(std::string_view name) const;
     std::vector<noun_def> nouns_;
 };

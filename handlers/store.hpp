@@ -111,6 +111,23 @@ struct standup_message {
     int count = 1;          ///< how many questions it answered (one per line)
 };
 
+/// A decision's poll (SPEC §6): the decision's options put to a vote in its thread.
+struct poll {
+    std::string team_id;
+    std::int64_t num = 0; ///< the decision's number
+    std::string opened_by;
+    unix_time opened_at = 0;
+    unix_time closes_at = 0; ///< the end of the decide-by day; 0: open until decided
+    unix_time closed_at = 0; ///< 0 while open
+};
+
+/// One person's vote in a poll; `choice` counts the decision's options from 1.
+struct poll_vote {
+    std::string user_id;
+    int choice = 0;
+    unix_time voted_at = 0;
+};
+
 /// Everything the handlers read and write. Implementations throw std::exception on failure.
 class store {
 public:
@@ -209,6 +226,16 @@ public:
     channel_members(std::string_view team_id, std::string_view channel_id) = 0;
     virtual void set_channel_members(std::string_view team_id, std::string_view channel_id,
                                      const std::vector<std::string>& members, unix_time at) = 0;
+
+    /// Creates the poll of decision (team, num) or replaces it; votes are kept.
+    virtual void put_poll(const poll& p) = 0;
+    virtual std::optional<poll> find_poll(std::string_view team_id, std::int64_t num) = 0;
+    /// Records a person's vote, replacing their earlier one.
+    virtual void set_vote(std::string_view team_id, std::int64_t num, const poll_vote& v) = 0;
+    /// A poll's votes, oldest first.
+    virtual std::vector<poll_vote> poll_votes(std::string_view team_id, std::int64_t num) = 0;
+    /// Open polls with a closing time at or before `until`, across teams, soonest first.
+    virtual std::vector<poll> polls_due(unix_time until) = 0;
 };
 
 } // namespace tpmbot

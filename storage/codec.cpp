@@ -447,6 +447,8 @@ std::string_view destination_text(destination d) {
         return "thread";
     case destination::dm:
         return "dm";
+    case destination::update:
+        return "update";
     }
     throw std::logic_error("unknown destination");
 }
@@ -463,6 +465,9 @@ destination parse_destination(std::string_view s) {
     }
     if (s == "dm") {
         return destination::dm;
+    }
+    if (s == "update") {
+        return destination::update;
     }
     throw std::runtime_error(fmt::format("outbox: unknown destination '{}'", s));
 }

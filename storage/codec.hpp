@@ -65,11 +65,11 @@ inline constexpr const char* item_columns =
     "team_id, kind, num, channel_id, reporter, dri, status, title, severity, waiting_on, area, "
     "due, consulted, options, outcome, rationale, note, probability, impact, mitigation, "
     "from_who, for_item, supersedes, superseded_by, thread_channel, thread_ts, permalink, "
-    "created_at, updated_at, closed_at, escalated_at";
+    "created_at, updated_at, closed_at, escalated_at, snoozed_until";
 /// "user" is quoted: a reserved word in PostgreSQL, where it would read the session's user.
 inline constexpr const char* outbox_columns =
     "id, team_id, destination, channel, \"user\", thread_ts, item, is_card, text, buttons, "
-    "created_at, state, attempts, ts, error, blocks, unsure, last_attempt_at";
+    "created_at, state, attempts, ts, error, blocks, unsure, last_attempt_at, name";
 inline constexpr const char* history_columns = "team_id, kind, num, at, actor, action, detail";
 inline constexpr const char* area_columns = "team_id, name, owner, updated_at";
 inline constexpr const char* user_columns =
@@ -84,6 +84,9 @@ inline constexpr const char* run_columns =
 inline constexpr const char* entry_columns =
     "team_id, channel_id, period, user_id, state, note, answers, prompted_at, reminder_due, "
     "reminded_at, answered_at, late";
+inline constexpr const char* poll_columns =
+    "team_id, num, opened_by, opened_at, closes_at, closed_at";
+inline constexpr const char* vote_columns = "user_id, choice, voted_at";
 inline constexpr const char* message_columns =
     "team_id, user_id, ts, channel_id, period, first_question, count";
 inline constexpr const char* inbox_columns = "event_id, team_id, payload, received_at";
@@ -128,6 +131,7 @@ item read_item(const Row& r) {
     it.updated_at = r.integer(28);
     it.closed_at = r.integer(29);
     it.escalated_at = r.integer(30);
+    it.snoozed_until = r.integer(31);
     return it;
 }
 
@@ -152,6 +156,7 @@ outbox_row read_outbox(const Row& r) {
     o.e.blocks = decode_blocks(r.text(15));
     o.unsure = r.flag(16);
     o.last_attempt_at = r.integer(17);
+    o.e.name = r.text(18);
     return o;
 }
 
@@ -231,6 +236,27 @@ standup_entry read_entry(const Row& r) {
     e.answered_at = r.integer(10);
     e.late = r.flag(11);
     return e;
+}
+
+template <class Row>
+poll read_poll(const Row& r) {
+    poll p;
+    p.team_id = r.text(0);
+    p.num = r.integer(1);
+    p.opened_by = r.text(2);
+    p.opened_at = r.integer(3);
+    p.closes_at = r.integer(4);
+    p.closed_at = r.integer(5);
+    return p;
+}
+
+template <class Row>
+poll_vote read_vote(const Row& r) {
+    poll_vote v;
+    v.user_id = r.text(0);
+    v.choice = static_cast<int>(r.integer(1));
+    v.voted_at = r.integer(2);
+    return v;
 }
 
 template <class Row>

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tpmbot {
@@ -61,7 +62,8 @@ public:
     virtual std::vector<outbox_row> pending(int limit, std::int64_t after_id = 0) = 0;
     virtual std::optional<outbox_row> outbox(std::int64_t id) = 0;
     /// Records delivery; when the row is an item's card, the item's thread becomes
-    /// (channel, ts). One transaction. Reads the row first: throws when there is none.
+    /// (channel, ts), and when it has a name, the post of that name is (channel, ts). One
+    /// transaction. Reads the row first: throws when there is none.
     void mark_sent(std::int64_t id, std::string_view channel, std::string_view ts, unix_time at) {
         auto row = outbox(id);
         if (!row) {
@@ -73,6 +75,9 @@ public:
     /// flag are used), without reading it again.
     virtual void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                            unix_time at) = 0;
+    /// Where the post named `name` landed, as (channel, ts); nullopt when none was delivered.
+    virtual std::optional<std::pair<std::string, std::string>> post_of(std::string_view team_id,
+                                                                       std::string_view name) = 0;
     /// Marks every pending row unsure (after a process ended without a clean stop, any of
     /// them may have been posted); returns how many. Call inside `transact`.
     virtual int mark_pending_unsure() = 0;

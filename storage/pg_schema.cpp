@@ -253,9 +253,47 @@ CREATE TABLE channel_members_read (
 );
 )sql";
 
+/// Version 7: interactivity, as SQLite's version 7 (see storage/schema.cpp).
+constexpr std::string_view v7 = R"sql(
+ALTER TABLE items ADD COLUMN snoozed_until BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN name TEXT COLLATE "C" NOT NULL DEFAULT '';
+CREATE TABLE posts (
+    team_id   TEXT COLLATE "C" NOT NULL,
+    name      TEXT COLLATE "C" NOT NULL,
+    channel   TEXT COLLATE "C" NOT NULL,
+    ts        TEXT COLLATE "C" NOT NULL,
+    posted_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, name)
+);
+INSERT INTO posts (team_id, name, channel, ts, posted_at)
+    SELECT team_id, 'card:' || item, channel, ts, sent_at FROM outbox
+    WHERE is_card AND state = 'sent' AND ts != '' AND item != ''
+      AND item NOT LIKE 'standup:%' ORDER BY id
+    ON CONFLICT DO NOTHING;
+CREATE TABLE polls (
+    team_id   TEXT COLLATE "C" NOT NULL,
+    num       BIGINT NOT NULL,
+    opened_by TEXT COLLATE "C" NOT NULL DEFAULT '',
+    opened_at BIGINT NOT NULL DEFAULT 0,
+    closes_at BIGINT NOT NULL DEFAULT 0,
+    closed_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, num)
+);
+CREATE INDEX polls_open ON polls (closes_at) WHERE closed_at = 0;
+CREATE TABLE poll_votes (
+    team_id  TEXT COLLATE "C" NOT NULL,
+    num      BIGINT NOT NULL,
+    user_id  TEXT COLLATE "C" NOT NULL,
+    choice   INTEGER NOT NULL,
+    voted_at BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, num, user_id)
+);
+)sql";
+
 /// In order; versions count up without gaps from the first.
 constexpr migration migrations[] = {
     {6, v6},
+    {7, v7},
 };
 
 using result_ptr = std::unique_ptr<PGresult, decltype(&PQclear)>;

@@ -23,9 +23,11 @@ using codec::item_columns;
 using codec::message_columns;
 using codec::outbox_columns;
 using codec::person_columns;
+using codec::poll_columns;
 using codec::run_columns;
 using codec::standup_columns;
 using codec::user_columns;
+using codec::vote_columns;
 
 // Type OIDs of the parameters this store binds (pg_type.h, stable across releases).
 constexpr Oid bool_oid = 16;
@@ -636,13 +638,13 @@ std::int64_t pg_store::next_number(std::string_view team_id, item_kind kind) {
 }
 
 void pg_store::insert_item(const item& it) {
-    impl_->run(fmt::format("INSERT INTO items ({}) VALUES ({})", item_columns, placeholders(31)),
+    impl_->run(fmt::format("INSERT INTO items ({}) VALUES ({})", item_columns, placeholders(32)),
                it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status, it.title,
                it.severity, it.waiting_on, it.area, it.due, codec::encode_list(it.consulted),
                codec::encode_list(it.options), it.outcome, it.rationale, it.note, it.probability,
                it.impact, it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
                it.thread_channel, it.thread_ts, it.permalink, it.created_at, it.updated_at,
-               it.closed_at, it.escalated_at);
+               it.closed_at, it.escalated_at, it.snoozed_until);
 }
 
 std::optional<item> pg_store::find_item(std::string_view team_id, item_id id) {
@@ -664,13 +666,14 @@ void pg_store::update_item(const item& it) {
         "superseded_by = $21, "
         "thread_channel = CASE WHEN $22 = '' THEN thread_channel ELSE $22 END, "
         "thread_ts = CASE WHEN $23 = '' THEN thread_ts ELSE $23 END, "
-        "permalink = $24, updated_at = $25, closed_at = $26, escalated_at = $27 "
-        "WHERE team_id = $28 AND kind = $29 AND num = $30",
+        "permalink = $24, updated_at = $25, closed_at = $26, escalated_at = $27, "
+        "snoozed_until = $28 WHERE team_id = $29 AND kind = $30 AND num = $31",
         it.channel_id, it.reporter, it.dri, it.status, it.title, it.severity, it.waiting_on,
         it.area, it.due, codec::encode_list(it.consulted), codec::encode_list(it.options),
         it.outcome, it.rationale, it.note, it.probability, it.impact, it.mitigation, it.from_who,
         it.for_item, it.supersedes, it.superseded_by, it.thread_channel, it.thread_ts, it.permalink,
-        it.updated_at, it.closed_at, it.escalated_at, it.team_id, it.kind, it.num);
+        it.updated_at, it.closed_at, it.escalated_at, it.snoozed_until, it.team_id, it.kind,
+        it.num);
     if (r.changed() == 0) {
         throw std::runtime_error(
             fmt::format("update_item: no item {} in team {}", it.id_str(), it.team_id));
@@ -997,13 +1000,52 @@ void pg_store::set_channel_members(std::string_view team_id, std::string_view ch
     });
 }
 
+void pg_store::put_poll(const poll& p) {
+    impl_->run(fmt::format("INSERT INTO polls ({}) VALUES ($1, $2, $3, $4, $5, $6) "
+                           "ON CONFLICT (team_id, num) DO UPDATE SET opened_by = "
+                           "excluded.opened_by, opened_at = excluded.opened_at, closes_at = "
+                           "excluded.closes_at, closed_at = excluded.closed_at",
+                           poll_columns),
+               p.team_id, p.num, p.opened_by, p.opened_at, p.closes_at, p.closed_at);
+}
+
+std::optional<poll> pg_store::find_poll(std::string_view team_id, std::int64_t num) {
+    auto r = impl_->run(
+        fmt::format("SELECT {} FROM polls WHERE team_id = $1 AND num = $2", poll_columns), team_id,
+        num);
+    return first(r, codec::read_poll<pg_row>);
+}
+
+void pg_store::set_vote(std::string_view team_id, std::int64_t num, const poll_vote& v) {
+    impl_->run("INSERT INTO poll_votes (team_id, num, user_id, choice, voted_at) "
+               "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, num, user_id) DO UPDATE "
+               "SET choice = excluded.choice, voted_at = excluded.voted_at",
+               team_id, num, v.user_id, v.choice, v.voted_at);
+}
+
+std::vector<poll_vote> pg_store::poll_votes(std::string_view team_id, std::int64_t num) {
+    auto r = impl_->run(fmt::format("SELECT {} FROM poll_votes WHERE team_id = $1 AND num = $2 "
+                                    "ORDER BY voted_at, user_id",
+                                    vote_columns),
+                        team_id, num);
+    return collect(r, codec::read_vote<pg_row>);
+}
+
+std::vector<poll> pg_store::polls_due(unix_time until) {
+    auto r = impl_->run(fmt::format("SELECT {} FROM polls WHERE closed_at = 0 AND closes_at > 0 "
+                                    "AND closes_at <= $1 ORDER BY closes_at, team_id, num",
+                                    poll_columns),
+                        until);
+    return collect(r, codec::read_poll<pg_row>);
+}
+
 std::int64_t pg_store::enqueue(std::string_view team_id, const effect& e, unix_time now) {
     auto r = impl_->run(
         "INSERT INTO outbox (team_id, destination, channel, \"user\", thread_ts, item, is_card, "
-        "text, buttons, created_at, state, blocks) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11) RETURNING id",
+        "text, buttons, created_at, state, blocks, name) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12) RETURNING id",
         team_id, codec::destination_text(e.to), e.channel, e.user, e.thread_ts, e.item, e.is_card,
-        e.text, codec::encode_buttons(e.buttons), now, codec::encode_blocks(e.blocks));
+        e.text, codec::encode_buttons(e.buttons), now, codec::encode_blocks(e.blocks), e.name);
     return r.row(0).integer(0);
 }
 
@@ -1026,6 +1068,13 @@ void pg_store::mark_sent(const outbox_row& row, std::string_view channel, std::s
         impl_->run("UPDATE outbox SET state = 'sent', ts = $1, sent_at = $2, "
                    "last_attempt_at = $2, unsure = false WHERE id = $3",
                    ts, at, row.id);
+        if (!row.e.name.empty() && row.e.to != destination::update && !ts.empty()) {
+            impl_->run("INSERT INTO posts (team_id, name, channel, ts, posted_at) "
+                       "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (team_id, name) DO UPDATE "
+                       "SET channel = excluded.channel, ts = excluded.ts, "
+                       "posted_at = excluded.posted_at",
+                       row.team_id, row.e.name, channel.empty() ? row.e.channel : channel, ts, at);
+        }
         auto thread = codec::card_thread_of(row, channel);
         if (!thread) {
             return;
@@ -1043,6 +1092,16 @@ void pg_store::mark_sent(const outbox_row& row, std::string_view channel, std::s
                    "WHERE team_id = $3 AND kind = $4 AND num = $5 AND thread_ts = ''",
                    thread->channel, ts, row.team_id, target.kind, target.num);
     });
+}
+
+std::optional<std::pair<std::string, std::string>> pg_store::post_of(std::string_view team_id,
+                                                                     std::string_view name) {
+    auto r =
+        impl_->run("SELECT channel, ts FROM posts WHERE team_id = $1 AND name = $2", team_id, name);
+    if (r.rows() == 0) {
+        return std::nullopt;
+    }
+    return std::pair{r.row(0).text(0), r.row(0).text(1)};
 }
 
 int pg_store::mark_pending_unsure() {

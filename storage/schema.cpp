@@ -270,9 +270,50 @@ constexpr std::string_view v6 = R"sql(
 ALTER TABLE outbox ADD COLUMN unsure INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+/// Version 7: interactivity.
+///  - `posts`: where a post that may be replaced later landed, by the name it was given
+///    ("card:B-12", "poll:D-7"); `outbox.name` carries that name until delivery. Cards
+///    delivered before this version are taken from the outbox where it still has them.
+///  - `items.snoozed_until`: no escalation before it.
+///  - `polls` and `poll_votes`: a decision's poll, one vote per person (changeable).
+constexpr std::string_view v7 = R"sql(
+ALTER TABLE items ADD COLUMN snoozed_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN name TEXT NOT NULL DEFAULT '';
+CREATE TABLE posts (
+    team_id   TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    channel   TEXT NOT NULL,
+    ts        TEXT NOT NULL,
+    posted_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, name)
+);
+INSERT OR IGNORE INTO posts (team_id, name, channel, ts, posted_at)
+    SELECT team_id, 'card:' || item, channel, ts, sent_at FROM outbox
+    WHERE is_card = 1 AND state = 'sent' AND ts != '' AND item != ''
+      AND item NOT LIKE 'standup:%' ORDER BY id;
+CREATE TABLE polls (
+    team_id   TEXT NOT NULL,
+    num       INTEGER NOT NULL,
+    opened_by TEXT NOT NULL DEFAULT '',
+    opened_at INTEGER NOT NULL DEFAULT 0,
+    closes_at INTEGER NOT NULL DEFAULT 0,
+    closed_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, num)
+);
+CREATE INDEX polls_open ON polls (closes_at) WHERE closed_at = 0;
+CREATE TABLE poll_votes (
+    team_id  TEXT NOT NULL,
+    num      INTEGER NOT NULL,
+    user_id  TEXT NOT NULL,
+    choice   INTEGER NOT NULL,
+    voted_at INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (team_id, num, user_id)
+);
+)sql";
+
 /// In order; `version` counts up from 1 without gaps.
 constexpr migration migrations[] = {
-    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6},
+    {1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}, {6, v6}, {7, v7},
 };
 
 void rollback_quietly(SQLite::Database& db) {

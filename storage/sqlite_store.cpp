@@ -31,10 +31,12 @@ using codec::item_columns;
 using codec::message_columns;
 using codec::outbox_columns;
 using codec::person_columns;
+using codec::poll_columns;
 using codec::run_columns;
 using codec::sql_value;
 using codec::standup_columns;
 using codec::user_columns;
+using codec::vote_columns;
 
 // Binding: one overload per stored type, so every value goes through a placeholder.
 void bind_one(SQLite::Statement& s, int i, std::string_view v) {
@@ -461,14 +463,14 @@ std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind)
 void sqlite_store::insert_item(const item& it) {
     impl_->exec(fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
                             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                            "?, ?, ?, ?, ?)",
+                            "?, ?, ?, ?, ?, ?)",
                             item_columns),
                 it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
                 it.title, it.severity, it.waiting_on, it.area, it.due, encode_list(it.consulted),
                 encode_list(it.options), it.outcome, it.rationale, it.note, it.probability,
                 it.impact, it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
                 it.thread_channel, it.thread_ts, it.permalink, it.created_at, it.updated_at,
-                it.closed_at, it.escalated_at);
+                it.closed_at, it.escalated_at, it.snoozed_until);
 }
 
 std::optional<item> sqlite_store::find_item(std::string_view team_id, item_id id) {
@@ -489,14 +491,14 @@ void sqlite_store::update_item(const item& it) {
         "from_who = ?, for_item = ?, supersedes = ?, superseded_by = ?, "
         "thread_channel = CASE WHEN ? = '' THEN thread_channel ELSE ? END, "
         "thread_ts = CASE WHEN ? = '' THEN thread_ts ELSE ? END, "
-        "permalink = ?, updated_at = ?, closed_at = ?, escalated_at = ? "
+        "permalink = ?, updated_at = ?, closed_at = ?, escalated_at = ?, snoozed_until = ? "
         "WHERE team_id = ? AND kind = ? AND num = ?",
         it.channel_id, it.reporter, it.dri, it.status, it.title, it.severity, it.waiting_on,
         it.area, it.due, encode_list(it.consulted), encode_list(it.options), it.outcome,
         it.rationale, it.note, it.probability, it.impact, it.mitigation, it.from_who, it.for_item,
         it.supersedes, it.superseded_by, it.thread_channel, it.thread_channel, it.thread_ts,
-        it.thread_ts, it.permalink, it.updated_at, it.closed_at, it.escalated_at, it.team_id,
-        it.kind, it.num);
+        it.thread_ts, it.permalink, it.updated_at, it.closed_at, it.escalated_at, it.snoozed_until,
+        it.team_id, it.kind, it.num);
     if (changed == 0) {
         throw std::runtime_error(
             fmt::format("update_item: no item {} in team {}", it.id_str(), it.team_id));
@@ -644,10 +646,10 @@ std::vector<std::string> sqlite_store::list_admins(std::string_view team_id) {
 
 std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, unix_time now) {
     impl_->exec("INSERT INTO outbox (team_id, destination, channel, user, thread_ts, item, "
-                "is_card, text, buttons, created_at, state, blocks) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                "is_card, text, buttons, created_at, state, blocks, name) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
                 team_id, destination_text(e.to), e.channel, e.user, e.thread_ts, e.item, e.is_card,
-                e.text, encode_buttons(e.buttons), now, encode_blocks(e.blocks));
+                e.text, encode_buttons(e.buttons), now, encode_blocks(e.blocks), e.name);
     return impl_->db.getLastInsertRowid();
 }
 
@@ -670,6 +672,13 @@ void sqlite_store::mark_sent(const outbox_row& row, std::string_view channel, st
         impl_->exec("UPDATE outbox SET state = 'sent', ts = ?, sent_at = ?, "
                     "last_attempt_at = ?, unsure = 0 WHERE id = ?",
                     ts, at, at, row.id);
+        if (!row.e.name.empty() && row.e.to != destination::update && !ts.empty()) {
+            impl_->exec("INSERT INTO posts (team_id, name, channel, ts, posted_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, name) DO UPDATE "
+                        "SET channel = excluded.channel, ts = excluded.ts, "
+                        "posted_at = excluded.posted_at",
+                        row.team_id, row.e.name, channel.empty() ? row.e.channel : channel, ts, at);
+        }
         auto thread = codec::card_thread_of(row, channel);
         if (!thread) {
             return;
@@ -687,6 +696,16 @@ void sqlite_store::mark_sent(const outbox_row& row, std::string_view channel, st
                     "WHERE team_id = ? AND kind = ? AND num = ? AND thread_ts = ''",
                     thread->channel, ts, row.team_id, target.kind, target.num);
     });
+}
+
+std::optional<std::pair<std::string, std::string>> sqlite_store::post_of(std::string_view team_id,
+                                                                         std::string_view name) {
+    auto s = impl_->prepare("SELECT channel, ts FROM posts WHERE team_id = ? AND name = ?", team_id,
+                            name);
+    if (!s->executeStep()) {
+        return std::nullopt;
+    }
+    return std::pair{s->getColumn(0).getString(), s->getColumn(1).getString()};
 }
 
 int sqlite_store::mark_pending_unsure() {
@@ -982,6 +1001,46 @@ void sqlite_store::set_channel_members(std::string_view team_id, std::string_vie
                     "SET read_at = excluded.read_at",
                     team_id, channel_id, at);
     });
+}
+
+void sqlite_store::put_poll(const poll& p) {
+    impl_->exec(fmt::format("INSERT INTO polls ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                            "ON CONFLICT (team_id, num) DO UPDATE SET opened_by = "
+                            "excluded.opened_by, opened_at = excluded.opened_at, closes_at = "
+                            "excluded.closes_at, closed_at = excluded.closed_at",
+                            poll_columns),
+                p.team_id, p.num, p.opened_by, p.opened_at, p.closes_at, p.closed_at);
+}
+
+std::optional<poll> sqlite_store::find_poll(std::string_view team_id, std::int64_t num) {
+    auto s = impl_->prepare(
+        fmt::format("SELECT {} FROM polls WHERE team_id = ? AND num = ?", poll_columns), team_id,
+        num);
+    return first(*s, codec::read_poll<sqlite_row>);
+}
+
+void sqlite_store::set_vote(std::string_view team_id, std::int64_t num, const poll_vote& v) {
+    impl_->exec("INSERT INTO poll_votes (team_id, num, user_id, choice, voted_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (team_id, num, user_id) DO UPDATE "
+                "SET choice = excluded.choice, voted_at = excluded.voted_at",
+                team_id, num, v.user_id, v.choice, v.voted_at);
+}
+
+std::vector<poll_vote> sqlite_store::poll_votes(std::string_view team_id, std::int64_t num) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM poll_votes WHERE team_id = ? AND num = ? "
+                                        "ORDER BY voted_at, user_id",
+                                        vote_columns),
+                            team_id, num);
+    return collect(*s, codec::read_vote<sqlite_row>);
+}
+
+std::vector<poll> sqlite_store::polls_due(unix_time until) {
+    auto s = impl_->prepare(fmt::format("SELECT {} FROM polls WHERE closed_at = 0 AND "
+                                        "closes_at > 0 AND closes_at <= ? ORDER BY closes_at, "
+                                        "team_id, num",
+                                        poll_columns),
+                            until);
+    return collect(*s, codec::read_poll<sqlite_row>);
 }
 
 } // namespace tpmbot

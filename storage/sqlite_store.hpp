@@ -116,6 +116,11 @@ public:
     /// caller's); duplicates are stored once.
     void set_channel_members(std::string_view team_id, std::string_view channel_id,
                              const std::vector<std::string>& members, unix_time at) override;
+    void put_poll(const poll& p) override;
+    std::optional<poll> find_poll(std::string_view team_id, std::int64_t num) override;
+    void set_vote(std::string_view team_id, std::int64_t num, const poll_vote& v) override;
+    std::vector<poll_vote> poll_votes(std::string_view team_id, std::int64_t num) override;
+    std::vector<poll> polls_due(unix_time until) override;
 
     // durable_store
     std::int64_t enqueue(std::string_view team_id, const effect& e, unix_time now) override;
@@ -124,6 +129,8 @@ public:
     using durable_store::mark_sent;
     void mark_sent(const outbox_row& row, std::string_view channel, std::string_view ts,
                    unix_time at) override;
+    std::optional<std::pair<std::string, std::string>> post_of(std::string_view team_id,
+                                                               std::string_view name) override;
     int mark_pending_unsure() override;
     void mark_failed(std::int64_t id, std::string_view error, bool permanent, unix_time at,
                      bool maybe_delivered = false) override;

@@ -70,10 +70,12 @@ item full_item() {
     it.updated_at = 1700000100;
     it.closed_at = 1700000200;
     it.escalated_at = 1700000300;
+    it.snoozed_until = 1700000400;
     return it;
 }
 
 void require_same(const item& a, const item& b) {
+    CHECK(a.snoozed_until == b.snoozed_until);
     CHECK(a.team_id == b.team_id);
     CHECK(a.kind == b.kind);
     CHECK(a.num == b.num);
@@ -995,12 +997,60 @@ using strings = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE("the latest schema is version 6", "[storage]") {
-    CHECK(sqlite_store::latest_schema_version() == 6);
+TEST_CASE("the latest schema is version 7", "[storage]") {
+    CHECK(sqlite_store::latest_schema_version() == 7);
     test::test_db db;
     auto s_conn = db.open();
     auto& s = *s_conn;
-    CHECK(s.schema_version() == 6);
+    CHECK(s.schema_version() == 7);
+}
+
+TEST_CASE("a version 6 database is migrated to 7: cards already posted can be replaced",
+          "[storage][sqlite]") {
+    test::temp_dir dir;
+    auto path = db_path(dir);
+    effect card;
+    card.to = destination::channel;
+    card.channel = "C1";
+    card.item = "B-1";
+    card.is_card = true;
+    card.text = "the card";
+    effect line = card;
+    line.is_card = false;
+    line.item.clear();
+    effect waiting = card;
+    waiting.item = "B-2";
+    {
+        sqlite_store s(path);
+        s.transact([&] {
+            s.insert_item(make_item("T1", item_kind::blocker, 1, 100));
+            s.insert_item(make_item("T1", item_kind::blocker, 2, 100));
+            s.enqueue("T1", card, 100);
+            s.enqueue("T1", line, 100);
+            s.enqueue("T1", waiting, 100);
+        });
+        s.mark_sent(1, "C1", "100.000001", 101);
+        s.mark_sent(2, "C1", "100.000002", 101);
+    }
+    {
+        // Take the file back to exactly what version 6 created.
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+        raw.exec("DROP TABLE posts; DROP TABLE polls; DROP TABLE poll_votes; "
+                 "ALTER TABLE items DROP COLUMN snoozed_until; "
+                 "ALTER TABLE outbox DROP COLUMN name; PRAGMA user_version = 6;");
+        REQUIRE(raw.execAndGet("PRAGMA user_version").getInt() == 6);
+    }
+    sqlite_store s(path);
+    CHECK(s.schema_version() == 7);
+    // The card delivered before: found under its name. Neither the line (no item) nor the
+    // card still waiting to be sent (it gets its name when sent by this version) are.
+    auto where = s.post_of("T1", "card:B-1");
+    REQUIRE(where);
+    CHECK(where->first == "C1");
+    CHECK(where->second == "100.000001");
+    CHECK_FALSE(s.post_of("T1", "card:B-2"));
+    CHECK(s.find_item("T1", {item_kind::blocker, 1})->snoozed_until == 0);
+    CHECK(s.outbox(3)->e.name.empty());
 }
 
 TEST_CASE("a version 2 database is migrated to the latest and keeps its data",
@@ -1018,16 +1068,19 @@ TEST_CASE("a version 2 database is migrated to the latest and keeps its data",
     {
         // Take the file back to exactly what version 2 created.
         SQLite::Database raw(path, SQLite::OPEN_READWRITE);
-        raw.exec("DROP TABLE standups; DROP TABLE standup_people; DROP TABLE standup_runs; "
-                 "DROP TABLE standup_entries; DROP TABLE standup_messages; "
-                 "DROP TABLE channel_members; DROP TABLE channel_members_read; "
-                 "ALTER TABLE users DROP COLUMN deleted; ALTER TABLE users DROP COLUMN name; "
-                 "ALTER TABLE users DROP COLUMN is_bot; "
-                 "ALTER TABLE outbox DROP COLUMN unsure; "
-                 "ALTER TABLE outbox DROP COLUMN blocks; DROP INDEX items_channel_status; "
-                 "DROP INDEX items_channel_created; DROP INDEX items_channel_closed; "
-                 "CREATE INDEX items_channel ON items (team_id, channel_id); "
-                 "PRAGMA user_version = 2;");
+        raw.exec(
+            "DROP TABLE posts; DROP TABLE polls; DROP TABLE poll_votes; "
+            "ALTER TABLE items DROP COLUMN snoozed_until; ALTER TABLE outbox DROP COLUMN name; "
+            "DROP TABLE standups; DROP TABLE standup_people; DROP TABLE standup_runs; "
+            "DROP TABLE standup_entries; DROP TABLE standup_messages; "
+            "DROP TABLE channel_members; DROP TABLE channel_members_read; "
+            "ALTER TABLE users DROP COLUMN deleted; ALTER TABLE users DROP COLUMN name; "
+            "ALTER TABLE users DROP COLUMN is_bot; "
+            "ALTER TABLE outbox DROP COLUMN unsure; "
+            "ALTER TABLE outbox DROP COLUMN blocks; DROP INDEX items_channel_status; "
+            "DROP INDEX items_channel_created; DROP INDEX items_channel_closed; "
+            "CREATE INDEX items_channel ON items (team_id, channel_id); "
+            "PRAGMA user_version = 2;");
         REQUIRE(raw.execAndGet("PRAGMA user_version").getInt() == 2);
         REQUIRE_FALSE(raw.tableExists("standups"));
     }
@@ -2235,11 +2288,14 @@ TEST_CASE("a version 4 database is migrated to the latest and keeps its data",
     {
         // Take the file back to exactly what version 4 created.
         SQLite::Database raw(path, SQLite::OPEN_READWRITE);
-        raw.exec("DROP INDEX items_channel_status; DROP INDEX items_channel_created; "
-                 "DROP INDEX items_channel_closed; "
-                 "CREATE INDEX items_channel ON items (team_id, channel_id); "
-                 "ALTER TABLE outbox DROP COLUMN unsure; "
-                 "ALTER TABLE outbox DROP COLUMN blocks; PRAGMA user_version = 4;");
+        raw.exec(
+            "DROP TABLE posts; DROP TABLE polls; DROP TABLE poll_votes; "
+            "ALTER TABLE items DROP COLUMN snoozed_until; ALTER TABLE outbox DROP COLUMN name; "
+            "DROP INDEX items_channel_status; DROP INDEX items_channel_created; "
+            "DROP INDEX items_channel_closed; "
+            "CREATE INDEX items_channel ON items (team_id, channel_id); "
+            "ALTER TABLE outbox DROP COLUMN unsure; "
+            "ALTER TABLE outbox DROP COLUMN blocks; PRAGMA user_version = 4;");
         REQUIRE(raw.execAndGet("PRAGMA user_version").getInt() == 4);
         REQUIRE(raw.execAndGet("SELECT COUNT(*) FROM pragma_table_info('outbox') "
                                "WHERE name = 'blocks'")

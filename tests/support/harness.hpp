@@ -300,6 +300,12 @@ public:
     std::size_t deliver() {
         auto rows = db.pending(0);
         for (const auto& r : rows) {
+            if (r.e.to == destination::update) {
+                // chat.update answers with the ts of the message it replaced.
+                auto post = db.post_of(r.team_id, r.e.name);
+                db.mark_sent(r.id, post ? post->first : r.e.channel, post ? post->second : "", now);
+                continue;
+            }
             ++sent_;
             auto ts = std::to_string(now) + "." + std::to_string(1000000 + sent_).substr(1);
             db.mark_sent(r.id, r.e.channel, ts, now);
@@ -341,6 +347,15 @@ inline button button_named(const effect& e, std::string_view text) {
     }
     FAIL("no button " << text);
     return {};
+}
+
+/// The labels of `e`'s buttons, in order.
+inline std::vector<std::string> button_texts(const effect& e) {
+    std::vector<std::string> out;
+    for (const auto& b : e.buttons) {
+        out.push_back(b.text);
+    }
+    return out;
 }
 
 } // namespace tpmbot::test

@@ -33,10 +33,12 @@ TEST_CASE("a blocker is created with a card in the channel and a DM to its DRI",
     CHECK(has(card.text, "DRI <@UDANA>"));
     CHECK(has(card.text, "sev high"));
     CHECK(has(card.text, "raised by <@UME>"));
-    REQUIRE(card.buttons.size() == 3);
+    REQUIRE(card.buttons.size() == 4);
     CHECK(button_named(card, "Ack").value == "blocker B-1 ack");
     CHECK(button_named(card, "Resolve").value == "blocker B-1 resolve");
     CHECK(button_named(card, "Take ownership").value == "owner B-1 me");
+    CHECK(button_named(card, "Snooze").value == "blocker B-1 snooze");
+    CHECK(card.name == "card:B-1"); // delivered, it can be replaced by name
 
     auto dm = one(r, destination::dm);
     CHECK(dm.user == "UDANA");
@@ -203,7 +205,8 @@ TEST_CASE("a blocker from a mention is carded in the mention's thread", "[blocke
         CHECK(card.thread_ts == "1795597200.000100");
         CHECK(card.item == "B-1");
         CHECK_FALSE(card.is_card); // the thread already exists: the mention's
-        CHECK(card.buttons.size() == 3);
+        CHECK(card.name == "card:B-1");
+        CHECK(card.buttons.size() == 4);
         auto it = h.get("B-1");
         CHECK(it.thread_ts == "1795597200.000100");
         CHECK(it.thread_channel == "CGENERAL");
@@ -229,7 +232,7 @@ TEST_CASE("a blocker from a mention is carded in the mention's thread", "[blocke
         auto r = h.mention("blocker:waiting on infra");
         REQUIRE(r.ok);
         CHECK(h.get("B-1").title == "waiting on infra");
-        CHECK(card_of(r).buttons.size() == 3); // not flagged: no Undo
+        CHECK(card_of(r).buttons.size() == 4); // not flagged: no Undo
     }
     SECTION("an empty mention answers with help and records nothing") {
         auto r = h.mention("");
@@ -250,7 +253,7 @@ TEST_CASE("a mention that is not a command flags a blocker with an Undo", "[bloc
     CHECK(card.thread_ts == "1795597200.000100");
     CHECK(has(card.text, "*B-1* waiting on design review from <@ULEE>"));
     CHECK(has(card.text, "Not a blocker? Press Undo."));
-    REQUIRE(card.buttons.size() == 4);
+    REQUIRE(card.buttons.size() == 5);
     auto undo = button_named(card, "Undo");
     CHECK(undo.value == "blocker B-1 undo");
     auto it = h.get("B-1");
@@ -415,12 +418,20 @@ TEST_CASE("ack: the DRI, reporter or an admin acknowledges an open blocker", "[b
 
     SECTION("by the DRI") {
         auto r = h.ok("blocker B-1 ack", "UDANA", at_time(t0 + hour));
-        REQUIRE(r.effects.size() == 1);
+        REQUIRE(r.effects.size() == 2);
         auto t = one(r, destination::thread);
         CHECK(t.item == "B-1");
         CHECK(t.channel == "CGENERAL");
         CHECK(t.thread_ts == thread_ts);
         CHECK(has(t.text, "*B-1* acked by <@UDANA>"));
+        // The card is replaced in place: acked, and no Ack button any more.
+        auto card = one(r, destination::update);
+        CHECK(card.name == "card:B-1");
+        CHECK(card.channel == "CGENERAL");
+        CHECK(card.item == "B-1");
+        CHECK(has(card.text, "*B-1* cert expired <@UDANA>"));
+        CHECK(has(card.text, "Status: :large_yellow_circle: acked"));
+        CHECK(button_texts(card) == strings{"Resolve", "Take ownership", "Snooze"});
         auto it = h.get("B-1");
         CHECK(it.status == "acked");
         CHECK(it.updated_at == t0 + hour);
@@ -435,7 +446,10 @@ TEST_CASE("ack: the DRI, reporter or an admin acknowledges an open blocker", "[b
         REQUIRE(h.click(card_ack, "UDANA").ok);
         CHECK(h.get("B-1").status == "acked");
     }
-    SECTION("by someone else: refused, nothing changed") {
+    SECTION("by someone else: refused, nothing changed, the card left alone") {
+        auto r = h.run("blocker B-1 ack", "ULEE");
+        CHECK_FALSE(r.ok);
+        CHECK(effects_to(r, destination::update).empty());
         auto msg = h.refused("blocker B-1 ack", "ULEE");
         CHECK(has(msg, "Only the DRI (<@UDANA>), the reporter (<@UME>) or an admin can ack B-1"));
         CHECK(h.get("B-1").status == "open");
@@ -451,12 +465,65 @@ TEST_CASE("ack: the DRI, reporter or an admin acknowledges an open blocker", "[b
     }
 }
 
+TEST_CASE("snooze: the DRI, reporter or an admin holds the escalation for a while",
+          "[blocker][snooze]") {
+    harness h;
+    h.ok("blocker cert expired <@UDANA>");
+    SECTION("nothing after it: one day, said in the thread, on the card and in the history") {
+        auto r = h.ok("blocker B-1 snooze", "UDANA", at_time(t0 + hour));
+        auto it = h.get("B-1");
+        CHECK(it.snoozed_until == t0 + hour + day);
+        CHECK(it.updated_at == t0); // a snooze is not progress
+        auto t = one(r, destination::thread);
+        CHECK(has(t.text, ":zzz: *B-1* snoozed by <@UDANA> until 2026-11-26 10:00 UTC"));
+        auto card = one(r, destination::update);
+        CHECK(has(card.text, ":zzz: snoozed until 2026-11-26 10:00 UTC"));
+        CHECK(h.actions("B-1") == strings{"created", "snoozed"});
+        CHECK(h.history("B-1")[1].detail == "until 2026-11-26 10:00 UTC");
+    }
+    SECTION("the Snooze button does the same") {
+        REQUIRE(h.click(button{"Snooze", "snooze", "blocker B-1 snooze"}, "UME").ok);
+        CHECK(h.get("B-1").snoozed_until == t0 + day);
+    }
+    SECTION("for N days, or until a date (its midnight in the caller's zone)") {
+        h.ok("blocker B-1 snooze 3d", "UDANA");
+        CHECK(h.get("B-1").snoozed_until == t0 + 3 * day);
+        h.ok("blocker B-1 snooze until:2026-11-30", "UDANA");
+        // Mon 00:00 in Berlin (UTC+1), the caller's zone.
+        CHECK(h.get("B-1").snoozed_until == t0 + 5 * day - 10 * hour);
+    }
+    SECTION("off ends it; off when not snoozed says so") {
+        h.ok("blocker B-1 snooze 2d", "UDANA");
+        auto r = h.ok("blocker B-1 snooze off", "UDANA", at_time(t0 + hour));
+        CHECK(h.get("B-1").snoozed_until == 0);
+        CHECK(has(one(r, destination::thread).text, "*B-1* is no longer snoozed"));
+        CHECK(has(h.refused("blocker B-1 snooze off", "UDANA"), "B-1 is not snoozed"));
+    }
+    SECTION("refusals change nothing") {
+        auto before = h.dump();
+        CHECK(has(h.refused("blocker B-1 snooze", "ULEE"),
+                  "Only the DRI (<@UDANA>), the reporter (<@UME>) or an admin can snooze B-1"));
+        CHECK(has(h.refused("blocker B-1 snooze 0d", "UDANA"), "Snooze for 1 to 30 days"));
+        CHECK(has(h.refused("blocker B-1 snooze 31d", "UDANA"), "Snooze for 1 to 30 days"));
+        CHECK(has(h.refused("blocker B-1 snooze until:2027-03-01", "UDANA"),
+                  "Snooze for at most 30 days"));
+        CHECK(has(h.refused("blocker B-1 snooze until:today", "UDANA"),
+                  "Snooze until a day after today"));
+        CHECK(has(h.refused("blocker B-1 snooze whenever", "UDANA"), "/tpm blocker B-1 snooze 2d"));
+        CHECK(h.dump() == before);
+        h.ok("blocker B-1 resolve", "UDANA");
+        CHECK(has(h.refused("blocker B-1 snooze", "UDANA"),
+                  "B-1 is resolved; there is nothing to snooze"));
+    }
+}
+
 TEST_CASE("update: anyone adds progress, which is logged and resets aging", "[blocker][update]") {
     harness h;
     h.ok("blocker cert expired <@UDANA>");
     auto r = h.ok("blocker B-1 update vendor promised a fix by Friday &amp; more", "ULEE",
                   at_time(t0 + 2 * hour));
-    REQUIRE(r.effects.size() == 1);
+    REQUIRE(r.effects.size() == 2);
+    CHECK(one(r, destination::update).name == "card:B-1");
     auto t = one(r, destination::thread);
     CHECK(t.item == "B-1");
     CHECK(
@@ -483,7 +550,11 @@ TEST_CASE("resolve: closes with a note in the thread and a line in the channel",
 
     SECTION("by the DRI, with a note") {
         auto r = h.ok("blocker B-1 resolve cert issued by infra", "UDANA", at_time(t0 + day));
-        REQUIRE(r.effects.size() == 2);
+        REQUIRE(r.effects.size() == 3);
+        auto card = one(r, destination::update);
+        CHECK(has(card.text, "Status: :white_check_mark: resolved"));
+        CHECK(has(card.text, "Note: cert issued by infra"));
+        CHECK(card.buttons.empty()); // closed: nothing left to press
         auto t = one(r, destination::thread);
         CHECK(t.item == "B-1");
         CHECK(has(t.text, "*B-1* resolved by <@UDANA>: cert issued by infra"));
@@ -546,7 +617,9 @@ TEST_CASE("reopen: a closed blocker opens again", "[blocker][reopen]") {
               "Only the DRI (<@UDANA>), the reporter (<@UME>) or an admin can reopen B-1"));
 
     auto r = h.ok("blocker B-1 reopen", "UME", at_time(t0 + 2 * hour));
-    REQUIRE(r.effects.size() == 1);
+    REQUIRE(r.effects.size() == 2);
+    CHECK(button_texts(one(r, destination::update)) ==
+          strings{"Ack", "Resolve", "Take ownership", "Snooze"});
     CHECK(has(one(r, destination::thread).text, "*B-1* reopened by <@UME>"));
     auto it = h.get("B-1");
     CHECK(it.status == "open");
@@ -566,7 +639,8 @@ TEST_CASE("escalate: records the request and tells the DRI", "[blocker][escalate
 
     SECTION("anyone may escalate; the DRI is told by DM") {
         auto r = h.ok("blocker B-1 escalate launch is Monday", "ULEE", at_time(t0 + day));
-        REQUIRE(r.effects.size() == 3);
+        REQUIRE(r.effects.size() == 4);
+        CHECK(one(r, destination::update).name == "card:B-1");
         auto t = one(r, destination::thread);
         CHECK(has(t.text, "Escalation of *B-1* requested by <@ULEE>: launch is Monday"));
         auto dm = one(r, destination::dm);

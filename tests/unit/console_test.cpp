@@ -88,7 +88,7 @@ TEST_CASE("console mentions answer in their thread", "[console]") {
     console_fixture f;
     auto out = f.say("@tpmbot waiting on design review from @lee");
     CHECK_THAT(out, Catch::Contains("[#general · in thread 1795597200."));
-    CHECK_THAT(out, Catch::Contains("[4: Undo]"));
+    CHECK_THAT(out, Catch::Contains("[5: Undo]"));
     auto it = f.db.find_item("T0CONSOLE", {item_kind::blocker, 1});
     REQUIRE(it);
     f.say(":thread B-1");

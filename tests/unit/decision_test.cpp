@@ -30,8 +30,9 @@ TEST_CASE("propose a decision with date, DRI, consulted people and options", "[d
     CHECK(has(card.text, "decide by Fri 2026-11-27"));
     CHECK(has(card.text, "consulted <@UANA>, <@URAJ>"));
     CHECK(has(card.text, "Options: 1. flag   2. wait &amp; see"));
-    REQUIRE(card.buttons.size() == 1);
+    REQUIRE(card.buttons.size() == 2);
     CHECK(card.buttons[0].value == "owner D-1 me");
+    CHECK(card.buttons[1].value == "decision D-1 snooze");
     CHECK(one(r, destination::dm).user == "ULEE");
 
     auto it = h.get("D-1");
@@ -146,7 +147,11 @@ TEST_CASE("decide records the outcome and the rationale", "[decision][decide]") 
     SECTION("by the DRI") {
         auto r = h.ok("decision D-1 decide \"ship behind a flag\" because:\"vendor API is late\"",
                       "ULEE", at_time(t0 + day));
-        REQUIRE(r.effects.size() == 2);
+        REQUIRE(r.effects.size() == 3);
+        auto card = one(r, destination::update);
+        CHECK(has(card.text, "Status: :white_check_mark: decided"));
+        CHECK(has(card.text, "Outcome: ship behind a flag"));
+        CHECK(card.buttons.empty());
         auto t = one(r, destination::thread);
         CHECK(t.item == "D-1");
         CHECK(has(t.text, "*D-1* decided by <@ULEE>: ship behind a flag\nBecause: vendor API is "

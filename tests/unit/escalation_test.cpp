@@ -281,6 +281,27 @@ TEST_CASE("an ack and an update restart the clock; the steps come again from the
     CHECK(jobs.out.size() == 9);
 }
 
+TEST_CASE("a snoozed blocker does not escalate until the snooze ends, then climbs from there",
+          "[escalation][snooze]") {
+    harness h;
+    h.ok("blocker cert expired dri:<@UDANA> sev:high");
+    // Snoozed for two days at t0 + 12h: step 1 (due at one day) waits for the snooze's end,
+    // and the clock counts from then, as after an update.
+    h.ok("blocker B-1 snooze 2d", "UDANA", at_time(t0 + 12 * hour));
+    job_runner jobs(h.db, t0);
+    jobs.step_until(t0 + 12 * hour + 2 * day + day);
+    CHECK(jobs.times(is_step1, "B-1") == times{t0 + 12 * hour + 3 * day});
+    SECTION("snooze off: the clock is the last change again") {
+        harness h2;
+        h2.ok("blocker cert expired dri:<@UDANA> sev:high");
+        h2.ok("blocker B-1 snooze 2d", "UDANA", at_time(t0 + hour));
+        h2.ok("blocker B-1 snooze off", "UDANA", at_time(t0 + 2 * hour));
+        job_runner jobs2(h2.db, t0);
+        jobs2.step_until(t0 + day + hour);
+        CHECK(jobs2.times(is_step1, "B-1") == times{t0 + day});
+    }
+}
+
 TEST_CASE("a resolved blocker stops escalating", "[escalation]") {
     harness h;
     h.ok("config admins <@UBOSS>", "UME", as_admin());

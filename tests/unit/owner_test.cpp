@@ -20,7 +20,8 @@ TEST_CASE("anyone may set the DRI of an unowned item", "[owner]") {
 
     SECTION("someone else as DRI: they get a DM, the thread is told") {
         auto r = h.ok("owner B-1 <@UDANA|dana>", "ULEE", at_time(t0 + hour));
-        REQUIRE(r.effects.size() == 2);
+        REQUIRE(r.effects.size() == 3);
+        CHECK(has(one(r, destination::update).text, "DRI <@UDANA>"));
         auto t = one(r, destination::thread);
         CHECK(t.item == "B-1");
         CHECK(t.thread_ts == h.get("B-1").thread_ts);
@@ -41,7 +42,7 @@ TEST_CASE("anyone may set the DRI of an unowned item", "[owner]") {
         auto r = h.ok("owner B-1 me", "ULEE");
         CHECK(h.get("B-1").dri == "ULEE");
         CHECK(effects_to(r, destination::dm).empty());
-        CHECK(r.effects.size() == 1);
+        CHECK(r.effects.size() == 2);
     }
     SECTION("the Take ownership button takes it") {
         auto card = h.run("blocker another");

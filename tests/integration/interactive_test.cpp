@@ -1,0 +1,123 @@
+// Interactivity against the in-process fake Slack: buttons act on an item and its card is
+// replaced in place (chat.update, with the channel and ts its post was given); a refusal is
+// ephemeral and leaves the card alone. Every wait is bounded; nothing sleeps.
+
+#include "support/fake_slack.hpp"
+#include "support/running_bot.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+using namespace tpmbot;
+using test::fake_slack;
+using test::param;
+using test::running_bot;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+/// Records a blocker owned by U333 and waits until its card is posted; returns the card's ts.
+std::string carded_blocker(running_bot& bot) {
+    bot.slack.send(fake_slack::slash_envelope("env-new", "blocker cert expired <@U333>"));
+    REQUIRE(bot.ack_for("env-new"));
+    REQUIRE(bot.slack.wait_for([&] {
+        auto items = bot.items();
+        return items.size() == 1 && !items[0].thread_ts.empty();
+    }));
+    auto card = bot.slack.calls("chat.postMessage").at(0);
+    CHECK(has(param(card, "blocks"), "blocker B-1 ack"));
+    return bot.items()[0].thread_ts;
+}
+
+} // namespace
+
+TEST_CASE("a card's button acts on the item and the card is replaced in place",
+          "[slack][buttons]") {
+    running_bot bot;
+    bot.start_connected();
+    auto card_ts = carded_blocker(bot);
+
+    // Slack's block_actions payload, pressed by the DRI on the card's message.
+    bot.slack.send(
+        fake_slack::action_envelope("env-ack", "blocker B-1 ack", "U333", "C111", card_ts));
+    REQUIRE(bot.ack_for("env-ack"));
+    REQUIRE(bot.posts(1, "chat.update"));
+    auto update = bot.slack.calls("chat.update").at(0);
+    CHECK(param(update, "channel") == "C111");
+    CHECK(param(update, "ts") == card_ts);
+    CHECK(has(param(update, "text"), "Status: :large_yellow_circle: acked"));
+    auto blocks = param(update, "blocks");
+    CHECK_FALSE(has(blocks, "blocker B-1 ack")); // acked: no Ack button any more
+    CHECK(has(blocks, "blocker B-1 resolve"));
+    CHECK(has(blocks, "blocker B-1 snooze"));
+    CHECK(bot.items()[0].status == "acked");
+    // The thread hears of it too (after the card and the DM to the DRI).
+    REQUIRE(bot.posts(3));
+    auto reply = bot.slack.calls("chat.postMessage").at(2);
+    CHECK(has(param(reply, "text"), "acked by <@U333>"));
+    CHECK(param(reply, "thread_ts") == card_ts);
+
+    // Resolve: the card loses its buttons (an empty blocks array would keep none; the card's
+    // text blocks stay and no actions block is left).
+    bot.slack.send(
+        fake_slack::action_envelope("env-res", "blocker B-1 resolve", "U333", "C111", card_ts));
+    REQUIRE(bot.ack_for("env-res"));
+    REQUIRE(bot.posts(2, "chat.update"));
+    auto closed = bot.slack.calls("chat.update").at(1);
+    CHECK(param(closed, "ts") == card_ts);
+    CHECK(has(param(closed, "text"), "resolved"));
+    CHECK_FALSE(has(param(closed, "blocks"), "\"actions\""));
+}
+
+TEST_CASE("a button pressed by someone without permission is refused ephemerally and the card "
+          "is unchanged",
+          "[slack][buttons]") {
+    running_bot bot;
+    bot.start_connected();
+    auto card_ts = carded_blocker(bot);
+
+    bot.slack.send(
+        fake_slack::action_envelope("env-no", "blocker B-1 resolve", "U999", "C111", card_ts));
+    REQUIRE(bot.ack_for("env-no"));
+    REQUIRE(bot.posts(1, "chat.postEphemeral"));
+    auto refusal = bot.slack.calls("chat.postEphemeral").at(0);
+    CHECK(param(refusal, "user") == "U999");
+    CHECK(param(refusal, "channel") == "C111");
+    CHECK(has(param(refusal, "text"), "Only the DRI (<@U333>), the reporter (<@U111>) or an "
+                                      "admin can mark B-1 resolved"));
+    CHECK(bot.items()[0].status == "open");
+
+    // A later change by the DRI is the next thing that touches the card: no update came
+    // before it.
+    bot.slack.send(
+        fake_slack::action_envelope("env-ok", "blocker B-1 ack", "U333", "C111", card_ts));
+    REQUIRE(bot.ack_for("env-ok"));
+    REQUIRE(bot.posts(1, "chat.update"));
+    CHECK(bot.slack.calls("chat.update").size() == 1);
+    CHECK(has(param(bot.slack.calls("chat.update").at(0), "text"), "acked"));
+}
+
+TEST_CASE("Take ownership and Snooze from a card, and a card never posted is not updated",
+          "[slack][buttons]") {
+    running_bot bot;
+    bot.start_connected();
+    auto card_ts = carded_blocker(bot);
+
+    bot.slack.send(fake_slack::action_envelope("env-own", "owner B-1 me", "U444", "C111", card_ts));
+    REQUIRE(bot.ack_for("env-own"));
+    // U444 is not the DRI, the reporter or an admin: reassigning B-1 from U333 is refused.
+    REQUIRE(bot.posts(1, "chat.postEphemeral"));
+    CHECK(bot.items()[0].dri == "U333");
+
+    bot.slack.send(
+        fake_slack::action_envelope("env-zz", "blocker B-1 snooze", "U333", "C111", card_ts));
+    REQUIRE(bot.ack_for("env-zz"));
+    REQUIRE(bot.posts(1, "chat.update"));
+    auto update = bot.slack.calls("chat.update").at(0);
+    CHECK(param(update, "ts") == card_ts);
+    CHECK(has(param(update, "text"), ":zzz: snoozed until"));
+    CHECK(bot.items()[0].snoozed_until > 0);
+}
