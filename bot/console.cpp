@@ -409,8 +409,9 @@ void console::drain() {
                     replaced_ts = post->second;
                 }
                 where = fmt::format("#{} · {} now reads", channel_name(channel),
-                                    e.is_card || e.name.starts_with("card:") ? "card of " + e.item
-                                                                             : "post " + e.name);
+                                    e.name.starts_with("card:")   ? "card of " + e.item
+                                    : e.name.starts_with("poll:") ? "poll of " + e.item
+                                                                  : "post " + e.name);
                 break;
             }
             if (!thread.empty() && e.to != destination::thread) {

@@ -1,6 +1,7 @@
 #include "scheduler.hpp"
 
 #include "escalation.hpp"
+#include "poll.hpp"
 #include "status.hpp"
 
 #include <algorithm>
@@ -50,6 +51,7 @@ int run_due_jobs(durable_store& db, unix_time now, const standup_timing& timing,
         ran = run_standup_jobs(db, from, now, timing, emit, log);
         ran += run_status_jobs(db, from, now, timing.report_grace, emit, log);
         ran += run_escalation_jobs(db, from, now, emit, log);
+        ran += run_poll_jobs(db, from, now, emit, log);
     }
     if (!stored || *stored != std::to_string(now)) {
         db.transact([&] { db.set_setting("", last_tick_key, std::to_string(now), now); });
@@ -60,7 +62,7 @@ int run_due_jobs(durable_store& db, unix_time now, const standup_timing& timing,
 unix_time next_due(durable_store& db, unix_time after) {
     unix_time best = 0;
     for (auto t : {next_standup_due(db, after), next_status_due(db, after),
-                   next_escalation_due(db, after)}) {
+                   next_escalation_due(db, after), next_poll_due(db, after)}) {
         if (t != 0 && (best == 0 || t < best)) {
             best = t;
         }

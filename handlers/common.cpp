@@ -83,6 +83,10 @@ void context::log(const item& it, std::string action, std::string detail) {
     h.action = std::move(action);
     h.detail = std::move(detail);
     db.append_history(h);
+    touch(it);
+}
+
+void context::touch(const item& it) {
     if (std::find_if(touched.begin(), touched.end(), [&](const item_id& t) {
             return t.kind == it.kind && t.num == it.num;
         }) == touched.end()) {

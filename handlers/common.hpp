@@ -68,15 +68,17 @@ public:
     void dm(const std::string& user, std::string text);
     /// Appends to the item's history as the caller, and counts the item as changed.
     void log(const item& it, std::string action, std::string detail = {});
+    /// Counts the item as changed (its card is brought up to date) without a history line.
+    void touch(const item& it);
 };
 
 /// The name an item's card is posted under, so it can be replaced later: "card:B-12".
 std::string card_name(const item& it);
 /// The item's card as it stands: its text, status and the buttons that still apply,
 /// replacing the posted card in place (`destination::update`).
-effect card_update(const item& it);
+effect card_update(store& db, const item& it);
 /// Ends a command: the card of every item it changed is replaced by the item as it now is,
-/// unless the command posted that card itself.
+/// unless the command posted that card itself; a decision it closed closes its poll.
 void refresh_cards(context& ctx);
 
 /// The thread a mention was said in (a top-level mention starts one at its own ts); empty

@@ -1,5 +1,6 @@
 #include "dates.hpp"
 #include "mrkdwn.hpp"
+#include "poll.hpp"
 #include "router.hpp"
 
 #include <algorithm>
@@ -105,6 +106,7 @@ void extend(context& ctx, item& it, std::span<const args::token> rest) {
     ctx.thread(it, fmt::format(":calendar: *{}* now due {} (was {}), set by {}.", it.id_str(),
                                dates::pretty(d), old.empty() ? "no date" : dates::pretty(old),
                                who(ctx.cmd.user_id)));
+    poll_extended(ctx, it);
 }
 
 void supersede(context& ctx, item& it, std::span<const args::token> rest) {
@@ -231,6 +233,14 @@ void decision_noun(context& ctx, std::vector<args::token>& rest) {
              [](context& c, item& it, args_t& a) {
                  snooze_item(c, it, a);
              }},
+            {{"poll"},
+             [](context& c, item& it, args_t&) {
+                 open_poll(c, it);
+             }},
+            {{"vote"},
+             [](context& c, item& it, args_t& a) {
+                 cast_vote(c, it, a);
+             }},
         },
     };
     route_item_noun(ctx, rest, noun);
@@ -257,6 +267,14 @@ void register_decision(router& r) {
          "/tpm decision D-7 extend next fri", false, "extend"},
         {"/tpm decision <id> supersede <old id>", "This decision replaces a decided one.",
          "/tpm decision D-9 supersede D-3", false, "supersede"},
+        {"/tpm decision <id> poll",
+         "Put its options to a vote in its thread; it closes at the end of the decide-by day "
+         "and the DRI is told the result.",
+         "/tpm decision D-7 poll", false, "poll"},
+        {"/tpm decision <id> vote <n>",
+         "Vote for an option (or press its button); one vote "
+         "each, changeable until the poll closes.",
+         "/tpm decision D-7 vote 2", false, "vote"},
         {"/tpm decision <id> snooze [<N>d|until:<date>|off]",
          "No escalation of an overdue decision for a while (a day when no time is given).",
          "/tpm decision D-7 snooze until:mon", false, "snooze"},

@@ -1,6 +1,7 @@
 #include "common.hpp"
 #include "dates.hpp"
 #include "mrkdwn.hpp"
+#include "poll.hpp"
 #include "router.hpp"
 #include "schedule.hpp"
 
@@ -100,7 +101,7 @@ std::string card_name(const item& it) {
     return "card:" + it.id_str();
 }
 
-effect card_update(const item& it) {
+effect card_update(store& db, const item& it) {
     effect e;
     e.to = destination::update;
     e.channel = it.channel_id;
@@ -119,21 +120,25 @@ effect card_update(const item& it) {
     if (!it.superseded_by.empty()) {
         e.text += "\nSuperseded by " + it.superseded_by;
     }
+    if (auto line = poll_summary(db, it); !line.empty()) {
+        e.text += "\n" + line;
+    }
     e.buttons = item_buttons(it);
     return e;
 }
 
 void refresh_cards(context& ctx) {
     for (const auto& id : ctx.touched) {
-        auto key = id.str();
+        auto name = "card:" + id.str();
         bool posted_now = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {
-            return e.item == key && !e.name.empty();
+            return e.name == name && e.to != destination::update;
         });
         if (posted_now) {
             continue;
         }
         if (auto it = ctx.db.find_item(ctx.cmd.team_id, id)) {
-            ctx.out.push_back(card_update(*it));
+            settle_poll(ctx, *it);
+            ctx.out.push_back(card_update(ctx.db, *it));
         }
     }
 }

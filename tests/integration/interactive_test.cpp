@@ -2,10 +2,12 @@
 // replaced in place (chat.update, with the channel and ts its post was given); a refusal is
 // ephemeral and leaves the card alone. Every wait is bounded; nothing sleeps.
 
+#include "scheduler.hpp"
 #include "support/fake_slack.hpp"
 #include "support/running_bot.hpp"
 
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
 
 using namespace tpmbot;
@@ -120,4 +122,106 @@ TEST_CASE("Take ownership and Snooze from a card, and a card never posted is not
     CHECK(param(update, "ts") == card_ts);
     CHECK(has(param(update, "text"), ":zzz: snoozed until"));
     CHECK(bot.items()[0].snoozed_until > 0);
+}
+
+TEST_CASE("a decision poll: votes by button update the poll and the card in place",
+          "[slack][poll]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope(
+        "env-d", "decision \"Ship behind a flag?\" dri:<@U111> options:\"flag\"|\"wait\""));
+    REQUIRE(bot.ack_for("env-d"));
+    REQUIRE(bot.slack.wait_for([&] {
+        auto items = bot.items();
+        return items.size() == 1 && !items[0].thread_ts.empty();
+    }));
+    auto card_ts = bot.items()[0].thread_ts;
+
+    bot.slack.send(fake_slack::slash_envelope("env-p", "decision D-1 poll"));
+    REQUIRE(bot.ack_for("env-p"));
+    REQUIRE(bot.posts(2));
+    auto poll = bot.slack.calls("chat.postMessage").at(1);
+    CHECK(param(poll, "thread_ts") == card_ts);
+    CHECK(has(param(poll, "blocks"), "decision D-1 vote 2"));
+    // `poll` also replaced the card (its poll line). The poll's own ts, as Slack gave it:
+    REQUIRE(bot.posts(1, "chat.update"));
+    std::string poll_ts;
+    REQUIRE(bot.slack.wait_for([&] {
+        auto where = bot.db.post_of("T111", "poll:D-1");
+        if (where) {
+            poll_ts = where->second;
+        }
+        return where.has_value();
+    }));
+    CHECK(poll_ts != card_ts);
+
+    bot.slack.send(
+        fake_slack::action_envelope("env-v", "decision D-1 vote 2", "U555", "C111", poll_ts));
+    REQUIRE(bot.ack_for("env-v"));
+    REQUIRE(bot.posts(3, "chat.update"));
+    auto updates = bot.slack.calls("chat.update");
+    bool poll_updated = false;
+    bool card_updated = false;
+    for (std::size_t i = 1; i < updates.size(); ++i) {
+        const auto& u = updates[i];
+        if (param(u, "ts") == poll_ts) {
+            poll_updated = has(param(u, "text"), "2. wait — 1 vote: <@U555>");
+        }
+        if (param(u, "ts") == card_ts) {
+            card_updated = has(param(u, "text"), "Poll: 1. flag 0 · 2. wait 1");
+        }
+    }
+    CHECK(poll_updated);
+    CHECK(card_updated);
+    REQUIRE(bot.posts(1, "chat.postEphemeral"));
+    auto told = bot.slack.calls("chat.postEphemeral").at(0);
+    CHECK(param(told, "user") == "U555");
+    CHECK(has(param(told, "text"), "You voted for 2. wait on D-1"));
+}
+
+TEST_CASE("a poll closes at the end of the decide-by day: the poll shows the result and the DRI "
+          "is told by DM",
+          "[slack][poll]") {
+    /// Wed 2030-01-09 12:00 UTC, and Sat 2030-01-12 00:00 UTC (after Thursday the 10th
+    /// ends in any zone).
+    constexpr unix_time before = 1894190400;
+    constexpr unix_time after = 1894406400;
+    auto clock = std::make_shared<manual_clock>(before);
+    running_bot bot;
+    bot.settings.clock = clock;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope(
+        "env-d",
+        "decision \"Ship behind a flag?\" by:2030-01-10 dri:<@U333> options:\"flag\"|\"wait\""));
+    REQUIRE(bot.ack_for("env-d"));
+    bot.slack.send(fake_slack::slash_envelope("env-p", "decision D-1 poll", "U333"));
+    REQUIRE(bot.ack_for("env-p"));
+    bot.slack.send(fake_slack::slash_envelope("env-v", "decision D-1 vote 1", "U444"));
+    REQUIRE(bot.ack_for("env-v"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.db.post_of("T111", "poll:D-1").has_value(); }));
+    auto poll_ts = bot.db.post_of("T111", "poll:D-1")->second;
+
+    clock->set(after);
+    bot.app->poke_scheduler();
+    auto closed = [&] {
+        for (const auto& u : bot.slack.calls("chat.update")) {
+            if (param(u, "ts") == poll_ts &&
+                has(param(u, "text"), ":lock: Closed: 1. flag leads with 1 of 1 vote.")) {
+                return true;
+            }
+        }
+        return false;
+    };
+    INFO(bot.log_text());
+    REQUIRE(bot.slack.wait_for(closed));
+    REQUIRE(bot.slack.wait_for([&] {
+        for (const auto& p : bot.slack.calls("chat.postMessage")) {
+            if (has(param(p, "text"), "The poll on *D-1* Ship behind a flag? in <#C111> closed: "
+                                      "1. flag leads with 1 of 1 vote.")) {
+                return param(p, "channel")[0] == 'D';
+            }
+        }
+        return false;
+    }));
+    CHECK(bot.db.find_poll("T111", 1)->closed_at > 0);
 }

@@ -178,6 +178,9 @@ TEST_CASE("every help example works as a command", "[router][help][examples]") {
             DYNAMIC_SECTION(e.example) {
                 harness h;
                 prepare_for_examples(h);
+                if (has(e.example, " vote ")) {
+                    h.ok("decision D-7 poll", "UPREP");
+                }
                 if (has(e.example, " reopen")) {
                     h.ok("blocker B-12 resolve", "UPREP");
                     h.ok("risk R-3 close", "UPREP");
