@@ -354,6 +354,7 @@ Console lines:
   :as @name   :in #channel   :team ID           act as someone else, elsewhere
   :thread <ts>|<id>|off                         say mentions inside a thread
   :click N                                      press button N of an earlier post
+  :home                                         open your App Home (what Slack's Home tab shows)
   :advance 2h|3d|30m                            move the clock forward; scheduled work
                                                 (standup prompts, reminders, reports) runs
                                                 at its time on the way

@@ -318,6 +318,11 @@ void console::meta(const std::string& text) {
         direct_message(arg, false);
     } else if (word == ":edit" && !arg.empty()) {
         direct_message(arg, true);
+    } else if (word == ":home") {
+        // Slack's app_home_opened: the Home tab of the bot, as the current person sees it.
+        auto cmd = base_command(source::home);
+        cmd.channel_id.clear();
+        run(std::move(cmd));
     } else if (word == ":now") {
         out_ << fmt::format("({} UTC; today is {} in {})\n", now(),
                             dates::pretty(dates::today(now(), tz_)), tz_);
@@ -402,6 +407,9 @@ void console::drain() {
             case destination::dm:
                 channel = "D" + e.user.substr(std::min<std::size_t>(1, e.user.size()));
                 where = "DM to @" + user_name(e.user);
+                break;
+            case destination::home:
+                where = "App Home of @" + user_name(e.user);
                 break;
             case destination::update:
                 if (auto post = db_.post_of(row.team_id, e.name)) {

@@ -345,6 +345,7 @@ std::string cut_with_ellipsis(std::string_view s, std::size_t max_units) {
 constexpr std::size_t max_text_chars = 40'000;
 constexpr std::size_t max_section_chars = 3'000;
 constexpr std::size_t max_blocks = 50;
+constexpr std::size_t max_home_blocks = 100;
 constexpr std::size_t max_header_chars = 150;
 constexpr std::size_t max_context_chars = 3'000;
 constexpr std::size_t max_actions_elements = 25;
@@ -422,11 +423,12 @@ json::object actions_block(const std::vector<button>& buttons) {
     return json::object{{"type", "actions"}, {"elements", std::move(elements)}};
 }
 
-/// The blocks of an effect: its text as sections, then its buttons, at most max_blocks.
-json::array blocks_of(const effect& e) {
+/// The blocks of an effect: its text as sections, then its buttons, at most `limit` (a
+/// message's 50; a Home tab's 100).
+json::array blocks_of(const effect& e, std::size_t limit = max_blocks) {
     json::array blocks;
     const bool has_buttons = !e.buttons.empty();
-    const std::size_t max_sections = max_blocks - (has_buttons ? 1 : 0);
+    const std::size_t max_sections = limit - (has_buttons ? 1 : 0);
     if (!e.blocks.empty()) {
         // A laid-out post (the weekly status), each block within Slack's limits (§7.4).
         for (const block& b : e.blocks) {
@@ -620,6 +622,9 @@ std::optional<event> parse_event(std::string_view payload) {
                 if (k == "thread_ts") {
                     return read_string(f, e.thread_ts);
                 }
+                if (k == "tab") {
+                    return read_string(f, e.tab);
+                }
                 if (k == "message") {
                     od::json_type mt;
                     if (auto er = type_of(f, mt); er || mt != od::json_type::object) {
@@ -686,6 +691,14 @@ std::optional<command> command_of_event(const event& e, std::string_view bot_use
     c.channel_id = e.channel;
     c.message_ts = e.ts;
     c.thread_ts = e.thread_ts;
+    // The Home tab, not the Messages tab (an event without `tab` predates the field: Home).
+    if (e.type == "app_home_opened") {
+        if (e.tab != "home" && !e.tab.empty()) {
+            return std::nullopt;
+        }
+        c.from = source::home;
+        return c;
+    }
     if (e.type == "app_mention") {
         c.from = source::mention;
         c.text = strip_mention(e.text, bot_user_id);
@@ -950,6 +963,14 @@ std::string post_message_body(const effect& e, std::string_view channel, std::st
         };
     }
     return json::serialize(body);
+}
+
+std::string publish_home_body(const effect& e) {
+    json::array blocks = blocks_of(e, max_home_blocks);
+    return json::serialize(json::object{
+        {"user_id", e.user},
+        {"view", json::object{{"type", "home"}, {"blocks", std::move(blocks)}}},
+    });
 }
 
 std::string update_body(const effect& e, std::string_view channel, std::string_view ts) {

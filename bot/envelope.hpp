@@ -64,6 +64,7 @@ struct event {
     std::string text;
     std::string ts;
     std::string thread_ts;
+    std::string tab; ///< app_home_opened: "home" or "messages"
     /// message_changed: the edited message (`event.message`): its author, new text, its ts.
     std::string changed_user;
     std::string changed_bot_id;
@@ -147,6 +148,10 @@ std::string post_message_body(const effect& e, std::string_view channel, std::st
 
 /// The `event_type` of the metadata on every message the outbox posts.
 inline constexpr std::string_view outbox_event_type = "tpmbot_outbox";
+/// The JSON body of views.publish for a `destination::home` effect: user_id = e.user and a
+/// home view of the effect's blocks (at most 100, Slack's limit for a Home tab).
+std::string publish_home_body(const effect& e);
+
 /// The JSON body of chat.update replacing the message (channel, ts) with the effect's text
 /// and blocks (buttons included). It always carries `blocks`, so buttons that no longer
 /// apply go.

@@ -131,6 +131,8 @@ std::string delivery_key(const effect& e) {
     switch (e.to) {
     case destination::dm:
         return "dm:" + e.user;
+    case destination::home:
+        return "home:" + e.user;
     case destination::ephemeral:
         return !e.channel.empty() && e.channel[0] == 'D' ? "dm:" + e.user : "eph:" + e.channel;
     default:
@@ -1634,6 +1636,16 @@ struct slack_app::impl {
             // answer was lost is simply made again.
             auto r = co_await call_json(http, "chat.update",
                                         slack::update_body(e, where->first, where->second));
+            co_return judge(r);
+        }
+        case destination::home: {
+            // A newer view of the same Home waits behind this one: publishing this one would
+            // only spend the rate limit (views.publish is Tier 4) on what is replaced at once.
+            if (auto c = conversations.find(delivery_key(e));
+                c != conversations.end() && c->second.ids.size() > 1) {
+                co_return delivery{};
+            }
+            auto r = co_await call_json(http, "views.publish", slack::publish_home_body(e));
             co_return judge(r);
         }
         }

@@ -30,19 +30,6 @@ std::string parse_severity(const args::token& t) {
                                  mrkdwn::safe(t.value), create_example));
 }
 
-/// Seconds without an update after which an open blocker is stale: its severity's first
-/// escalation threshold (SPEC §5: high 1d, med 2d, low 5d).
-unix_time stale_after(const item& it) {
-    constexpr unix_time day = 86400;
-    if (it.severity == "high") {
-        return day;
-    }
-    if (it.severity == "low") {
-        return 5 * day;
-    }
-    return 2 * day;
-}
-
 void list_blockers(context& ctx, std::span<const args::token> rest) {
     const auto& cmd = ctx.cmd;
     item_query q;

@@ -86,12 +86,33 @@ void context::log(const item& it, std::string action, std::string detail) {
     touch(it);
 }
 
+void context::touch_home(const std::string& user_id) {
+    if (!user_id.empty() && std::find(homes.begin(), homes.end(), user_id) == homes.end()) {
+        homes.push_back(user_id);
+    }
+}
+
 void context::touch(const item& it) {
     if (std::find_if(touched.begin(), touched.end(), [&](const item_id& t) {
             return t.kind == it.kind && t.num == it.num;
         }) == touched.end()) {
         touched.push_back(it.id());
     }
+}
+
+const std::vector<std::string> open_statuses = {"open", "acked", "proposed"};
+
+/// Seconds without an update after which an open blocker is stale: its severity's first
+/// escalation threshold (SPEC §5: high 1d, med 2d, low 5d).
+unix_time stale_after(const item& it) {
+    constexpr unix_time day = 86400;
+    if (it.severity == "high") {
+        return day;
+    }
+    if (it.severity == "low") {
+        return 5 * day;
+    }
+    return 2 * day;
 }
 
 std::string lower(std::string_view s) {

@@ -70,7 +70,17 @@ public:
     void log(const item& it, std::string action, std::string detail = {});
     /// Counts the item as changed (its card is brought up to date) without a history line.
     void touch(const item& it);
+    /// People whose App Home this command changed besides the DRIs and reporters of the
+    /// items it changed (a previous DRI, someone whose standup settings changed).
+    std::vector<std::string> homes;
+    void touch_home(const std::string& user_id);
 };
+
+/// The statuses of an open item, for `item_query::statuses`.
+extern const std::vector<std::string> open_statuses;
+/// Seconds without an update after which an open blocker is stale: its severity's first
+/// escalation threshold (SPEC §5: high 1d, med 2d, low 5d).
+unix_time stale_after(const item& it);
 
 /// The name an item's card is posted under, so it can be replaced later: "card:B-12".
 std::string card_name(const item& it);

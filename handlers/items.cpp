@@ -254,6 +254,7 @@ void set_owner(context& ctx, item& it, const std::string& user) {
         require_modify(it, ctx.cmd, "reassign " + it.id_str());
     }
     auto old = it.dri;
+    ctx.touch_home(old); // no longer theirs
     it.dri = user;
     it.updated_at = ctx.cmd.now;
     ctx.db.update_item(it);

@@ -21,7 +21,7 @@ public:
 };
 
 /// How a command reached the bot; decides where some replies go.
-enum class source { slash, mention, action, dm };
+enum class source { slash, mention, action, dm, home };
 
 /// One request from a person, whatever the transport.
 struct command {
@@ -135,6 +135,7 @@ enum class destination {
     thread,    ///< a reply in the thread of item `item`
     dm,        ///< a direct message to `user`
     update,    ///< replaces the earlier post named `name` (chat.update), in place
+    home,      ///< `user`'s App Home, replaced whole (views.publish)
 };
 
 /// What should happen; the transports turn effects into Slack calls or console lines.

@@ -8,9 +8,6 @@ namespace tpmbot {
 
 namespace {
 
-/// Statuses in which an item still needs an owner.
-const std::vector<std::string> open_statuses = {"open", "acked", "proposed"};
-
 /// The area name: one quoted token or the words before the owner.
 std::string area_name(std::span<const args::token> ts) {
     std::string name;

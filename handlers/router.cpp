@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include "home.hpp"
 #include "mrkdwn.hpp"
 #include "standup.hpp"
 
@@ -91,12 +92,17 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
     ctx.routes = this;
     dispatch(ctx);
     refresh_cards(ctx);
+    refresh_homes(ctx);
     return std::move(ctx.out);
 }
 
 void router::dispatch(context& ctx) const {
     const command& cmd = ctx.cmd;
     store& db = ctx.db;
+    if (cmd.from == source::home) {
+        open_home(ctx);
+        return;
+    }
     if (cmd.from == source::dm) {
         // An edited DM only ever changes standup answers.
         if (cmd.edited) {

@@ -759,6 +759,7 @@ void skip_verb(context& ctx, std::vector<args::token>& rest) {
         person.skip_day = dates::today(cmd.now, zone);
         person.updated_at = cmd.now;
         ctx.db.put_standup_person(person);
+        ctx.touch_home(person.user_id);
         ctx.reply("Skipped: today's standup won't count you as missing, and nothing more "
                   "will be asked today. `/tpm standup back` undoes it for what is still to "
                   "come.");
@@ -785,6 +786,7 @@ void skip_verb(context& ctx, std::vector<args::token>& rest) {
     person.skip_day = next->period;
     person.updated_at = cmd.now;
     ctx.db.put_standup_person(person);
+    ctx.touch_home(person.user_id);
     ctx.reply(fmt::format("You'll skip the standup on {}: no nudges that day, and you won't "
                           "count as missing. `/tpm standup back` undoes it.",
                           dates::pretty(next->period)));
@@ -825,6 +827,7 @@ void ooo_verb(context& ctx, std::vector<args::token>& rest) {
     person.ooo_until = until;
     person.updated_at = cmd.now;
     ctx.db.put_standup_person(person);
+    ctx.touch_home(person.user_id);
     mark_open_away(ctx, "out of office until " + dates::pretty(until));
     ctx.reply(fmt::format(":palm_tree: Out of office until {} (your time): no standup nudges, and "
                           "you won't count as missing. `/tpm standup back` ends it early.",
@@ -842,6 +845,7 @@ void back_verb(context& ctx, std::vector<args::token>&) {
     person.skip_day.clear();
     person.updated_at = cmd.now;
     ctx.db.put_standup_person(person);
+    ctx.touch_home(person.user_id);
     ctx.reply("Welcome back! Standup nudges are on again from the next one.");
 }
 
@@ -873,6 +877,7 @@ void tz_verb(context& ctx, std::vector<args::token>& rest) {
     }
     person.updated_at = cmd.now;
     ctx.db.put_standup_person(person);
+    ctx.touch_home(person.user_id);
 }
 
 std::string describe(store& db, const standup& s, unix_time now) {
@@ -1296,6 +1301,31 @@ void register_standup(router& r) {
          "/tpm standup pause", false, "pause|resume"},
     };
     r.add(std::move(d));
+}
+
+std::string standup_settings_of(store& db, const std::string& team_id, const std::string& user_id,
+                                unix_time now) {
+    std::string out;
+    auto person = person_of(db, team_id, user_id);
+    for (const auto& s : db.list_standups(team_id)) {
+        if (!contains(standup_members(db, s), user_id)) {
+            continue;
+        }
+        auto zone = member_zone(db, s, user_id);
+        out += fmt::format(
+            "{}• <#{}>: asked at {} {} ({}), {}; the report at {} {}{}", out.empty() ? "" : "\n",
+            s.channel_id, schedule::format_time_of_day(s.minute), zone,
+            person.tz.empty() ? "Slack's zone" : "set with `standup tz`",
+            schedule::format_weekdays(s.days), schedule::format_time_of_day(s.report_minute), s.tz,
+            s.paused ? " · paused" : "");
+        auto today = dates::today(now, zone);
+        if (!person.ooo_until.empty() && person.ooo_until >= today) {
+            out += " · you are out of office until " + dates::pretty(person.ooo_until);
+        } else if (!person.skip_day.empty() && person.skip_day >= today) {
+            out += " · you skip " + dates::pretty(person.skip_day);
+        }
+    }
+    return out;
 }
 
 } // namespace tpmbot

@@ -53,6 +53,12 @@ std::string member_zone(store& db, const standup& s, const std::string& user_id)
 /// The zone dates typed by the caller are read in: their `standup tz`, else the command's.
 std::string caller_zone(store& db, const command& cmd);
 
+/// One line per standup the person is in: when they are asked (in their zone, and where the
+/// zone comes from), the days, the report, and whether they are away or skipping; empty when
+/// they are in none.
+std::string standup_settings_of(store& db, const std::string& team_id, const std::string& user_id,
+                                unix_time now);
+
 /// The prompt a DM from the caller would answer.
 struct waiting_prompt {
     standup_entry entry;

@@ -449,6 +449,8 @@ std::string_view destination_text(destination d) {
         return "dm";
     case destination::update:
         return "update";
+    case destination::home:
+        return "home";
     }
     throw std::logic_error("unknown destination");
 }
@@ -468,6 +470,9 @@ destination parse_destination(std::string_view s) {
     }
     if (s == "update") {
         return destination::update;
+    }
+    if (s == "home") {
+        return destination::home;
     }
     throw std::runtime_error(fmt::format("outbox: unknown destination '{}'", s));
 }

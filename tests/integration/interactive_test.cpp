@@ -147,7 +147,7 @@ TEST_CASE("a decision poll: votes by button update the poll and the card in plac
     REQUIRE(bot.posts(1, "chat.update"));
     std::string poll_ts;
     REQUIRE(bot.slack.wait_for([&] {
-        auto where = bot.db.post_of("T111", "poll:D-1");
+        auto where = bot.post_of("poll:D-1");
         if (where) {
             poll_ts = where->second;
         }
@@ -198,8 +198,8 @@ TEST_CASE("a poll closes at the end of the decide-by day: the poll shows the res
     REQUIRE(bot.ack_for("env-p"));
     bot.slack.send(fake_slack::slash_envelope("env-v", "decision D-1 vote 1", "U444"));
     REQUIRE(bot.ack_for("env-v"));
-    REQUIRE(bot.slack.wait_for([&] { return bot.db.post_of("T111", "poll:D-1").has_value(); }));
-    auto poll_ts = bot.db.post_of("T111", "poll:D-1")->second;
+    REQUIRE(bot.slack.wait_for([&] { return bot.post_of("poll:D-1").has_value(); }));
+    auto poll_ts = bot.post_of("poll:D-1")->second;
 
     clock->set(after);
     bot.app->poke_scheduler();
@@ -223,5 +223,56 @@ TEST_CASE("a poll closes at the end of the decide-by day: the poll shows the res
         }
         return false;
     }));
-    CHECK(bot.db.find_poll("T111", 1)->closed_at > 0);
+    CHECK(bot.poll_of(1)->closed_at > 0);
+}
+
+TEST_CASE("App Home: opening the Home tab publishes it; a change to one's items publishes it "
+          "again",
+          "[slack][home]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-b", "blocker cert expired <@U333>"));
+    REQUIRE(bot.ack_for("env-b"));
+
+    // The Messages tab is not the Home tab: nothing is published.
+    bot.slack.send(fake_slack::home_opened_envelope("env-m", "Ev-m", "U333", "messages"));
+    REQUIRE(bot.ack_for("env-m"));
+    bot.slack.send(fake_slack::home_opened_envelope("env-h", "Ev-h", "U333"));
+    REQUIRE(bot.ack_for("env-h"));
+    REQUIRE(bot.posts(1, "views.publish"));
+    auto first = bot.slack.calls("views.publish").at(0);
+    CHECK(param(first, "user_id") == "U333");
+    auto view = param(first, "view");
+    CHECK(has(view, R"("type":"home")"));
+    CHECK(has(view, "Assigned to you"));
+    CHECK(has(view, "*B-1* cert expired"));
+    CHECK(has(view, "sev med · open"));
+
+    // U333 acks B-1: the card and the Home follow.
+    bot.slack.send(fake_slack::slash_envelope("env-a", "blocker B-1 ack", "U333"));
+    REQUIRE(bot.ack_for("env-a"));
+    REQUIRE(bot.posts(2, "views.publish"));
+    CHECK(has(param(bot.slack.calls("views.publish").at(1), "view"), "sev med · acked"));
+    CHECK(bot.slack.calls("views.publish").size() == 2); // the Messages tab published nothing
+}
+
+TEST_CASE("App Home: views of one Home waiting behind a slow publish collapse into the newest",
+          "[slack][home]") {
+    running_bot bot;
+    // The first publish takes a while to answer; meanwhile five changes queue five views.
+    bot.slack.script("views.publish", {200, "", 0, std::chrono::milliseconds(1000)});
+    bot.start_connected();
+    bot.slack.send(fake_slack::home_opened_envelope("env-h", "Ev-h", "U333"));
+    REQUIRE(bot.ack_for("env-h"));
+    REQUIRE(bot.slack.wait_for([&] { return !bot.slack.calls("views.publish").empty(); }));
+    for (int i = 1; i <= 5; ++i) {
+        auto id = "env-" + std::to_string(i);
+        bot.slack.send(
+            fake_slack::slash_envelope(id, "blocker thing " + std::to_string(i) + " dri:<@U333>"));
+        REQUIRE(bot.ack_for(id));
+    }
+    REQUIRE(bot.slack.wait_for([&] { return bot.outbox_empty(); }));
+    auto publishes = bot.slack.calls("views.publish");
+    REQUIRE(publishes.size() == 2);
+    CHECK(has(param(publishes[1], "view"), "*Assigned to you* (5)"));
 }

@@ -63,7 +63,11 @@ TEST_CASE("the manifest subscribes to the events and grants the scopes the bot u
     CHECK(settings.at("socket_mode_enabled").as_bool());
     CHECK(settings.at("interactivity").as_object().at("is_enabled").as_bool());
     auto events = strings_at(settings.at("event_subscriptions").as_object().at("bot_events"));
-    CHECK(events == std::set<std::string>{"app_mention", "message.im"});
+    CHECK(events == std::set<std::string>{"app_home_opened", "app_mention", "message.im"});
+    // app_home_opened publishes a Home tab, which must be enabled (reference §6.2 not_enabled).
+    const auto& home = m.at("features").as_object().at("app_home").as_object();
+    CHECK(home.at("home_tab_enabled").as_bool());
+    CHECK(home.at("messages_tab_enabled").as_bool()); // DMs: standup answers
     auto scopes = strings_at(m.at("oauth_config").as_object().at("scopes").as_object().at("bot"));
     for (const char* needed : {
              "commands",          // slash commands

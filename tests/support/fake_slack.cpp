@@ -728,7 +728,11 @@ struct fake_slack::impl {
                        {"team_id", opts.team_id},
                        {"bot_id", "BBOT"},
                        {"user", "tpmbot"}});
-        return ok({}); // views.publish
+        // views.publish: a user and a home view (reference §6.2).
+        auto view = param("view");
+        if (param("user_id").empty() || view.find(R"("type":"home")") == std::string::npos)
+            return error("invalid_arguments");
+        return ok({{"view", {{"id", "V" + param("user_id")}, {"type", "home"}}}});
     }
 
     // ---- WebSocket -------------------------------------------------------------------------
@@ -1092,6 +1096,26 @@ constexpr const char* dm_fixture = R"({
   "retry_reason": ""
 })";
 
+// Slack's app_home_opened doc example (the view of an earlier publish trimmed to its ids) in
+// an event_callback and an envelope.
+constexpr const char* home_fixture = R"({
+  "envelope_id": "a4e6c2d0",
+  "payload": {
+    "token": "one-long-verification-token", "team_id": "T111", "api_app_id": "A111",
+    "event": {
+      "type": "app_home_opened", "user": "U111", "channel": "D111",
+      "event_ts": "1515449522000016", "tab": "home",
+      "view": {"id": "V123ABC456", "team_id": "T111", "type": "home", "blocks": [],
+               "private_metadata": "", "callback_id": "", "hash": "1231232323.12321312",
+               "root_view_id": "V123ABC456", "app_id": "A111", "external_id": "",
+               "app_installed_team_id": "T111", "bot_id": "B111"}
+    },
+    "type": "event_callback", "event_id": "Ev0HOME", "event_time": 1515449522
+  },
+  "type": "events_api", "accepts_response_payload": false, "retry_attempt": 0,
+  "retry_reason": ""
+})";
+
 constexpr const char* action_fixture = R"({
   "envelope_id": "xxx-11-222-yyy-zzz",
   "payload": {
@@ -1163,6 +1187,20 @@ std::string fake_slack::mention_envelope(const std::string& envelope_id,
         ev["thread_ts"] = thread_ts;
     ev["blocks"].as_array()[0].as_object()["elements"].as_array()[0].as_object()["elements"] =
         json::array{json::object{{"type", "text"}, {"text", text}}};
+    return json::serialize(e);
+}
+
+std::string fake_slack::home_opened_envelope(const std::string& envelope_id,
+                                             const std::string& event_id, const std::string& user,
+                                             const std::string& tab) {
+    auto e = fixture(home_fixture);
+    e["envelope_id"] = envelope_id;
+    auto& p = e["payload"].as_object();
+    p["event_id"] = event_id;
+    auto& ev = p["event"].as_object();
+    ev["user"] = user;
+    ev["channel"] = "D" + user.substr(1);
+    ev["tab"] = tab;
     return json::serialize(e);
 }
 

@@ -179,6 +179,11 @@ public:
                                         const std::string& channel = "C111",
                                         const std::string& ts = "1605853844.000800",
                                         const std::string& thread_ts = "", int retry_attempt = 0);
+    /// app_home_opened by `user` on tab `tab` ("home" or "messages").
+    static std::string home_opened_envelope(const std::string& envelope_id,
+                                            const std::string& event_id,
+                                            const std::string& user = "U111",
+                                            const std::string& tab = "home");
     static std::string dm_envelope(const std::string& envelope_id, const std::string& event_id,
                                    const std::string& text, const std::string& user = "U111",
                                    const std::string& channel = "D111",

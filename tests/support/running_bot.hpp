@@ -13,8 +13,10 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tpmbot::test {
@@ -123,6 +125,24 @@ struct running_bot {
         item_query q;
         q.team_id = "T111";
         return look.list_items(q);
+    }
+
+    /// Where the post named `name` landed, read through a separate connection.
+    std::optional<std::pair<std::string, std::string>> post_of(const std::string& name) {
+        sqlite_store look(path);
+        return look.post_of("T111", name);
+    }
+
+    /// Whether the outbox has nothing left to send, read through a separate connection.
+    bool outbox_empty() {
+        sqlite_store look(path);
+        return look.pending(1).empty();
+    }
+
+    /// Decision D-`num`'s poll, read through a separate connection.
+    std::optional<poll> poll_of(std::int64_t num) {
+        sqlite_store look(path);
+        return look.find_poll("T111", num);
     }
 
     ~running_bot() {

@@ -223,6 +223,52 @@ TEST_CASE("an events_api app_mention", "[envelope]") {
     CHECK(c->thread_ts.empty());
 }
 
+TEST_CASE("app_home_opened on the Home tab opens the App Home; the Messages tab does not",
+          "[envelope][home]") {
+    const event e = load_event("events_api_app_home_opened.json");
+    CHECK(e.type == "app_home_opened");
+    CHECK(e.tab == "home");
+    CHECK(e.event_id == "Ev0HOME0001");
+    const auto c = command_of_event(e, "UBOT");
+    REQUIRE(c);
+    CHECK(c->from == source::home);
+    CHECK(c->team_id == "T123ABC456");
+    CHECK(c->user_id == "U123ABC456");
+    CHECK(c->channel_id == "D123ABC456");
+    CHECK(c->text.empty());
+
+    const event messages = load_event("events_api_app_home_messages_tab.json");
+    CHECK(messages.tab == "messages");
+    CHECK_FALSE(command_of_event(messages, "UBOT"));
+
+    // Before Slack added `tab`, the event meant the Home tab.
+    event untabbed = e;
+    untabbed.tab.clear();
+    REQUIRE(command_of_event(untabbed, "UBOT"));
+    CHECK(command_of_event(untabbed, "UBOT")->from == source::home);
+}
+
+TEST_CASE("views.publish carries the Home view: the user and a home view of the blocks",
+          "[envelope][home]") {
+    effect e;
+    e.to = destination::home;
+    e.user = "U123ABC456";
+    e.text = "fallback, not sent";
+    e.blocks.push_back({block::kind::header, "Your work in tpmbot"});
+    for (int i = 0; i < 120; ++i) {
+        e.blocks.push_back({block::kind::section, "line " + std::to_string(i)});
+    }
+    auto body = json::parse(publish_home_body(e)).as_object();
+    CHECK(body.at("user_id") == "U123ABC456");
+    const auto& view = body.at("view").as_object();
+    CHECK(view.at("type") == "home");
+    CHECK_FALSE(view.contains("title")); // a Home view has no title, submit or close
+    const auto& blocks = view.at("blocks").as_array();
+    CHECK(blocks.size() == 100); // Slack's limit for a Home tab
+    CHECK(blocks[0].at("type") == "header");
+    CHECK(blocks[1].at("text").at("text") == "line 0");
+}
+
 TEST_CASE("a retried events_api delivery says so and keeps the event_id", "[envelope]") {
     const frame f = load_frame("events_api_retry.json");
     CHECK(f.kind == frame_kind::events_api);
@@ -481,7 +527,7 @@ TEST_CASE("command_of_event ignores what is not addressed to the bot", "[envelop
     }
     SECTION("other event types") {
         for (const std::string type :
-             {"reaction_added", "member_joined_channel", "app_home_opened", "message.im", ""}) {
+             {"reaction_added", "member_joined_channel", "app_uninstalled", "message.im", ""}) {
             event e = dm("hi");
             e.type = type;
             CHECK_FALSE(command_of_event(e, "UBOT"));
