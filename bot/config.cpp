@@ -355,6 +355,8 @@ Console lines:
   :thread <ts>|<id>|off                         say mentions inside a thread
   :click N                                      press button N of an earlier post
   :home                                         open your App Home (what Slack's Home tab shows)
+  :shortcut blocker|decision <message>          use "Log as blocker/decision" on a message saying
+                                                that, and submit its form as filled in
   :advance 2h|3d|30m                            move the clock forward; scheduled work
                                                 (standup prompts, reminders, reports) runs
                                                 at its time on the way

@@ -2,6 +2,7 @@
 
 #include "common.hpp"
 #include "dates.hpp"
+#include "forms.hpp"
 #include "schedule.hpp"
 #include "scheduler.hpp"
 
@@ -199,6 +200,47 @@ void console::advance(unix_time seconds) {
     tick();
 }
 
+void console::use_shortcut(const std::string& arg) {
+    auto space = arg.find(' ');
+    auto which = arg.substr(0, space);
+    auto text = space == std::string::npos ? std::string() : trim(arg.substr(space + 1));
+    std::string_view callback = which == "blocker"    ? log_blocker_form
+                                : which == "decision" ? log_decision_form
+                                                      : std::string_view();
+    if (callback.empty() || text.empty()) {
+        out_ << "(use :shortcut blocker <message> or :shortcut decision <message>: the message "
+                "shortcut on a message saying that)\n";
+        return;
+    }
+    // The message the shortcut is used on, as if just posted here by the current person.
+    message_ref m;
+    m.channel = channel_;
+    m.ts = new_ts();
+    m.thread_ts = thread_ts_;
+    m.text = encode(text);
+    m.author = user_;
+    auto f = shortcut_form(callback, m);
+    out_ << fmt::format("(@{} used \"{}\" on a message in #{}; the form, submitted as "
+                        "filled in:)\n",
+                        user_name(user_), f->title, channel_name(channel_));
+    for (const auto& field : f->fields) {
+        auto value = field.type == form_field::kind::user && !field.initial.empty()
+                         ? "@" + user_name(field.initial)
+                         : field.initial;
+        out_ << fmt::format("  {}: {}\n", field.label, value);
+    }
+    auto cmd = base_command(source::form);
+    cmd.form_id = f->id;
+    cmd.form_context = f->context;
+    cmd.fields = initial_fields(*f);
+    auto res = dispatch_.handle(std::move(cmd));
+    for (const auto& [field, message] : res.form_errors) {
+        out_ << fmt::format("(the form stays open: {} — {})\n", field, message);
+    }
+    drain();
+    tick();
+}
+
 void console::direct_message(const std::string& text, bool edit) {
     auto cmd = base_command(source::dm);
     cmd.channel_id = "D" + user_.substr(std::min<std::size_t>(1, user_.size()));
@@ -318,6 +360,8 @@ void console::meta(const std::string& text) {
         direct_message(arg, false);
     } else if (word == ":edit" && !arg.empty()) {
         direct_message(arg, true);
+    } else if (word == ":shortcut" && !arg.empty()) {
+        use_shortcut(arg);
     } else if (word == ":home") {
         // Slack's app_home_opened: the Home tab of the bot, as the current person sees it.
         auto cmd = base_command(source::home);

@@ -53,6 +53,7 @@ private:
     void meta(const std::string& text);
     void run(command cmd);
     void direct_message(const std::string& text, bool edit);
+    void use_shortcut(const std::string& arg);
     void advance(unix_time seconds);
     command base_command(source from) const;
     std::string new_ts();

@@ -56,6 +56,12 @@ handled dispatcher::handle(command cmd, const handle_options& opts) {
             }
         });
         return out;
+    } catch (const form_error& e) {
+        // The form stays open with a message beside each field to fix; nothing is written.
+        handled refused;
+        refused.ok = false;
+        refused.form_errors = e.fields;
+        return refused;
     } catch (const user_error& e) {
         return refuse(cmd, e.what(), opts);
     } catch (const std::exception& e) {
@@ -63,6 +69,13 @@ handled dispatcher::handle(command cmd, const handle_options& opts) {
             fmt::format("tpmbot: command failed and was rolled back: team={} user={} command={} "
                         "error={}",
                         cmd.team_id, cmd.user_id, cmd.command_name, e.what()));
+        if (cmd.from == source::form) {
+            handled refused;
+            refused.ok = false;
+            refused.form_errors[std::string(form_general_field)] =
+                "Something went wrong on tpmbot's side, so nothing was saved. Please try again.";
+            return refused;
+        }
         return refuse(cmd,
                       ":warning: Something went wrong on tpmbot's side, so nothing was "
                       "changed. Please try again; if it keeps happening, tell whoever runs "

@@ -7,6 +7,7 @@
 #include "router.hpp"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct handled {
     std::vector<effect> effects; ///< what the handler produced (all but `reply` are in the outbox)
     std::string reply;           ///< with `reply_in_ack`: the caller's ephemeral answer
     bool skipped = false;        ///< `still_wanted` said no: nothing ran
+    /// A form that was refused: what to show beside which field (the form stays open).
+    std::map<std::string, std::string> form_errors;
 };
 
 /// How a transport wants a command handled.

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <fmt/format.h>
 #include <limits>
 #include <set>
 #include <simdjson.h>
@@ -1185,6 +1186,287 @@ api_reply parse_api_reply(std::string_view body) {
         bad.error = "invalid_json";
         return bad;
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shortcuts and forms (reference §5; Slack's interaction payloads).
+
+std::string interactive_type(std::string_view payload) {
+    std::string type;
+    try {
+        const error_code err = read_root_object(payload, [&](std::string_view key, od::value& v) {
+            return key == "type" ? read_string(v, type) : simdjson::SUCCESS;
+        });
+        if (err) {
+            return {};
+        }
+    } catch (...) {
+        return {};
+    }
+    return type;
+}
+
+std::string permalink(std::string_view domain, std::string_view channel, std::string_view ts,
+                      std::string_view thread_ts) {
+    if (domain.empty() || channel.empty() || ts.empty()) {
+        return {};
+    }
+    std::string digits;
+    for (char c : ts) {
+        if (c != '.') {
+            digits += c;
+        }
+    }
+    auto link = fmt::format("https://{}.slack.com/archives/{}/p{}", domain, channel, digits);
+    if (!thread_ts.empty() && thread_ts != ts) {
+        link += fmt::format("?thread_ts={}&cid={}", thread_ts, channel);
+    }
+    return link;
+}
+
+std::optional<shortcut> parse_message_action(std::string_view payload) {
+    try {
+        shortcut sc;
+        std::string type;
+        std::string user_team_id;
+        const error_code err = read_root_object(payload, [&](std::string_view key, od::value& v) {
+            if (key == "type") {
+                return read_string(v, type);
+            }
+            if (key == "callback_id") {
+                return read_string(v, sc.callback_id);
+            }
+            if (key == "trigger_id") {
+                return read_string(v, sc.trigger_id);
+            }
+            if (key == "team") { // null for an org-wide install
+                return read_object(v, [&](std::string_view k, od::value& f) {
+                    if (k == "id") {
+                        return read_string(f, sc.team_id);
+                    }
+                    return k == "domain" ? read_string(f, sc.team_domain) : simdjson::SUCCESS;
+                });
+            }
+            if (key == "user") {
+                return read_object(v, [&](std::string_view k, od::value& f) {
+                    if (k == "id") {
+                        return read_string(f, sc.user_id);
+                    }
+                    return k == "team_id" ? read_string(f, user_team_id) : simdjson::SUCCESS;
+                });
+            }
+            if (key == "channel") {
+                return read_member_string(v, "id", sc.message.channel);
+            }
+            if (key == "message") {
+                return read_object(v, [&](std::string_view k, od::value& f) {
+                    if (k == "ts") {
+                        return read_string(f, sc.message.ts);
+                    }
+                    if (k == "thread_ts") {
+                        return read_string(f, sc.message.thread_ts);
+                    }
+                    if (k == "text") {
+                        return read_string(f, sc.message.text);
+                    }
+                    return k == "user" ? read_string(f, sc.message.author) : simdjson::SUCCESS;
+                });
+            }
+            return simdjson::SUCCESS;
+        });
+        if (sc.team_id.empty()) {
+            sc.team_id = user_team_id;
+        }
+        if (err || type != "message_action" || sc.user_id.empty() || sc.team_id.empty() ||
+            sc.message.channel.empty() || sc.message.ts.empty()) {
+            return std::nullopt;
+        }
+        sc.message.permalink =
+            permalink(sc.team_domain, sc.message.channel, sc.message.ts, sc.message.thread_ts);
+        return sc;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+namespace {
+
+/// One input's submitted value from `view.state.values[block][action]`: a text's value, a
+/// select's option value, a user picker's user, a date picker's date; null stays empty.
+error_code read_state_value(od::value& v, std::string& out) {
+    return read_object(v, [&](std::string_view k, od::value& f) {
+        if (k == "value" || k == "selected_user" || k == "selected_date" ||
+            k == "selected_conversation" || k == "selected_channel") {
+            return read_string(f, out);
+        }
+        if (k == "selected_option") {
+            return read_member_string(f, "value", out);
+        }
+        return simdjson::SUCCESS;
+    });
+}
+
+} // namespace
+
+std::optional<command> command_of_submission(std::string_view payload) {
+    try {
+        command c;
+        c.from = source::form;
+        std::string type;
+        std::string user_team_id;
+        std::string view_team_id;
+        const error_code err = read_root_object(payload, [&](std::string_view key, od::value& v) {
+            if (key == "type") {
+                return read_string(v, type);
+            }
+            if (key == "team") {
+                return read_member_string(v, "id", c.team_id);
+            }
+            if (key == "user") {
+                return read_object(v, [&](std::string_view k, od::value& f) {
+                    if (k == "id") {
+                        return read_string(f, c.user_id);
+                    }
+                    return k == "team_id" ? read_string(f, user_team_id) : simdjson::SUCCESS;
+                });
+            }
+            if (key != "view") {
+                return simdjson::SUCCESS;
+            }
+            return read_object(v, [&](std::string_view k, od::value& f) {
+                if (k == "callback_id") {
+                    return read_string(f, c.form_id);
+                }
+                if (k == "private_metadata") {
+                    return read_string(f, c.form_context);
+                }
+                if (k == "team_id") {
+                    return read_string(f, view_team_id);
+                }
+                if (k != "state") {
+                    return simdjson::SUCCESS;
+                }
+                return read_object(f, [&](std::string_view sk, od::value& values) {
+                    if (sk != "values") {
+                        return simdjson::SUCCESS;
+                    }
+                    return read_object(values, [&](std::string_view block_id, od::value& b) {
+                        std::string id(block_id);
+                        // One input per block here: its element's value, whatever its action id.
+                        return read_object(b, [&](std::string_view, od::value& element) {
+                            return read_state_value(element, c.fields[id]);
+                        });
+                    });
+                });
+            });
+        });
+        if (c.team_id.empty()) {
+            c.team_id = !view_team_id.empty() ? view_team_id : user_team_id;
+        }
+        if (err || type != "view_submission" || c.user_id.empty() || c.team_id.empty() ||
+            c.form_id.empty()) {
+            return std::nullopt;
+        }
+        c.command_name = "form:" + c.form_id;
+        return c;
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+namespace {
+
+json::object plain_text(std::string_view text) {
+    return json::object{{"type", "plain_text"}, {"text", text}};
+}
+
+json::object input_block(const form_field& f) {
+    json::object element;
+    switch (f.type) {
+    case form_field::kind::text:
+    case form_field::kind::multiline:
+        element = {{"type", "plain_text_input"}, {"action_id", "value"}};
+        if (f.type == form_field::kind::multiline) {
+            element["multiline"] = true;
+        }
+        if (!f.initial.empty()) {
+            element["initial_value"] = f.initial;
+        }
+        if (f.max_length > 0) {
+            element["max_length"] = std::min<std::size_t>(f.max_length, 3000);
+        }
+        break;
+    case form_field::kind::user:
+        element = {{"type", "users_select"}, {"action_id", "value"}};
+        if (!f.initial.empty()) {
+            element["initial_user"] = f.initial;
+        }
+        break;
+    case form_field::kind::select: {
+        element = {{"type", "static_select"}, {"action_id", "value"}};
+        json::array options;
+        for (const auto& [value, label] : f.options) {
+            json::object o{{"text", plain_text(label)}, {"value", value}};
+            if (value == f.initial) {
+                element["initial_option"] = o;
+            }
+            options.push_back(std::move(o));
+        }
+        element["options"] = std::move(options);
+        break;
+    }
+    case form_field::kind::date:
+        element = {{"type", "datepicker"}, {"action_id", "value"}};
+        if (!f.initial.empty()) {
+            element["initial_date"] = f.initial;
+        }
+        break;
+    }
+    json::object block{{"type", "input"},
+                       {"block_id", f.id},
+                       {"label", plain_text(f.label)},
+                       {"optional", f.optional},
+                       {"element", std::move(element)}};
+    if (!f.hint.empty()) {
+        block["hint"] = plain_text(f.hint);
+    }
+    return block;
+}
+
+} // namespace
+
+std::string open_view_body(const form& f, std::string_view trigger_id) {
+    json::array blocks;
+    for (const auto& field : f.fields) {
+        blocks.push_back(input_block(field));
+    }
+    return json::serialize(json::object{
+        {"trigger_id", trigger_id},
+        {"view",
+         json::object{
+             {"type", "modal"},
+             {"callback_id", f.id},
+             {"private_metadata", f.context},
+             {"title", plain_text(cut_with_ellipsis(f.title, 24))},
+             {"submit", plain_text(cut_with_ellipsis(f.submit, 24))},
+             {"close", plain_text("Cancel")},
+             {"blocks", std::move(blocks)},
+         }},
+    });
+}
+
+std::string form_errors_body(const std::map<std::string, std::string>& errors) {
+    json::object e;
+    for (const auto& [field, message] : errors) {
+        e[field] = message;
+    }
+    return json::serialize(json::object{{"response_action", "errors"}, {"errors", std::move(e)}});
+}
+
+std::string ack_with_form_errors(std::string_view envelope_id,
+                                 const std::map<std::string, std::string>& errors) {
+    json::object payload = json::parse(form_errors_body(errors)).as_object();
+    return json::serialize(json::object{{"envelope_id", envelope_id}, {"payload", payload}});
 }
 
 } // namespace tpmbot::slack

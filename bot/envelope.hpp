@@ -3,6 +3,7 @@
 /// (simdjson) and building what we send (Boost.JSON), with no I/O and no Boost in this header.
 /// Shapes: ../shared/reference/slack-protocol.md §2.2-§2.5, §3, §4, §5, §6.
 
+#include "forms.hpp"
 #include "model.hpp"
 
 #include <map>
@@ -193,5 +194,49 @@ struct api_reply {
 /// Parses a Web API JSON response body (§6.2). Never throws: a body that is not one JSON
 /// object gives ok=false, error="invalid_json"; an `ok` that is not a boolean is false.
 api_reply parse_api_reply(std::string_view body);
+
+// --- Shortcuts and forms -------------------------------------------------------------------
+
+/// The `type` of an interactive payload: "block_actions", "message_action",
+/// "view_submission", ...; empty when it cannot be read.
+std::string interactive_type(std::string_view payload);
+
+/// A message's link as Slack's clients write it: https://<domain>.slack.com/archives/<channel>/
+/// p<ts without its dot>, with ?thread_ts=…&cid=… for a reply in a thread; empty without a
+/// domain (an org-wide install sends no team).
+std::string permalink(std::string_view domain, std::string_view channel, std::string_view ts,
+                      std::string_view thread_ts = {});
+
+/// A message shortcut used on a message (`message_action`).
+struct shortcut {
+    std::string callback_id;
+    std::string trigger_id; ///< views.open takes it within 3 seconds
+    std::string team_id;
+    std::string team_domain;
+    std::string user_id; ///< who used it
+    message_ref message; ///< the message, its permalink built from the team's domain
+};
+
+/// Parses a `message_action` payload; nullopt when it is not one or lacks the user, the team,
+/// the channel or the message's ts.
+std::optional<shortcut> parse_message_action(std::string_view payload);
+
+/// The command of a `view_submission`: source::form, the view's callback id and
+/// private_metadata, and each input's value by its block id (text, selected option's value,
+/// user or date; empty when left blank). nullopt when it is not one or lacks the user, the
+/// team or the callback id.
+std::optional<command> command_of_submission(std::string_view payload);
+
+/// The JSON body of views.open showing `f` as a modal: one input block per field (block_id =
+/// the field's id), the form's context as private_metadata, title and submit within 24
+/// characters.
+std::string open_view_body(const form& f, std::string_view trigger_id);
+
+/// {"response_action":"errors","errors":{field: message}}: the answer that keeps a submitted
+/// modal open with those messages beside its fields (HTTP mode's body).
+std::string form_errors_body(const std::map<std::string, std::string>& errors);
+/// The same in a Socket Mode ack's payload.
+std::string ack_with_form_errors(std::string_view envelope_id,
+                                 const std::map<std::string, std::string>& errors);
 
 } // namespace tpmbot::slack

@@ -807,12 +807,13 @@ struct slack_app::impl {
     /// A frame whose work waits for the next group commit. Its ack is written once that
     /// commit is on disk: what Slack sees acked is never lost.
     struct batched {
-        enum kind_type { slash, action, event } kind = slash;
+        enum kind_type { slash, action, event, form } kind = slash;
         std::string envelope_id;
         std::optional<command> cmd;     ///< slash, action
         std::optional<slack::event> ev; ///< event
         std::string payload;            ///< event: as received, for the inbox
         std::string reply;              ///< slash: the caller's answer, carried by the ack
+        std::map<std::string, std::string> form_errors; ///< form: refused, shown in the form
         bool stored = false;            ///< committed (an event not stored is not acked)
         bool fresh = false;             ///< event: the first delivery of this event_id
         clock_type::time_point read_at; ///< when its frame was read
@@ -833,6 +834,9 @@ struct slack_app::impl {
         }
         case batched::action:
             d.handle(*b.cmd);
+            break;
+        case batched::form:
+            b.form_errors = d.handle(*b.cmd).form_errors;
             break;
         case batched::event: {
             inbox_row row{b.ev->event_id, b.ev->team_id, b.payload, now_unix()};
@@ -873,6 +877,7 @@ struct slack_app::impl {
         }
         for (auto& b : items) {
             b.reply.clear(); // from the rolled-back attempt
+            b.form_errors.clear();
             b.fresh = false;
             if (items.size() > 1) { // alone, it has just failed
                 try {
@@ -905,6 +910,65 @@ struct slack_app::impl {
         }
     }
 
+    /// A form's ack: empty when it was taken (Slack closes the form), else its errors, shown
+    /// beside the fields (or, when nothing could be written, beside the first).
+    static std::string form_ack(const batched& b) {
+        if (!b.stored) {
+            return slack::ack_with_form_errors(b.envelope_id,
+                                               {{std::string(form_general_field), b.reply}});
+        }
+        return b.form_errors.empty() ? slack::ack(b.envelope_id)
+                                     : slack::ack_with_form_errors(b.envelope_id, b.form_errors);
+    }
+
+    /// A message shortcut: opens its form at once (the trigger expires 3 seconds after the
+    /// person used it, and lives on Slack's side: nothing is stored). When Slack refuses, the
+    /// person is told, ephemerally, what to do instead.
+    void open_shortcut(const std::string& payload) {
+        auto sc = slack::parse_message_action(payload);
+        if (!sc) {
+            log.warn("tpmbot: a message shortcut without user, team, channel or message was "
+                     "acked and ignored");
+            return;
+        }
+        auto f = shortcut_form(sc->callback_id, sc->message);
+        if (!f) {
+            log.warn(fmt::format("tpmbot: a message shortcut with an unknown callback id '{}' "
+                                 "was acked and ignored (is the manifest current?)",
+                                 sc->callback_id));
+            return;
+        }
+        net::co_spawn(ioc, show_form(std::move(*sc), std::move(*f)), net::detached);
+    }
+
+    net::awaitable<void> show_form(slack::shortcut sc, form f) {
+        // Its own connection: the sender's may all be busy, and the trigger does not wait.
+        http_client http(ioc.get_executor(), tls, s.http_timeout);
+        auto body = slack::open_view_body(f, sc.trigger_id);
+        auto r = co_await call_json(http, "views.open", std::move(body));
+        if (r.ok()) {
+            co_return;
+        }
+        auto why = r.network_error ? r.detail : r.reply.error;
+        log.warn(fmt::format("tpmbot: could not open the form of shortcut {} for {}: {}",
+                             sc.callback_id, sc.user_id, why));
+        command cmd;
+        cmd.team_id = sc.team_id;
+        cmd.user_id = sc.user_id;
+        cmd.channel_id = sc.message.channel;
+        context ctx(db, cmd);
+        ctx.reply(fmt::format(
+            ":warning: I could not open the form ({}). Please use the shortcut again, or type "
+            "the command instead, e.g. `/tpm {} <text>`.",
+            why, sc.callback_id == log_decision_form ? "decision" : "blocker"));
+        try {
+            db.transact([&] { db.enqueue(cmd.team_id, ctx.out.front(), now_unix()); });
+            wake(sender_wake);
+        } catch (const std::exception& e) {
+            log.warn(fmt::format("tpmbot: could not queue that answer: {}", e.what()));
+        }
+    }
+
     /// Commits what `batch` holds, then acks each frame on `ws`; `batch` is empty after.
     template <class WS>
     net::awaitable<void> commit_and_ack(WS& ws, std::vector<batched>& batch) {
@@ -923,8 +987,9 @@ struct slack_app::impl {
                 continue;
             }
             // A named local, not a temporary inside the co_await expression (GCC 12).
-            auto frame = b.reply.empty() ? slack::ack(b.envelope_id)
-                                         : slack::ack_with_text(b.envelope_id, b.reply);
+            auto frame = b.kind == batched::form ? form_ack(b)
+                         : b.reply.empty()       ? slack::ack(b.envelope_id)
+                                                 : slack::ack_with_text(b.envelope_id, b.reply);
             bool acked = co_await write_ack(ws, std::move(frame), b.read_at);
             if (b.kind == batched::event) {
                 if (acked && s.kill_after_event_ack) {
@@ -935,7 +1000,7 @@ struct slack_app::impl {
                     // waiting for its ack) is not held up by this event's work (§2.11).
                     queue_event(std::move(*b.ev));
                 }
-            } else if (!acked && b.stored && !b.reply.empty()) {
+            } else if (!acked && b.stored && !b.reply.empty() && b.kind != batched::form) {
                 // The command is committed but its answer rode on the lost ack: send it the
                 // other way, so the person still sees it.
                 context ctx(db, *b.cmd);
@@ -1001,10 +1066,18 @@ struct slack_app::impl {
         case slack::frame_kind::slash_commands:
         case slack::frame_kind::interactive: {
             bool slash = f.kind == slack::frame_kind::slash_commands;
+            auto type = slash ? std::string() : slack::interactive_type(f.payload);
+            if (type == "message_action") {
+                co_await write_ack(ws, slack::ack(f.envelope_id), c->read_at);
+                open_shortcut(f.payload);
+                break;
+            }
+            bool submission = type == "view_submission";
             std::optional<command> cmd;
             try {
-                cmd = slash ? slack::command_of_slash(f.payload)
-                            : slack::command_of_action(f.payload);
+                cmd = slash        ? slack::command_of_slash(f.payload)
+                      : submission ? slack::command_of_submission(f.payload)
+                                   : slack::command_of_action(f.payload);
             } catch (const std::exception& e) {
                 log.warn(fmt::format("tpmbot: could not read a {}: {}",
                                      slash ? "slash command" : "button press", e.what()));
@@ -1024,7 +1097,7 @@ struct slack_app::impl {
                 co_await prepare(*cmd, false);
             }
             batched b;
-            b.kind = slash ? batched::slash : batched::action;
+            b.kind = slash ? batched::slash : submission ? batched::form : batched::action;
             b.read_at = c->read_at;
             b.envelope_id = std::move(f.envelope_id);
             b.cmd = std::move(cmd);
@@ -1149,12 +1222,21 @@ struct slack_app::impl {
             co_return plain(400, "the body is not a valid form\n");
         }
         bool slash = path == "/slack/commands";
+        bool submission = false;
         std::optional<command> cmd;
         try {
             if (slash) {
                 cmd = slack::command_of_slash(slack::form_as_json(*form));
             } else if (auto payload = form->find("payload"); payload != form->end()) {
-                cmd = slack::command_of_action(payload->second);
+                auto type = slack::interactive_type(payload->second);
+                if (type == "message_action") {
+                    open_shortcut(payload->second);
+                    note_answered(read_at);
+                    co_return plain(200, "");
+                }
+                submission = type == "view_submission";
+                cmd = submission ? slack::command_of_submission(payload->second)
+                                 : slack::command_of_action(payload->second);
             }
         } catch (const std::exception& e) {
             log.warn(fmt::format("tpmbot: could not read a {}: {}",
@@ -1171,12 +1253,23 @@ struct slack_app::impl {
             co_await prepare(*cmd, false);
         }
         batched b;
-        b.kind = slash ? batched::slash : batched::action;
+        b.kind = slash ? batched::slash : submission ? batched::form : batched::action;
         b.read_at = read_at;
         b.cmd = std::move(cmd);
         commit_one(b); // a command not stored is answered with what happened (see commit)
         note_answered(read_at);
         wake(sender_wake);
+        if (submission) {
+            // An empty 200 closes the form; errors keep it open (reference: response_action).
+            auto errors =
+                !b.stored
+                    ? std::map<std::string, std::string>{{std::string(form_general_field), b.reply}}
+                    : b.form_errors;
+            if (errors.empty()) {
+                co_return plain(200, "");
+            }
+            co_return http_answer{200, "application/json", slack::form_errors_body(errors), {}};
+        }
         if (b.reply.empty()) {
             co_return plain(200, "");
         }

@@ -179,8 +179,9 @@ void set_owner(context& ctx, item& it, const std::string& user);
 /// Applies `area:<name>` to a new item: records the area and, with no DRI, the area's owner.
 void apply_area(context& ctx, item& it, const std::optional<args::token>& area_token);
 /// Allocates the number, stores the item with its history line, posts the card and DMs the
-/// DRI when it is someone else. `it` gets its number; "{id}" in an extra button's value
-/// becomes the new id.
+/// DRI when it is someone else. The item's channel is the caller's unless it has one (a form
+/// names the message's); its thread, when it has one, takes the card. `it` gets its number; "{id}"
+/// in an extra button's value becomes the new id.
 void create_item(context& ctx, item& it, std::vector<button> extra_buttons = {},
                  std::string card_suffix = {});
 /// The whole of a key:value's value as mrkdwn (a quoted value is escaped text).

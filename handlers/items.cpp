@@ -293,10 +293,14 @@ void create_item(context& ctx, item& it, std::vector<button> extra_buttons,
     const auto& cmd = ctx.cmd;
     it.team_id = cmd.team_id;
     it.num = ctx.db.next_number(cmd.team_id, it.kind);
-    it.channel_id = cmd.channel_id;
+    if (it.channel_id.empty()) { // a form names the message's channel
+        it.channel_id = cmd.channel_id;
+    }
     it.reporter = cmd.user_id;
     it.created_at = it.updated_at = cmd.now;
-    it.permalink = cmd.permalink;
+    if (it.permalink.empty()) { // a form links to the message it was opened on
+        it.permalink = cmd.permalink;
+    }
     if (cmd.from == source::mention) {
         it.thread_channel = cmd.channel_id;
         it.thread_ts = mention_thread(cmd);

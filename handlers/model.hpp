@@ -3,6 +3,7 @@
 /// and what should happen (effect). No I/O, no Boost, no SQLite.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,8 +21,21 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// Every form's first field: an error that is about no one field is shown there.
+inline constexpr std::string_view form_general_field = "title";
+
+/// A submitted form that cannot be taken as it is: a message for each field to fix, shown
+/// beside those fields in the form (Slack's `response_action: errors`), which stays open.
+class form_error : public user_error {
+public:
+    explicit form_error(std::map<std::string, std::string> f)
+        : user_error(f.empty() ? std::string("the form has errors") : f.begin()->second),
+          fields(std::move(f)) {}
+    std::map<std::string, std::string> fields; ///< field id -> what is wrong
+};
+
 /// How a command reached the bot; decides where some replies go.
-enum class source { slash, mention, action, dm, home };
+enum class source { slash, mention, action, dm, home, form };
 
 /// One request from a person, whatever the transport.
 struct command {
@@ -38,6 +52,11 @@ struct command {
     std::string user_tz = "UTC"; ///< the caller's IANA zone, for light dates
     bool is_admin = false;       ///< decided by the caller of the handlers
     bool edited = false;         ///< dm: the person edited their message `message_ts`
+    /// form: which form was submitted (its callback id), its fields by id, and what the form
+    /// carried from where it was opened (`private_metadata`).
+    std::string form_id;
+    std::map<std::string, std::string> fields;
+    std::string form_context;
 };
 
 /// The kinds of tracked item, each with its id prefix.

@@ -1,5 +1,6 @@
 #include "router.hpp"
 
+#include "forms.hpp"
 #include "home.hpp"
 #include "mrkdwn.hpp"
 #include "standup.hpp"
@@ -101,6 +102,10 @@ void router::dispatch(context& ctx) const {
     store& db = ctx.db;
     if (cmd.from == source::home) {
         open_home(ctx);
+        return;
+    }
+    if (cmd.from == source::form) {
+        submit_form(ctx);
         return;
     }
     if (cmd.from == source::dm) {

@@ -54,6 +54,8 @@ timeout 60 "$bin" --db "$db" --clock 2026-11-26T10:00:00Z --tz Europe/Berlin \
 check_transcript console_after_restart "$work/restart.out"
 expect_sql "SELECT COUNT(*) FROM items WHERE kind='B';" "9"
 expect_sql "SELECT title FROM items WHERE kind='B' AND num=9;" "one more after the restart"
+expect_sql "SELECT title||' '||status FROM items WHERE kind='D' AND num=4;" "Move the launch to Tuesday? proposed"
+expect_sql "SELECT COUNT(*) FROM settings WHERE key='home.opened:UME';" "1"
 
 # 4. A database path that cannot be opened is a clear error, not a crash.
 if timeout 30 "$bin" --db /proc/tpmbot/nope.db --script "$data/console_after_restart.txt" \

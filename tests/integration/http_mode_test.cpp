@@ -165,6 +165,39 @@ TEST_CASE("HTTP mode: a button press arrives as a form's payload field", "[http]
     REQUIRE(bot.slack.wait_for([&] { return bot.items()[0].dri == "U555"; }));
 }
 
+TEST_CASE("HTTP mode: a shortcut opens its form; a submission is answered with its errors, or "
+          "taken",
+          "[http][forms]") {
+    http_bot bot;
+    bot.start();
+    auto post_payload = [&](const std::string& envelope) {
+        return bot.post("/slack/interactivity",
+                        "payload=" + slack::form_escape(json::serialize(payload_of(envelope))),
+                        "application/x-www-form-urlencoded");
+    };
+    auto shortcut = post_payload(fake_slack::shortcut_envelope("x", "log_blocker", "cert expired"));
+    CHECK(shortcut.status == 200);
+    CHECK(shortcut.body.empty());
+    REQUIRE(bot.slack.wait_for([&] { return !bot.slack.calls("views.open").empty(); }));
+    auto view = json::parse(param(bot.slack.calls("views.open").at(0), "view")).as_object();
+    std::string context(view.at("private_metadata").as_string());
+
+    auto refused = post_payload(fake_slack::submission_envelope(
+        "x", "log_blocker", context, {{"title", "x"}, {"severity", "urgent"}}));
+    CHECK(refused.status == 200);
+    auto answer = json::parse(refused.body).as_object();
+    CHECK(answer.at("response_action") == "errors");
+    CHECK(answer.at("errors").at("severity") == "Pick high, med or low.");
+    CHECK(bot.items().empty());
+
+    auto taken = post_payload(fake_slack::submission_envelope(
+        "x", "log_blocker", context, {{"title", "cert expired"}, {"severity", "low"}}));
+    CHECK(taken.status == 200);
+    CHECK(taken.body.empty()); // an empty 200 closes the form
+    REQUIRE(bot.items().size() == 1);
+    CHECK(bot.items()[0].severity == "low");
+}
+
 TEST_CASE("HTTP mode refuses a bad signature, a replay, another version and no headers; "
           "nothing changes",
           "[http]") {

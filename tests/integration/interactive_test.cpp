@@ -6,9 +6,11 @@
 #include "support/fake_slack.hpp"
 #include "support/running_bot.hpp"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 using namespace tpmbot;
 using test::fake_slack;
@@ -275,4 +277,119 @@ TEST_CASE("App Home: views of one Home waiting behind a slow publish collapse in
     auto publishes = bot.slack.calls("views.publish");
     REQUIRE(publishes.size() == 2);
     CHECK(has(param(publishes[1], "view"), "*Assigned to you* (5)"));
+}
+
+namespace {
+
+/// The private_metadata of the modal a views.open call showed.
+std::string metadata_of(const test::api_call& open) {
+    auto view = boost::json::parse(param(open, "view")).as_object();
+    return std::string(view.at("private_metadata").as_string());
+}
+
+} // namespace
+
+TEST_CASE("Log as blocker: the shortcut opens a pre-filled form; submitting it records the "
+          "blocker in the message's thread",
+          "[slack][forms]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::shortcut_envelope("env-s", "log_blocker",
+                                                 "waiting on legal &amp; <@U234> for the DPA"));
+    REQUIRE(bot.ack_for("env-s"));
+    REQUIRE(bot.posts(1, "views.open"));
+    auto open = bot.slack.calls("views.open").at(0);
+    CHECK(param(open, "trigger_id") == "trigger-env-s");
+    auto view = boost::json::parse(param(open, "view")).as_object();
+    CHECK(view.at("callback_id") == "log_blocker");
+    CHECK(view.at("blocks").at(0).at("element").at("initial_value") ==
+          "waiting on legal & <@U234> for the DPA");
+    CHECK(view.at("blocks").at(1).at("element").at("initial_user") == "U111");
+    auto context = metadata_of(open);
+    CHECK(has(context, "https://test-test.slack.com/archives/C111/p1583636382000300"));
+    CHECK(bot.slack.acks().at(0).payload.empty()); // the shortcut's ack is a plain one
+
+    // Submitted with a DRI and a severity picked, "Waiting on" left blank.
+    bot.slack.send(
+        fake_slack::submission_envelope("env-f", "log_blocker", context,
+                                        {{"title", "waiting on legal & <@U234> for the DPA"},
+                                         {"dri", "U333"},
+                                         {"severity", "high"},
+                                         {"waiting", ""}}));
+    REQUIRE(bot.ack_for("env-f"));
+    std::string ack_payload;
+    for (const auto& a : bot.slack.acks()) {
+        if (a.envelope_id == "env-f") {
+            ack_payload = a.payload;
+        }
+    }
+    CHECK(ack_payload.empty()); // taken: Slack closes the form
+    auto items = bot.items();
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].title == "waiting on legal &amp; <@U234> for the DPA");
+    CHECK(items[0].dri == "U333");
+    CHECK(items[0].severity == "high");
+    CHECK(items[0].channel_id == "C111");
+    CHECK(items[0].permalink == "https://test-test.slack.com/archives/C111/p1583636382000300");
+    CHECK(items[0].thread_ts == "1583636382.000300");
+    REQUIRE(bot.slack.wait_for([&] {
+        for (const auto& p : bot.slack.calls("chat.postMessage")) {
+            if (has(param(p, "text"), "*B-1* waiting on legal") &&
+                param(p, "thread_ts") == "1583636382.000300") {
+                return true;
+            }
+        }
+        return false;
+    }));
+}
+
+TEST_CASE("a form that cannot be taken stays open with its errors, and nothing is recorded",
+          "[slack][forms]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::shortcut_envelope("env-s", "log_decision", "Flag or wait?"));
+    REQUIRE(bot.ack_for("env-s"));
+    REQUIRE(bot.posts(1, "views.open"));
+    auto context = metadata_of(bot.slack.calls("views.open").at(0));
+
+    bot.slack.send(fake_slack::submission_envelope(
+        "env-bad", "log_decision", context,
+        {{"title", ""}, {"due", "2020-01-01"}, {"options", "flag\nwait"}}));
+    REQUIRE(bot.ack_for("env-bad"));
+    std::string ack_payload;
+    for (const auto& a : bot.slack.acks()) {
+        if (a.envelope_id == "env-bad") {
+            ack_payload = a.payload;
+        }
+    }
+    auto answer = boost::json::parse(ack_payload).as_object();
+    CHECK(answer.at("response_action") == "errors");
+    CHECK(answer.at("errors").at("title") == "Say what needs deciding.");
+    CHECK(answer.at("errors").at("due") == "Pick today or a later day.");
+    CHECK(bot.items().empty());
+
+    // Fixed and sent again: taken.
+    bot.slack.send(fake_slack::submission_envelope(
+        "env-ok", "log_decision", context,
+        {{"title", "Flag or wait?"}, {"due", ""}, {"options", "flag\nwait"}}));
+    REQUIRE(bot.ack_for("env-ok"));
+    REQUIRE(bot.items().size() == 1);
+    CHECK(bot.items()[0].options == std::vector<std::string>{"flag", "wait"});
+}
+
+TEST_CASE("a form Slack will not open (the trigger expired) is explained to the person",
+          "[slack][forms]") {
+    running_bot bot;
+    bot.slack.script("views.open", {200, R"({"ok":false,"error":"expired_trigger_id"})"});
+    bot.start_connected();
+    bot.slack.send(fake_slack::shortcut_envelope("env-s", "log_blocker", "cert expired"));
+    REQUIRE(bot.ack_for("env-s"));
+    REQUIRE(bot.posts(1, "chat.postEphemeral"));
+    auto told = bot.slack.calls("chat.postEphemeral").at(0);
+    CHECK(param(told, "user") == "U111");
+    CHECK(param(told, "channel") == "C111");
+    CHECK(has(param(told, "text"), "I could not open the form (expired_trigger_id)"));
+    CHECK(has(param(told, "text"), "`/tpm blocker <text>`"));
+    CHECK(bot.logged("could not open the form") == 1);
+    CHECK(bot.items().empty());
 }

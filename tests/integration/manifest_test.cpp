@@ -2,6 +2,7 @@
 // declares is one the router knows (and the other way round), mentions arrive escaped, and
 // the events and scopes cover every Web API method and event the bot uses.
 
+#include "forms.hpp"
 #include "router.hpp"
 #include "support/harness.hpp"
 
@@ -54,6 +55,26 @@ TEST_CASE("the manifest declares exactly the slash commands the bot answers", "[
     // A command the manifest does not declare is refused, not guessed.
     test::harness h;
     CHECK_FALSE(h.run("help", "UME", test::via("/weekly")).ok);
+}
+
+TEST_CASE("the manifest declares exactly the message shortcuts the bot opens forms for",
+          "[manifest]") {
+    auto m = manifest();
+    std::set<std::string> ids;
+    for (const auto& sc : m.at("features").as_object().at("shortcuts").as_array()) {
+        const auto& o = sc.as_object();
+        CHECK(o.at("type") == "message");
+        CHECK(o.at("name").as_string().size() <= 24); // Slack's limit for a shortcut's name
+        CHECK_FALSE(o.at("description").as_string().empty());
+        std::string id(o.at("callback_id").as_string());
+        tpmbot::message_ref msg;
+        msg.channel = "C1";
+        msg.ts = "1.2";
+        INFO(id);
+        CHECK(tpmbot::shortcut_form(id, msg).has_value());
+        ids.insert(id);
+    }
+    CHECK(ids == std::set<std::string>{"log_blocker", "log_decision"});
 }
 
 TEST_CASE("the manifest subscribes to the events and grants the scopes the bot uses",

@@ -635,16 +635,11 @@ struct fake_slack::impl {
             return ok({{"url", scheme(true) + "://127.0.0.1:" + std::to_string(port) +
                                    "/link/?ticket=" + ticket + "&app_id=" + app_id}});
         }
-        static const std::set<std::string> bot_methods{"chat.postMessage",
-                                                       "chat.postEphemeral",
-                                                       "chat.update",
-                                                       "conversations.open",
-                                                       "users.info",
-                                                       "auth.test",
-                                                       "views.publish",
-                                                       "conversations.members",
-                                                       "conversations.history",
-                                                       "conversations.replies"};
+        static const std::set<std::string> bot_methods{
+            "chat.postMessage",      "chat.postEphemeral",   "chat.update",
+            "conversations.open",    "users.info",           "auth.test",
+            "views.publish",         "views.open",           "conversations.members",
+            "conversations.history", "conversations.replies"};
         if (!bot_methods.contains(m))
             return error("unknown_method");
         if (call.authorization != "Bearer " + opts.bot_token)
@@ -728,6 +723,18 @@ struct fake_slack::impl {
                        {"team_id", opts.team_id},
                        {"bot_id", "BBOT"},
                        {"user", "tpmbot"}});
+        if (m == "views.open") {
+            // A trigger, and a modal with a title; input blocks need a submit button.
+            auto view = param("view");
+            if (param("trigger_id").empty())
+                return error("invalid_trigger_id");
+            if (view.find(R"("type":"modal")") == std::string::npos ||
+                view.find(R"("title":)") == std::string::npos ||
+                (view.find(R"("type":"input")") != std::string::npos &&
+                 view.find(R"("submit":)") == std::string::npos))
+                return error("invalid_arguments");
+            return ok({{"view", {{"id", "VMODAL"}, {"type", "modal"}}}});
+        }
         // views.publish: a user and a home view (reference §6.2).
         auto view = param("view");
         if (param("user_id").empty() || view.find(R"("type":"home")") == std::string::npos)
@@ -1116,6 +1123,46 @@ constexpr const char* home_fixture = R"({
   "retry_reason": ""
 })";
 
+// java MessageShortcutTest's realPayload in python's interactive envelope.
+constexpr const char* shortcut_fixture = R"({
+  "envelope_id": "c2d4e6f8",
+  "payload": {
+    "type": "message_action", "token": "legacy-fixed-value", "action_ts": "1583637157.207593",
+    "team": {"id": "T111", "domain": "test-test"},
+    "user": {"id": "U111", "name": "test-test"},
+    "channel": {"id": "C111", "name": "dev"},
+    "callback_id": "test-message-action", "trigger_id": "123.123.xxx",
+    "message_ts": "1583636382.000300",
+    "message": {"client_msg_id": "b64abe86", "type": "message", "text": "<@U234> test",
+                "user": "U111", "ts": "1583636382.000300", "team": "T111"},
+    "response_url": "https://hooks.slack.com/app/T111/123/yYHNzRxp"
+  },
+  "type": "interactive", "accepts_response_payload": false
+})";
+
+// bolt-python test_view_submission's body in the envelope of Slack's Socket Mode example.
+constexpr const char* submission_fixture = R"({
+  "envelope_id": "dbdd0ef3",
+  "payload": {
+    "type": "view_submission",
+    "team": {"id": "T111", "domain": "workspace-domain"},
+    "user": {"id": "U111", "username": "primary-owner", "name": "primary-owner",
+             "team_id": "T111"},
+    "api_app_id": "A111", "token": "verification_token", "trigger_id": "111.222.valid",
+    "view": {"id": "V111", "team_id": "T111", "type": "modal", "blocks": [],
+             "private_metadata": "", "callback_id": "view-id",
+             "state": {"values": {}}, "hash": "1596530361.3wRYuk3R",
+             "title": {"type": "plain_text", "text": "My App"},
+             "clear_on_close": false, "notify_on_close": false,
+             "close": {"type": "plain_text", "text": "Cancel"},
+             "submit": {"type": "plain_text", "text": "Submit"},
+             "previous_view_id": null, "root_view_id": "V111", "app_id": "A111",
+             "external_id": "", "app_installed_team_id": "T111", "bot_id": "B111"},
+    "response_urls": []
+  },
+  "type": "interactive", "accepts_response_payload": true
+})";
+
 constexpr const char* action_fixture = R"({
   "envelope_id": "xxx-11-222-yyy-zzz",
   "payload": {
@@ -1289,6 +1336,63 @@ std::string fake_slack::action_envelope(const std::string& envelope_id, const st
     msg["ts"] = message_ts;
     msg["blocks"].as_array()[0].as_object()["elements"].as_array()[0].as_object()["value"] = value;
     p["actions"].as_array()[0].as_object()["value"] = value;
+    return json::serialize(e);
+}
+
+std::string fake_slack::shortcut_envelope(const std::string& envelope_id,
+                                          const std::string& callback_id, const std::string& text,
+                                          const std::string& user, const std::string& channel,
+                                          const std::string& ts, const std::string& thread_ts) {
+    auto e = fixture(shortcut_fixture);
+    e["envelope_id"] = envelope_id;
+    auto& p = e["payload"].as_object();
+    p["callback_id"] = callback_id;
+    p["trigger_id"] = "trigger-" + envelope_id;
+    p["user"].as_object()["id"] = user;
+    p["channel"].as_object()["id"] = channel;
+    p["message_ts"] = ts;
+    auto& msg = p["message"].as_object();
+    msg["text"] = text;
+    msg["ts"] = ts;
+    if (!thread_ts.empty())
+        msg["thread_ts"] = thread_ts;
+    return json::serialize(e);
+}
+
+std::string fake_slack::submission_envelope(const std::string& envelope_id,
+                                            const std::string& callback_id,
+                                            const std::string& private_metadata,
+                                            const std::map<std::string, std::string>& values,
+                                            const std::string& user) {
+    auto e = fixture(submission_fixture);
+    e["envelope_id"] = envelope_id;
+    auto& p = e["payload"].as_object();
+    p["user"].as_object()["id"] = user;
+    auto& view = p["view"].as_object();
+    view["callback_id"] = callback_id;
+    view["private_metadata"] = private_metadata;
+    // Each input as Slack reports its element: text, a picked user, option or date.
+    json::object state;
+    for (const auto& [block, value] : values) {
+        json::object element;
+        if (block == "dri") {
+            element = {{"type", "users_select"}, {"selected_user", value}};
+        } else if (block == "severity") {
+            element = {{"type", "static_select"},
+                       {"selected_option",
+                        {{"text", {{"type", "plain_text"}, {"text", value}}}, {"value", value}}}};
+        } else if (block == "due") {
+            element = {{"type", "datepicker"}, {"selected_date", value}};
+        } else {
+            element = {{"type", "plain_text_input"}};
+            if (value.empty())
+                element["value"] = nullptr; // left blank
+            else
+                element["value"] = value;
+        }
+        state[block] = json::object{{"value", std::move(element)}};
+    }
+    view["state"] = json::object{{"values", std::move(state)}};
     return json::serialize(e);
 }
 

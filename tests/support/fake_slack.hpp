@@ -179,6 +179,22 @@ public:
                                         const std::string& channel = "C111",
                                         const std::string& ts = "1605853844.000800",
                                         const std::string& thread_ts = "", int retry_attempt = 0);
+    /// A message shortcut (`callback_id`) used by `user` on message `ts` saying `text`; its
+    /// trigger_id is "trigger-" + envelope_id.
+    static std::string shortcut_envelope(const std::string& envelope_id,
+                                         const std::string& callback_id, const std::string& text,
+                                         const std::string& user = "U111",
+                                         const std::string& channel = "C111",
+                                         const std::string& ts = "1583636382.000300",
+                                         const std::string& thread_ts = "");
+    /// A modal submitted by `user`: its callback id, private_metadata and each input's value
+    /// by block id (block "dri" as a user picker, "severity" a select, "due" a date picker,
+    /// others text inputs; an empty text is null, as Slack sends a blank input).
+    static std::string submission_envelope(const std::string& envelope_id,
+                                           const std::string& callback_id,
+                                           const std::string& private_metadata,
+                                           const std::map<std::string, std::string>& values,
+                                           const std::string& user = "U111");
     /// app_home_opened by `user` on tab `tab` ("home" or "messages").
     static std::string home_opened_envelope(const std::string& envelope_id,
                                             const std::string& event_id,
