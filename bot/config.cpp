@@ -353,7 +353,8 @@ Console lines:
   :edit <text>                                  edit your last direct message to tpmbot
   :as @name   :in #channel   :team ID           act as someone else, elsewhere
   :thread <ts>|<id>|off                         say mentions inside a thread
-  :click N                                      press button N of an earlier post
+  :click N [@name]                              press button N of an earlier post (a person
+                                                picker takes the person chosen)
   :home                                         open your App Home (what Slack's Home tab shows)
   :shortcut blocker|decision <message>          use "Log as blocker/decision" on a message saying
                                                 that, and submit its form as filled in

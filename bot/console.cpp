@@ -322,8 +322,11 @@ void console::meta(const std::string& text) {
                             channel_name(channel_));
     } else if (word == ":click" && !arg.empty()) {
         std::size_t n = 0;
+        auto picked_space = arg.find(' ');
+        auto picked =
+            picked_space == std::string::npos ? std::string() : trim(arg.substr(picked_space + 1));
         try {
-            n = std::stoul(arg);
+            n = std::stoul(arg.substr(0, picked_space));
         } catch (const std::exception&) {
         }
         if (n == 0 || n > buttons_.size()) {
@@ -333,11 +336,23 @@ void console::meta(const std::string& text) {
             return;
         }
         const auto& p = buttons_[n - 1];
-        out_ << fmt::format("(@{} pressed [{}])\n", user_name(user_), p.b.text);
         auto cmd = base_command(source::action);
         cmd.channel_id = p.channel;
         cmd.command_name = "/tpm";
         cmd.text = p.b.value;
+        if (p.b.pick_user) {
+            // A person picker: the person chosen completes the command, as in Slack.
+            if (picked.empty() || picked[0] != '@') {
+                out_ << fmt::format("([{}] picks a person: :click {} @name)\n", p.b.text, n);
+                return;
+            }
+            auto name = strip_prefix(picked, '@');
+            names_[user_id_for(name)] = name;
+            cmd.text += " <@" + user_id_for(name) + ">";
+            out_ << fmt::format("(@{} picked @{} in [{}])\n", user_name(user_), name, p.b.text);
+        } else {
+            out_ << fmt::format("(@{} pressed [{}])\n", user_name(user_), p.b.text);
+        }
         run(std::move(cmd));
     } else if (word == ":advance" && !arg.empty()) {
         unix_time amount = 0;

@@ -351,6 +351,8 @@ constexpr std::size_t max_header_chars = 150;
 constexpr std::size_t max_context_chars = 3'000;
 constexpr std::size_t max_actions_elements = 25;
 constexpr std::size_t max_button_text_chars = 75;
+/// The action_id of a person picker: this, then the command the chosen person completes.
+constexpr std::string_view pick_prefix = "pick:";
 constexpr std::size_t max_action_id_chars = 255;
 
 /// Splits mrkdwn into section texts of at most max_section_chars, at most `max_sections`
@@ -413,6 +415,16 @@ json::object actions_block(const std::vector<button>& buttons) {
             label = cut_with_ellipsis(b.value.empty() ? std::string_view("OK")
                                                       : std::string_view(b.value),
                                       max_button_text_chars);
+        }
+        if (b.pick_user) {
+            // A picker has no value: its action_id carries the command the choice completes.
+            const std::string carried = std::string(pick_prefix) + b.value;
+            elements.push_back(json::object{
+                {"type", "users_select"},
+                {"placeholder", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
+                {"action_id", cut(carried, max_action_id_chars)},
+            });
+            continue;
         }
         elements.push_back(json::object{
             {"type", "button"},
@@ -811,10 +823,26 @@ std::optional<command> command_of_action(std::string_view payload) {
                     return er;
                 }
                 std::string action_value;
-                if (auto er = read_member_string(action, "value", action_value)) {
+                std::string action_id;
+                std::string selected_user;
+                if (auto er = read_object(action, [&](std::string_view k, od::value& f) {
+                        if (k == "value") {
+                            return read_string(f, action_value);
+                        }
+                        if (k == "action_id") {
+                            return read_string(f, action_id);
+                        }
+                        return k == "selected_user" ? read_string(f, selected_user)
+                                                    : simdjson::SUCCESS;
+                    })) {
                     return er;
                 }
-                // The first button with a value is the one pressed (selects have none).
+                // A person picked in one of our pickers completes the command it carries.
+                if (!value && action_id.starts_with(pick_prefix) && !selected_user.empty()) {
+                    value = fmt::format("{} <@{}>", action_id.substr(pick_prefix.size()),
+                                        selected_user);
+                }
+                // The first button with a value is the one pressed (other selects have none).
                 if (!value && !action_value.empty()) {
                     value = std::move(action_value);
                 }

@@ -305,9 +305,11 @@ void unowned_queue(store& db, const std::string& team, unix_time from, unix_time
                     continue;
                 }
                 lines.push_back(fmt::format("• {} in <#{}> — {}", what(it), it.channel_id, why));
-                if (buttons.size() < 5) {
+                if (buttons.size() < 10) { // the first five: take it, or pick its DRI
                     buttons.push_back(
                         {"Take " + it.id_str(), "assign", fmt::format("owner {} me", it.id_str())});
+                    buttons.push_back({"Assign " + it.id_str() + "…", "assign_to",
+                                       fmt::format("owner {}", it.id_str()), true});
                 }
             }
             if (lines.empty()) {
@@ -324,7 +326,7 @@ void unowned_queue(store& db, const std::string& team, unix_time from, unix_time
                 text += fmt::format("\n_and {} more: `/tpm owner unowned`_",
                                     lines.size() - max_list_lines);
             }
-            text += "\nAssign one with `/tpm owner <ID> @user`, or take it with a button.";
+            text += "\nTake one, or pick who owns it, below; or `/tpm owner <ID> @user`.";
             emit(team, dm_effect(admin, std::move(text), std::move(buttons)));
         });
     }

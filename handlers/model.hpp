@@ -133,11 +133,14 @@ struct area {
     unix_time updated_at = 0;
 };
 
-/// A button on a posted message; pressing it runs `value` as a command of the presser.
+/// A button on a posted message; pressing it runs `value` as a command of the presser. With
+/// `pick_user` it is a person picker instead (`text` its placeholder): choosing someone runs
+/// `value` followed by their mention ("owner B-12" -> "owner B-12 <@U1>").
 struct button {
     std::string text;
     std::string action_id;
     std::string value;
+    bool pick_user = false;
 };
 
 /// One Block Kit block of a structured post (the weekly status); `effect::text` stays the

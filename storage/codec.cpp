@@ -420,6 +420,10 @@ std::string encode_buttons(const std::vector<button>& buttons) {
         out += buttons[i].action_id;
         out += unit_sep;
         out += buttons[i].value;
+        if (buttons[i].pick_user) { // a fourth field; rows without it are buttons
+            out += unit_sep;
+            out += "user";
+        }
     }
     return out;
 }
@@ -431,8 +435,9 @@ std::vector<button> decode_buttons(std::string_view s) {
     }
     for (const auto& record : split(s, record_sep)) {
         auto fields = split(record, unit_sep);
-        fields.resize(3);
-        out.push_back({std::move(fields[0]), std::move(fields[1]), std::move(fields[2])});
+        fields.resize(4);
+        out.push_back({std::move(fields[0]), std::move(fields[1]), std::move(fields[2]),
+                       fields[3] == "user"});
     }
     return out;
 }

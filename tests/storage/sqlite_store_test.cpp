@@ -624,7 +624,8 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
     card.text = "*B-12* thing, \"quoted\" ✓";
     card.buttons = {{"Ack", "ack", "/blocker ack B-12"},
                     {"Resolve, now", "resolve", "/blocker resolve B-12 \"done, really\""},
-                    {"", "", ""}};
+                    {"", "", ""},
+                    {"Assign B-12…", "assign_to", "owner B-12", true}};
 
     effect eph;
     eph.to = destination::ephemeral;
@@ -665,11 +666,12 @@ TEST_CASE("the outbox queues, delivers and records failures", "[storage]") {
     CHECK(p[0].e.item == "B-12");
     CHECK(p[0].e.is_card);
     CHECK(p[0].e.text == card.text);
-    REQUIRE(p[0].e.buttons.size() == 3);
-    for (std::size_t i = 0; i < 3; ++i) {
+    REQUIRE(p[0].e.buttons.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
         CHECK(p[0].e.buttons[i].text == card.buttons[i].text);
         CHECK(p[0].e.buttons[i].action_id == card.buttons[i].action_id);
         CHECK(p[0].e.buttons[i].value == card.buttons[i].value);
+        CHECK(p[0].e.buttons[i].pick_user == card.buttons[i].pick_user);
     }
     CHECK(p[1].e.to == destination::ephemeral);
     CHECK(p[1].e.user == "U1");

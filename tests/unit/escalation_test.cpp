@@ -787,7 +787,8 @@ TEST_CASE("a decision's DRI is reminded the day before it is due, once", "[escal
 
 // --- the unowned queue ---
 
-TEST_CASE("the unowned queue reaches each admin at 09:00 in their zone with Take buttons",
+TEST_CASE("the unowned queue reaches each admin at 09:00 in their zone with Take buttons and "
+          "Assign pickers",
           "[escalation][unowned]") {
     harness h;
     h.ok("config admins <@UADMIN>,<@UBERLIN>", "UME", as_admin());
@@ -822,12 +823,16 @@ TEST_CASE("the unowned queue reaches each admin at 09:00 in their zone with Take
     CHECK(has(q.text, "\n• *D-1* Who decides? in <#CGENERAL> — no DRI"));
     CHECK_FALSE(has(q.text, "B-5"));
     CHECK_FALSE(has(q.text, "B-6"));
-    CHECK(has(q.text, "Assign one with `/tpm owner <ID> @user`, or take it with a button."));
-    REQUIRE(q.buttons.size() == 5);
+    CHECK(has(q.text, "Take one, or pick who owns it, below; or `/tpm owner <ID> @user`."));
+    REQUIRE(q.buttons.size() == 10);
     for (const std::string id : {"B-1", "B-2", "B-3", "B-4", "D-1"}) {
         auto b = button_named(q, "Take " + id);
         CHECK(b.value == "owner " + id + " me");
         CHECK(b.action_id == "assign");
+        CHECK_FALSE(b.pick_user);
+        auto pick = button_named(q, "Assign " + id + "…");
+        CHECK(pick.pick_user);
+        CHECK(pick.value == "owner " + id); // the person picked completes it
     }
 
     // The admin takes two of them.

@@ -179,3 +179,44 @@ TEST_CASE("a refused form is answered with its errors, by field", "[envelope][fo
     CHECK(ack.at("envelope_id") == "env-1");
     CHECK(ack.at("payload") == http);
 }
+
+TEST_CASE("a person picker is drawn as users_select carrying its command; choosing someone "
+          "runs it for them",
+          "[envelope][picker]") {
+    effect e;
+    e.to = destination::dm;
+    e.user = "UADMIN";
+    e.text = "Unowned";
+    e.buttons = {{"Take B-12", "assign", "owner B-12 me"},
+                 {"Assign B-12…", "assign_to", "owner B-12", true}};
+    auto body = json::parse(post_message_body(e, "D1", "")).as_object();
+    const auto& blocks = body.at("blocks").as_array();
+    const auto& elements = blocks.back().at("elements").as_array();
+    REQUIRE(elements.size() == 2);
+    CHECK(elements[0].at("type") == "button");
+    CHECK(elements[1].at("type") == "users_select");
+    CHECK(elements[1].at("placeholder").at("text") == "Assign B-12…");
+    CHECK(elements[1].at("action_id") == "pick:owner B-12");
+    CHECK_FALSE(elements[1].as_object().contains("value"));
+
+    // Slack's block_actions for a users_select (reference §5: selected_user, no value).
+    auto payload = json::parse(R"({
+      "type": "block_actions",
+      "user": {"id": "UADMIN", "username": "admin", "team_id": "T111"},
+      "team": {"id": "T111", "domain": "acme"},
+      "channel": {"id": "D1", "name": "directmessage"},
+      "container": {"type": "message", "message_ts": "1.2", "channel_id": "D1"},
+      "actions": [{"type": "users_select", "action_id": "pick:owner B-12",
+                   "block_id": "x", "selected_user": "UDANA", "action_ts": "1.3"}]
+    })");
+    auto c = command_of_action(json::serialize(payload));
+    REQUIRE(c);
+    CHECK(c->text == "owner B-12 <@UDANA>");
+    CHECK(c->user_id == "UADMIN");
+    // Another app's select (or ours with nobody chosen) runs nothing.
+    payload.at("actions").at(0).as_object()["action_id"] = "someone_elses";
+    CHECK_FALSE(command_of_action(json::serialize(payload)));
+    payload.at("actions").at(0).as_object()["action_id"] = "pick:owner B-12";
+    payload.at("actions").at(0).as_object().erase("selected_user");
+    CHECK_FALSE(command_of_action(json::serialize(payload)));
+}
