@@ -29,6 +29,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (auto e = slack::parse_event(f.payload)) {
             slack::command_of_event(*e, "UBOT");
         }
+        slack::interactive_type(f.payload);
+        if (auto sc = slack::parse_message_action(f.payload)) {
+            if (sc->user_id.empty() || sc->team_id.empty() || sc->message.channel.empty() ||
+                sc->message.ts.empty()) {
+                std::abort(); // documented: nullopt when any of them is missing
+            }
+            // Whatever the message says, its form is a valid modal body.
+            if (auto form = shortcut_form(sc->callback_id, sc->message)) {
+                if (slack::open_view_body(*form, sc->trigger_id).front() != '{') {
+                    std::abort();
+                }
+            }
+        }
+        if (auto c = slack::command_of_submission(f.payload)) {
+            if (c->team_id.empty() || c->user_id.empty() || c->form_id.empty() ||
+                c->from != source::form) {
+                std::abort();
+            }
+        }
     }
     // The same bytes as an HTTP-mode body: a form (a slash command, or a button's payload=)
     // becomes valid JSON whatever its bytes, and an events body's challenge is read safely.
