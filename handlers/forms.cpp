@@ -83,6 +83,17 @@ void check_field(std::map<std::string, std::string>& errors, const std::string& 
     }
 }
 
+/// The form's "title" field as the item's title, or why it cannot be.
+std::string title_of(const command& cmd, std::map<std::string, std::string>& errors,
+                     std::string_view when_empty) {
+    auto title = typed(cmd, "title");
+    if (title.empty()) {
+        errors["title"] = std::string(when_empty);
+    }
+    check_field(errors, "title", title, max_title_chars);
+    return title;
+}
+
 /// Where the item's card goes and what it links to: the message's thread.
 void place(item& it, const message_ref& m) {
     it.channel_id = m.channel;
@@ -97,11 +108,7 @@ void log_blocker(context& ctx, const message_ref& m) {
     item it;
     it.kind = item_kind::blocker;
     it.status = "open";
-    it.title = typed(cmd, "title");
-    if (it.title.empty()) {
-        errors["title"] = "Say what is blocked.";
-    }
-    check_field(errors, "title", it.title, max_title_chars);
+    it.title = title_of(cmd, errors, "Say what is blocked.");
     it.severity = field(cmd, "severity");
     if (it.severity.empty()) {
         it.severity = "med";
@@ -124,11 +131,7 @@ void log_decision(context& ctx, const message_ref& m) {
     item it;
     it.kind = item_kind::decision;
     it.status = "proposed";
-    it.title = typed(cmd, "title");
-    if (it.title.empty()) {
-        errors["title"] = "Say what needs deciding.";
-    }
-    check_field(errors, "title", it.title, max_title_chars);
+    it.title = title_of(cmd, errors, "Say what needs deciding.");
     it.dri = field(cmd, "dri");
     auto due = field(cmd, "due");
     if (!due.empty()) {

@@ -15,26 +15,25 @@ using strings = std::vector<std::string>;
 /// Fri 2026-11-27 ends at 00:00 Sat in Berlin (UTC+1): 23:00 UTC on Friday.
 constexpr unix_time friday_end_berlin = t0 + 2 * day + 14 * hour;
 
-/// The effect that replaces the poll's message.
-effect poll_update(const handled& r) {
+/// The effect of `r` that replaces the post named `name`.
+effect update_of(const handled& r, const std::string& name) {
     for (const auto& e : r.effects) {
-        if (e.to == destination::update && e.name == "poll:D-1") {
+        if (e.to == destination::update && e.name == name) {
             return e;
         }
     }
-    FAIL("no update of the poll");
+    FAIL("no update of " << name);
     return {};
+}
+
+/// The effect that replaces the poll's message.
+effect poll_update(const handled& r) {
+    return update_of(r, "poll:D-1");
 }
 
 /// The effect that replaces the decision's card.
 effect card_update_of(const handled& r) {
-    for (const auto& e : r.effects) {
-        if (e.to == destination::update && e.name == "card:D-1") {
-            return e;
-        }
-    }
-    FAIL("no update of the card");
-    return {};
+    return update_of(r, "card:D-1");
 }
 
 struct poll_harness : harness {
