@@ -1716,10 +1716,29 @@ struct slack_app::impl {
             co_return co_await post(http, row, known->second, {});
         }
         case destination::update: {
+            // A newer replacement of the same post waits behind this one: it alone goes (a
+            // busy poll would otherwise spend chat.update's Tier 3 on stale versions).
+            if (newer_update_queued(row)) {
+                co_return delivery{};
+            }
             // The post it replaces may have been delivered a moment ago: its mark first.
             flush_marks();
-            auto where = db.post_of(row.team_id, e.name);
+            std::optional<std::pair<std::string, std::string>> where;
+            for (const auto& m : marks) { // not written yet (the write just failed)
+                if (m.row.e.name == e.name && m.row.e.to != destination::update) {
+                    where.emplace(m.channel, m.ts);
+                }
+            }
             if (!where) {
+                where = db.post_of(row.team_id, e.name);
+            }
+            if (!where) {
+                if (!marks.empty()) {
+                    delivery later; // its post's mark may be among those still unwritten
+                    later.result = outcome::transient;
+                    later.error = "the delivery of the post it replaces is not recorded yet";
+                    co_return later;
+                }
                 log(fmt::format("tpmbot: {} was never posted; there is nothing to update (outbox "
                                 "row {})",
                                 e.name, row.id));
@@ -1743,6 +1762,31 @@ struct slack_app::impl {
         }
         }
         co_return delivery{};
+    }
+
+    /// Whether a later replacement of the same post as `row` (an update) is queued close
+    /// behind it in its conversation, among the rows held in memory.
+    bool newer_update_queued(const outbox_row& row) {
+        auto c = conversations.find(delivery_key(row.e));
+        if (c == conversations.end()) {
+            return false;
+        }
+        constexpr std::size_t look_ahead = 256; // a bounded look: a long backlog is not scanned
+        std::size_t looked = 0;
+        for (auto id : c->second.ids) {
+            if (++looked > look_ahead) {
+                break;
+            }
+            if (id <= row.id) {
+                continue;
+            }
+            auto kept = rows_kept.find(id);
+            if (kept != rows_kept.end() && kept->second.e.to == destination::update &&
+                kept->second.e.name == row.e.name) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /// A delivered message whose "sent" is not written yet. Marks ride with the next group

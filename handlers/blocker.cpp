@@ -214,6 +214,10 @@ void create_blocker(context& ctx, std::vector<args::token>& rest, bool flagged) 
         suffix = "\n_Not a blocker? Press Undo._";
     }
     create_item(ctx, it, std::move(extra), suffix);
+    if (flagged) {
+        // Remembered, so the card keeps its Undo when it is replaced (card_update).
+        ctx.log(it, "flagged", "from a mention without a command word");
+    }
 }
 
 void flag_blocker(context& ctx, std::vector<args::token>& text) {

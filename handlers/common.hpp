@@ -84,9 +84,10 @@ unix_time stale_after(const item& it);
 
 /// The name an item's card is posted under, so it can be replaced later: "card:B-12".
 std::string card_name(const item& it);
-/// The item's card as it stands: its text, status and the buttons that still apply,
-/// replacing the posted card in place (`destination::update`).
-effect card_update(store& db, const item& it);
+/// The item's card as it stands at `now`: its text, status (a snooze while it lasts), poll
+/// and the buttons that still apply (a flagged blocker's Undo too), replacing the posted card
+/// in place (`destination::update`).
+effect card_update(store& db, const item& it, unix_time now);
 /// Ends a command: the card of every item it changed is replaced by the item as it now is,
 /// unless the command posted that card itself; a decision it closed closes its poll.
 void refresh_cards(context& ctx);

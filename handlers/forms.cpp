@@ -86,7 +86,17 @@ void check_field(std::map<std::string, std::string>& errors, const std::string& 
 /// The form's "title" field as the item's title, or why it cannot be.
 std::string title_of(const command& cmd, std::map<std::string, std::string>& errors,
                      std::string_view when_empty) {
-    auto title = typed(cmd, "title");
+    // One line, as every other way of creating an item gives: lists and reports show titles
+    // one per line.
+    std::string title;
+    for (char c : typed(cmd, "title")) {
+        bool space = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+        if (!space) {
+            title += c;
+        } else if (!title.empty() && title.back() != ' ') {
+            title += ' ';
+        }
+    }
     if (title.empty()) {
         errors["title"] = std::string(when_empty);
     }

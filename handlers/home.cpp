@@ -14,10 +14,10 @@ namespace {
 /// Lines a section lists before "and N more".
 constexpr std::size_t max_home_lines = 10;
 
-/// A section: its title with the count, one line per item up to the cap, then where the rest
-/// are.
+/// A section: its title with the count, one line per item up to the cap, then `more` (mrkdwn:
+/// where the rest are).
 block item_section(const std::string& title, const std::vector<item>& items, unix_time now,
-                   const std::string& none, const std::string& more_command,
+                   const std::string& none, const std::string& more,
                    const std::function<std::string(const item&)>& suffix = {}) {
     block b;
     b.type = block::kind::section;
@@ -30,7 +30,7 @@ block item_section(const std::string& title, const std::vector<item>& items, uni
         b.text += "\n" + list_line(items[i], now) + (suffix ? suffix(items[i]) : "");
     }
     if (items.size() > max_home_lines) {
-        b.text += fmt::format("\n…and {} more: `{}`", items.size() - max_home_lines, more_command);
+        b.text += fmt::format("\n…and {} more: {}", items.size() - max_home_lines, more);
     }
     return b;
 }
@@ -64,8 +64,9 @@ effect home_view(store& db, const std::string& team_id, const std::string& user_
     for (auto& it : owned) {
         (it.kind == item_kind::decision ? owed : assigned).push_back(std::move(it));
     }
-    e.blocks.push_back(item_section("Assigned to you", assigned, now,
-                                    "Nothing open is assigned to you.", "/tpm blocker list mine"));
+    e.blocks.push_back(
+        item_section("Assigned to you", assigned, now, "Nothing open is assigned to you.",
+                     "`/tpm blocker list mine` (and `risk list mine`, `dep list mine`)"));
 
     // Soonest decide-by first (overdue first of all), undated last.
     std::stable_sort(owed.begin(), owed.end(), [](const item& a, const item& b) {
@@ -76,8 +77,8 @@ effect home_view(store& db, const std::string& team_id, const std::string& user_
     });
     auto today = dates::today(now, tz);
     e.blocks.push_back(item_section(
-        "Decisions you owe", owed, now, "No decision is waiting on you.", "/tpm decision list mine",
-        [&](const item& it) -> std::string {
+        "Decisions you owe", owed, now, "No decision is waiting on you.",
+        "`/tpm decision list mine`", [&](const item& it) -> std::string {
             if (!it.due.empty() && it.due < today) {
                 return fmt::format(" · *overdue {}d*", dates::days_between(it.due, today));
             }
@@ -91,7 +92,7 @@ effect home_view(store& db, const std::string& team_id, const std::string& user_
     unowned.unowned_only = true;
     auto nobody = db.list_items(unowned);
     e.blocks.push_back(item_section("Unowned", nobody, now,
-                                    "Every open item has a DRI. :tada:", "/tpm owner unowned"));
+                                    "Every open item has a DRI. :tada:", "`/tpm owner unowned`"));
     if (!nobody.empty()) {
         e.blocks.push_back({block::kind::context, "Take one with `/tpm owner <id> me`."});
     }
@@ -104,7 +105,7 @@ effect home_view(store& db, const std::string& team_id, const std::string& user_
     std::erase_if(stale, [&](const item& it) { return now - it.updated_at <= stale_after(it); });
     e.blocks.push_back(item_section("Stale blockers", stale, now,
                                     "No blocker has gone without an update for long.",
-                                    "/tpm blocker list stale"));
+                                    "`/tpm blocker list stale`"));
     e.blocks.push_back({block::kind::divider, ""});
 
     auto standups = standup_settings_of(db, team_id, user_id, now);

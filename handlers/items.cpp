@@ -101,14 +101,14 @@ std::string card_name(const item& it) {
     return "card:" + it.id_str();
 }
 
-effect card_update(store& db, const item& it) {
+effect card_update(store& db, const item& it, unix_time now) {
     effect e;
     e.to = destination::update;
     e.channel = it.channel_id;
     e.item = it.id_str();
     e.name = card_name(it);
     e.text = card_text(it) + "\nStatus: " + status_badge(it);
-    if (it.closed_at == 0 && it.snoozed_until != 0) {
+    if (it.closed_at == 0 && it.snoozed_until > now) {
         e.text += " · :zzz: snoozed until " + utc_stamp(it.snoozed_until);
     }
     if (!it.outcome.empty()) {
@@ -124,6 +124,16 @@ effect card_update(store& db, const item& it) {
         e.text += "\n" + line;
     }
     e.buttons = item_buttons(it);
+    // A blocker flagged from a mention keeps its Undo while it can still be withdrawn.
+    if (it.kind == item_kind::blocker && (it.status == "open" || it.status == "acked")) {
+        auto hist = db.history(it.team_id, it.id());
+        if (std::any_of(hist.begin(), hist.end(),
+                        [](const history_entry& h) { return h.action == "flagged"; })) {
+            e.text += "\n_Not a blocker? Press Undo._";
+            e.buttons.push_back(
+                {"Undo", "blocker_undo", fmt::format("blocker {} undo", it.id_str())});
+        }
+    }
     return e;
 }
 
@@ -138,7 +148,7 @@ void refresh_cards(context& ctx) {
         }
         if (auto it = ctx.db.find_item(ctx.cmd.team_id, id)) {
             settle_poll(ctx, *it);
-            ctx.out.push_back(card_update(ctx.db, *it));
+            ctx.out.push_back(card_update(ctx.db, *it, ctx.cmd.now));
         }
     }
 }

@@ -161,7 +161,8 @@ void cast_vote(context& ctx, item& it, std::span<const args::token> rest) {
         throw user_error(
             fmt::format("{} has no poll. Its DRI can start one: `/tpm decision {} poll`", id, id));
     }
-    if (p->closed_at != 0) {
+    if (p->closed_at != 0 || (p->closes_at != 0 && ctx.cmd.now >= p->closes_at)) {
+        // Past its closing time it takes no vote, even before the scheduler has closed it.
         throw user_error(fmt::format("The poll on {} is closed: {}.", id,
                                      result_line(it, ctx.db.poll_votes(it.team_id, it.num))));
     }
@@ -257,7 +258,7 @@ int run_poll_jobs(store& db, unix_time /*from*/, unix_time to, const emit_fn& em
                 return;
             }
             emit(it->team_id, close(db, *it, *p, p->closes_at));
-            emit(it->team_id, card_update(db, *it));
+            emit(it->team_id, card_update(db, *it, to));
             auto votes = db.poll_votes(it->team_id, it->num);
             auto to_whom = it->dri.empty() ? it->reporter : it->dri;
             emit(it->team_id,

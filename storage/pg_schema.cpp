@@ -267,7 +267,7 @@ CREATE TABLE posts (
 );
 INSERT INTO posts (team_id, name, channel, ts, posted_at)
     SELECT team_id, 'card:' || item, channel, ts, sent_at FROM outbox
-    WHERE is_card AND state = 'sent' AND ts != '' AND item != ''
+    WHERE destination = 'channel' AND state = 'sent' AND ts != '' AND item != ''
       AND item NOT LIKE 'standup:%' ORDER BY id
     ON CONFLICT DO NOTHING;
 CREATE TABLE polls (

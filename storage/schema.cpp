@@ -273,7 +273,9 @@ ALTER TABLE outbox ADD COLUMN unsure INTEGER NOT NULL DEFAULT 0;
 /// Version 7: interactivity.
 ///  - `posts`: where a post that may be replaced later landed, by the name it was given
 ///    ("card:B-12", "poll:D-7"); `outbox.name` carries that name until delivery. Cards
-///    delivered before this version are taken from the outbox where it still has them.
+///    delivered before this version are taken from the outbox where it still has them: the
+///    channel posts naming an item (a card in the channel, or in a mention's thread), the
+///    first of each.
 ///  - `items.snoozed_until`: no escalation before it.
 ///  - `polls` and `poll_votes`: a decision's poll, one vote per person (changeable).
 constexpr std::string_view v7 = R"sql(
@@ -289,7 +291,7 @@ CREATE TABLE posts (
 );
 INSERT OR IGNORE INTO posts (team_id, name, channel, ts, posted_at)
     SELECT team_id, 'card:' || item, channel, ts, sent_at FROM outbox
-    WHERE is_card = 1 AND state = 'sent' AND ts != '' AND item != ''
+    WHERE destination = 'channel' AND state = 'sent' AND ts != '' AND item != ''
       AND item NOT LIKE 'standup:%' ORDER BY id;
 CREATE TABLE polls (
     team_id   TEXT NOT NULL,

@@ -4,6 +4,7 @@
 
 #include "scheduler.hpp"
 #include "support/fake_slack.hpp"
+#include "support/faulty_vfs.hpp"
 #include "support/running_bot.hpp"
 
 #include <boost/json.hpp>
@@ -108,8 +109,7 @@ TEST_CASE("a button pressed by someone without permission is refused ephemerally
     CHECK(has(param(bot.slack.calls("chat.update").at(0), "text"), "acked"));
 }
 
-TEST_CASE("Take ownership and Snooze from a card, and a card never posted is not updated",
-          "[slack][buttons]") {
+TEST_CASE("Take ownership (refused to a bystander) and Snooze from a card", "[slack][buttons]") {
     running_bot bot;
     bot.start_connected();
     auto card_ts = carded_blocker(bot);
@@ -128,6 +128,22 @@ TEST_CASE("Take ownership and Snooze from a card, and a card never posted is not
     CHECK(param(update, "ts") == card_ts);
     CHECK(has(param(update, "text"), ":zzz: snoozed until"));
     CHECK(bot.items()[0].snoozed_until > 0);
+}
+
+TEST_CASE("an item whose card was never posted gets no chat.update; the log says why",
+          "[slack][buttons]") {
+    running_bot bot;
+    // Slack refuses the card for good (the bot cannot post in that channel).
+    bot.slack.script("chat.postMessage", {200, R"({"ok":false,"error":"channel_not_found"})"});
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope("env-b", "blocker cert expired"));
+    REQUIRE(bot.ack_for("env-b"));
+    bot.slack.send(fake_slack::slash_envelope("env-a", "blocker B-1 ack"));
+    REQUIRE(bot.ack_for("env-a"));
+    REQUIRE(bot.slack.wait_for([&] { return bot.outbox_empty(); }));
+    CHECK(bot.items()[0].status == "acked");
+    CHECK(bot.slack.calls("chat.update").empty());
+    CHECK(bot.logged("card:B-1 was never posted; there is nothing to update") == 1);
 }
 
 TEST_CASE("a decision poll: votes by button update the poll and the card in place",
@@ -183,6 +199,37 @@ TEST_CASE("a decision poll: votes by button update the poll and the card in plac
     auto told = bot.slack.calls("chat.postEphemeral").at(0);
     CHECK(param(told, "user") == "U555");
     CHECK(has(param(told, "text"), "You voted for 2. wait on D-1"));
+}
+
+TEST_CASE("replacements of one post waiting behind a slow one collapse into the newest",
+          "[slack][poll]") {
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::slash_envelope(
+        "env-d", "decision \"Ship behind a flag?\" dri:<@U111> options:\"flag\"|\"wait\""));
+    REQUIRE(bot.ack_for("env-d"));
+    bot.slack.send(fake_slack::slash_envelope("env-p", "decision D-1 poll"));
+    REQUIRE(bot.ack_for("env-p"));
+    REQUIRE(bot.posts(1, "chat.update")); // the card's poll line
+    REQUIRE(bot.slack.wait_for([&] { return bot.outbox_empty(); }));
+    // The next update answers slowly; meanwhile five votes queue ten replacements.
+    bot.slack.script("chat.update", {200, "", 0, std::chrono::milliseconds(1000)});
+    for (int i = 1; i <= 5; ++i) {
+        auto id = "env-v" + std::to_string(i);
+        bot.slack.send(
+            fake_slack::slash_envelope(id, "decision D-1 vote 1", "U50" + std::to_string(i)));
+        REQUIRE(bot.ack_for(id));
+    }
+    REQUIRE(bot.slack.wait_for([&] { return bot.outbox_empty(); }));
+    auto updates = bot.slack.calls("chat.update");
+    // The card's update of `poll`, then: the first vote's poll update (slow), and behind it
+    // only the newest of each post: at most four calls, not eleven.
+    CHECK(updates.size() <= 4);
+    bool final_poll = false;
+    for (const auto& u : updates) {
+        final_poll = final_poll || has(param(u, "text"), "1. flag — 5 votes");
+    }
+    CHECK(final_poll);
 }
 
 TEST_CASE("a poll closes at the end of the decide-by day: the poll shows the result and the DRI "
@@ -379,6 +426,40 @@ TEST_CASE("a form that cannot be taken stays open with its errors, and nothing i
     REQUIRE(bot.ack_for("env-ok"));
     REQUIRE(bot.items().size() == 1);
     CHECK(bot.items()[0].options == std::vector<std::string>{"flag", "wait"});
+}
+
+TEST_CASE("a form submitted while the database cannot be written stays open and says so",
+          "[slack][forms][fault]") {
+    test::faulty_vfs disk; // before the bot opens its database
+    running_bot bot;
+    bot.start_connected();
+    bot.slack.send(fake_slack::shortcut_envelope("env-s", "log_blocker", "cert expired"));
+    REQUIRE(bot.ack_for("env-s"));
+    REQUIRE(bot.posts(1, "views.open"));
+    auto context = metadata_of(bot.slack.calls("views.open").at(0));
+
+    disk.full = true;
+    bot.slack.send(
+        fake_slack::submission_envelope("env-f", "log_blocker", context, {{"title", "cert"}}));
+    REQUIRE(bot.ack_for("env-f"));
+    std::string ack_payload;
+    for (const auto& a : bot.slack.acks()) {
+        if (a.envelope_id == "env-f") {
+            ack_payload = a.payload;
+        }
+    }
+    auto answer = boost::json::parse(ack_payload).as_object();
+    CHECK(answer.at("response_action") == "errors");
+    CHECK(has(std::string(answer.at("errors").at("title").as_string()),
+              "could not save this: its database cannot be written"));
+    disk.full = false;
+    CHECK(bot.items().empty());
+
+    // Submitted again once there is room: taken.
+    bot.slack.send(
+        fake_slack::submission_envelope("env-g", "log_blocker", context, {{"title", "cert"}}));
+    REQUIRE(bot.ack_for("env-g"));
+    CHECK(bot.items().size() == 1);
 }
 
 TEST_CASE("a form Slack will not open (the trigger expired) is explained to the person",

@@ -125,6 +125,49 @@ TEST_CASE("PostgreSQL: several connections opening a new schema at once migrate 
     CHECK(s->list_items(item_query{"T1", {}, {}, {}, {}, {}}).size() == 1);
 }
 
+TEST_CASE("PostgreSQL: a version 6 schema is migrated to 7, its delivered cards found by name",
+          "[storage][pg]") {
+    if (!have_server()) {
+        return;
+    }
+    test::test_db db;
+    effect card;
+    card.to = destination::channel;
+    card.channel = "C1";
+    card.item = "B-1";
+    card.is_card = true;
+    card.text = "the card";
+    effect in_thread = card; // a mention's card, in the mention's thread
+    in_thread.item = "B-2";
+    in_thread.is_card = false;
+    in_thread.thread_ts = "99.000001";
+    effect line = card; // a channel line names no item
+    line.item.clear();
+    line.is_card = false;
+    {
+        auto s = db.open();
+        s->transact([&] {
+            s->insert_item(make_item(1));
+            s->enqueue("T1", card, 100);
+            s->enqueue("T1", in_thread, 100);
+            s->enqueue("T1", line, 100);
+        });
+        for (const auto& row : s->pending(0)) {
+            s->mark_sent(row, "C1", "100.00000" + std::to_string(row.id), 101);
+        }
+    }
+    // Back to exactly what version 6 created.
+    db.exec("DROP TABLE posts; DROP TABLE polls; DROP TABLE poll_votes; "
+            "ALTER TABLE items DROP COLUMN snoozed_until; ALTER TABLE outbox DROP COLUMN name; "
+            "UPDATE tpmbot_schema SET version = 6");
+    auto s = db.open();
+    CHECK(s->schema_version() == 7);
+    CHECK(s->post_of("T1", "card:B-1")->second == "100.000001");
+    CHECK(s->post_of("T1", "card:B-2")->second == "100.000002");
+    CHECK(db.query("SELECT count(*) FROM posts") == "2");
+    CHECK(s->find_item("T1", {item_kind::blocker, 1})->snoozed_until == 0);
+}
+
 TEST_CASE("PostgreSQL: a database with a newer schema version is refused", "[storage][pg]") {
     if (!have_server()) {
         return;

@@ -1022,6 +1022,13 @@ TEST_CASE("a version 6 database is migrated to 7: cards already posted can be re
     line.item.clear();
     effect waiting = card;
     waiting.item = "B-2";
+    effect in_thread = card; // a mention's card: a reply in the mention's thread
+    in_thread.item = "B-3";
+    in_thread.is_card = false;
+    in_thread.thread_ts = "99.000001";
+    effect reply = in_thread; // a follow-up in an item's thread: not a card
+    reply.to = destination::thread;
+    reply.item = "B-4";
     {
         sqlite_store s(path);
         s.transact([&] {
@@ -1030,9 +1037,13 @@ TEST_CASE("a version 6 database is migrated to 7: cards already posted can be re
             s.enqueue("T1", card, 100);
             s.enqueue("T1", line, 100);
             s.enqueue("T1", waiting, 100);
+            s.enqueue("T1", in_thread, 100);
+            s.enqueue("T1", reply, 100);
         });
         s.mark_sent(1, "C1", "100.000001", 101);
         s.mark_sent(2, "C1", "100.000002", 101);
+        s.mark_sent(4, "C1", "100.000004", 101);
+        s.mark_sent(5, "C1", "100.000005", 101);
     }
     {
         // Take the file back to exactly what version 6 created.
@@ -1051,6 +1062,8 @@ TEST_CASE("a version 6 database is migrated to 7: cards already posted can be re
     CHECK(where->first == "C1");
     CHECK(where->second == "100.000001");
     CHECK_FALSE(s.post_of("T1", "card:B-2"));
+    CHECK(s.post_of("T1", "card:B-3")->second == "100.000004");
+    CHECK_FALSE(s.post_of("T1", "card:B-4"));
     CHECK(s.find_item("T1", {item_kind::blocker, 1})->snoozed_until == 0);
     CHECK(s.outbox(3)->e.name.empty());
 }

@@ -554,6 +554,13 @@ struct fake_slack::impl {
                           std::move(metadata)});
     }
 
+    /// Whether (channel, ts) is a message the bot posted (or one put into the history).
+    bool was_posted(const std::string& channel, const std::string& ts) {
+        std::lock_guard lock(posted_mutex);
+        return std::any_of(posted.begin(), posted.end(),
+                           [&](const auto& m) { return m.channel == channel && m.ts == ts; });
+    }
+
     /// conversations.history (top-level messages, newest first) or conversations.replies (a
     /// thread, oldest first), after `oldest`, in pages of `limit` with an "offset=N" cursor;
     /// metadata only with include_all_metadata.
@@ -651,6 +658,9 @@ struct fake_slack::impl {
                 return error("channel_not_found");
             if (m == "chat.postEphemeral")
                 return ok({{"message_ts", next_ts()}});
+            // chat.update replaces a message that exists (reference §6.2 message_not_found).
+            if (m == "chat.update" && !was_posted(channel, param("ts")))
+                return error("message_not_found");
             auto ts = m == "chat.update" ? param("ts") : next_ts();
             if (m == "chat.postMessage")
                 remember(channel, ts, param("thread_ts"), param("text"), param("metadata"));

@@ -265,6 +265,19 @@ TEST_CASE("a mention that is not a command flags a blocker with an Undo", "[bloc
     auto r2 = h.mention("staging is down again", "UME", "1795597200.000200");
     CHECK(button_named(card_of(r2), "Undo").value == "blocker B-2 undo");
 
+    SECTION("its card keeps Undo when it changes, until it is closed") {
+        auto acked = h.ok("blocker B-1 ack", "ULEE");
+        auto card_now = one(acked, destination::update);
+        CHECK(button_texts(card_now) == strings{"Resolve", "Take ownership", "Snooze", "Undo"});
+        CHECK(has(card_now.text, "Not a blocker? Press Undo."));
+        auto resolved = h.ok("blocker B-1 resolve", "ULEE");
+        CHECK(one(resolved, destination::update).buttons.empty());
+        CHECK_FALSE(has(one(resolved, destination::update).text, "Press Undo"));
+        // A blocker recorded with a command never had Undo, and does not get it.
+        h.ok("blocker typed on purpose <@ULEE>");
+        CHECK(button_texts(one(h.ok("blocker B-3 ack", "ULEE"), destination::update)) ==
+              strings{"Resolve", "Take ownership", "Snooze"});
+    }
     SECTION("pressing Undo as someone else (even the DRI) is refused") {
         auto before = h.dump();
         auto res = h.click(undo, "ULEE");
@@ -286,7 +299,7 @@ TEST_CASE("a mention that is not a command flags a blocker with an Undo", "[bloc
         auto w = h.get("B-1");
         CHECK(w.status == "withdrawn");
         CHECK(w.closed_at == t0 + 60);
-        CHECK(h.actions("B-1") == strings{"created", "withdrawn"});
+        CHECK(h.actions("B-1") == strings{"created", "flagged", "withdrawn"});
         // A withdrawn blocker is not listed as open.
         auto list = h.ok("blocker list all");
         CHECK(ids_in(one(list, destination::ephemeral).text) == strings{"B-2"});
@@ -480,6 +493,13 @@ TEST_CASE("snooze: the DRI, reporter or an admin holds the escalation for a whil
         CHECK(has(card.text, ":zzz: snoozed until 2026-11-26 10:00 UTC"));
         CHECK(h.actions("B-1") == strings{"created", "snoozed"});
         CHECK(h.history("B-1")[1].detail == "until 2026-11-26 10:00 UTC");
+    }
+    SECTION("once it has ended, the card no longer says so") {
+        h.ok("blocker B-1 snooze", "UDANA");
+        auto later = h.ok("blocker B-1 update still waiting", "UDANA", at_time(t0 + 2 * day));
+        auto card = one(later, destination::update);
+        CHECK_FALSE(has(card.text, "snoozed"));
+        CHECK(has(card.text, "Status: :red_circle: open"));
     }
     SECTION("the Snooze button does the same") {
         REQUIRE(h.click(button{"Snooze", "snooze", "blocker B-1 snooze"}, "UME").ok);

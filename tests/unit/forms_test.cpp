@@ -89,6 +89,13 @@ TEST_CASE("a submitted blocker form records the blocker, carded in the message's
     CHECK(h.actions("B-1") == std::vector<std::string>{"created"});
 }
 
+TEST_CASE("a title of several lines becomes one line, as every item title is", "[forms]") {
+    harness h;
+    auto f = *shortcut_form(log_blocker_form, a_message("first line\nsecond line"));
+    REQUIRE(submit(h, f, {{"title", "  first line\n\n\tsecond   line \r\n"}}).ok);
+    CHECK(h.get("B-1").title == "first line second line");
+}
+
 TEST_CASE("a form from a message in a thread cards the item in that thread", "[forms]") {
     harness h;
     auto m = a_message();

@@ -109,7 +109,8 @@ TEST_CASE("long lists stop at ten lines and say where the rest are", "[home]") {
     auto assigned = section(home, "Assigned to you");
     CHECK(has(assigned, "(13)"));
     CHECK(ids_in(assigned).size() == 10);
-    CHECK(has(assigned, "…and 3 more: `/tpm blocker list mine`"));
+    CHECK(has(assigned, "…and 3 more: `/tpm blocker list mine` (and `risk list mine`, `dep list "
+                        "mine`)"));
 }
 
 TEST_CASE("a Home is published again when its person's items change, once they have opened it",

@@ -72,16 +72,20 @@ TEST_CASE("poll: the DRI puts the options to a vote in the decision's thread", "
               "Poll: 1. flag 0 · 2. wait 0 · 3. cancel 0 (open until the end of Fri 2026-11-27)"));
 
     SECTION("refusals change nothing") {
-        auto before = h.dump();
-        CHECK(has(h.refused("decision D-1 poll", "ULEE"), "The poll on D-1 is already open"));
         h.ok("decision \"Which region?\" by:fri options:\"EU\"", "UPROP");
         h.ok("decision \"No options?\"", "UPROP");
+        auto before = h.dump();
+        auto polls_before = h.db.find_poll("T1", 1)->opened_at;
+        CHECK(has(h.refused("decision D-1 poll", "ULEE"), "The poll on D-1 is already open"));
         CHECK(has(h.refused("decision D-2 poll", "UPROP"), "D-2 has only one option to vote on"));
         CHECK(has(h.refused("decision D-3 poll", "UPROP"), "D-3 has no options to vote on"));
         CHECK(has(h.refused("decision D-2 poll", "ULEE"),
                   "Only the DRI (nobody), the reporter (<@UPROP>) or an admin can put D-2 to a "
                   "vote"));
         CHECK_FALSE(h.db.find_poll("T1", 2));
+        CHECK_FALSE(h.db.find_poll("T1", 3));
+        CHECK(h.db.find_poll("T1", 1)->opened_at == polls_before);
+        CHECK(h.dump() == before);
     }
 }
 
@@ -122,6 +126,12 @@ TEST_CASE("votes: one per person, changeable, tallied on the poll and the card",
               "1. flag — 0 votes\n2. wait — 3 votes: <@UPROP>, <@URAJ>, <@UANA>"));
     auto votes = h.db.poll_votes("T1", 1);
     CHECK(votes.size() == 3);
+
+    // Past the end of the decide-by day no vote counts, even before the scheduler closes it.
+    auto late = h.run("decision D-1 vote 1", "UNEW", at_time(friday_end_berlin));
+    CHECK_FALSE(late.ok);
+    CHECK(has(all_text(late), "The poll on D-1 is closed"));
+    CHECK(h.db.poll_votes("T1", 1).size() == 3);
 
     auto same = h.ok("decision D-1 vote 2", "UANA");
     CHECK(has(one(same, destination::ephemeral).text, "You already voted for 2. wait on D-1"));

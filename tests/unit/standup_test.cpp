@@ -1031,6 +1031,27 @@ TEST_CASE("the Log as blocker button takes the answer as typed, whatever it hold
     CHECK_FALSE(has(it.title, "<!"));
 }
 
+TEST_CASE("a blocker logged from a standup answer republishes its reporter's App Home",
+          "[standup][home]") {
+    harness h;
+    prompted(h);
+    opts home;
+    home.from = source::home;
+    h.ok("", "UANA", home); // Ana has opened her Home
+    dm(h, "UANA", "shipped");
+    dm(h, "UANA", "next");
+    auto o = offers(dm(h, "UANA", "waiting on the staging cert"));
+    REQUIRE(o.size() == 1);
+    opts press;
+    press.from = source::action;
+    press.channel = "DUANA";
+    auto pressed = h.run(button_named(o[0], "Log as blocker").value, "UANA", press);
+    REQUIRE(pressed.ok);
+    auto homes = effects_to(pressed, destination::home);
+    REQUIRE(homes.size() == 1);
+    CHECK(homes[0].user == "UANA");
+}
+
 TEST_CASE("the Log as blocker button logs the answer as it is now", "[standup]") {
     harness h;
     prompted(h);
