@@ -4,6 +4,7 @@
 #include "model.hpp"
 #include "open_store.hpp"
 #include "pg_store.hpp"
+#include "pq.hpp"
 #include "sqlite_store.hpp"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -76,7 +77,7 @@ void check_postgres(const std::string& url, check_report& r) {
         r.ok = false;
         r.lines.push_back("problem: database " + shown + ": " + what);
     };
-    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+    std::unique_ptr<PGconn, decltype(PQfinish)> conn(PQconnectdb(url.c_str()), PQfinish);
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
         std::string why = conn ? PQerrorMessage(conn.get()) : "out of memory";
         while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
@@ -85,8 +86,8 @@ void check_postgres(const std::string& url, check_report& r) {
         problem("cannot connect: " + why);
         return;
     }
-    std::unique_ptr<PGresult, decltype(&PQclear)> res(
-        PQexec(conn.get(), "SELECT version FROM tpmbot_schema"), &PQclear);
+    std::unique_ptr<PGresult, decltype(PQclear)> res(
+        PQexec(conn.get(), "SELECT version FROM tpmbot_schema"), PQclear);
     int latest = pg_store::latest_schema_version();
     if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) {
         const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);

@@ -27,7 +27,11 @@ block item_section(const std::string& title, const std::vector<item>& items, uni
     }
     b.text = fmt::format("*{}* ({})", title, items.size());
     for (std::size_t i = 0; i < items.size() && i < max_home_lines; ++i) {
-        b.text += "\n" + list_line(items[i], now) + (suffix ? suffix(items[i]) : "");
+        b.text += '\n';
+        b.text += list_line(items[i], now);
+        if (suffix) {
+            b.text += suffix(items[i]);
+        }
     }
     if (items.size() > max_home_lines) {
         b.text += fmt::format("\n…and {} more: {}", items.size() - max_home_lines, more);

@@ -1,5 +1,7 @@
 #include "pg_schema.hpp"
 
+#include "pq.hpp"
+
 #include <cstdint>
 #include <fmt/format.h>
 #include <initializer_list>
@@ -296,7 +298,7 @@ constexpr migration migrations[] = {
     {7, v7},
 };
 
-using result_ptr = std::unique_ptr<PGresult, decltype(&PQclear)>;
+using result_ptr = std::unique_ptr<PGresult, decltype(PQclear)>;
 
 /// Runs `sql` with `params` (text format, types inferred from the statement) and checks it
 /// succeeded; throws std::runtime_error naming `name` otherwise.
@@ -311,7 +313,7 @@ result_ptr run(PGconn* conn, const std::string& name, std::string_view sql,
                      ? PQexec(conn, text.c_str())
                      : PQexecParams(conn, text.c_str(), static_cast<int>(values.size()), nullptr,
                                     values.data(), nullptr, nullptr, 0),
-                 &PQclear);
+                 PQclear);
     auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         std::string why = r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn);

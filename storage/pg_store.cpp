@@ -3,12 +3,12 @@
 #include "codec.hpp"
 #include "common.hpp"
 #include "pg_schema.hpp"
+#include "pq.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <fmt/format.h>
-#include <libpq-fe.h>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -313,7 +313,7 @@ struct pg_row {
 /// A statement's result, freed at scope end.
 class result {
 public:
-    explicit result(PGresult* r) : r_(r, &PQclear) {}
+    explicit result(PGresult* r) : r_(r, PQclear) {}
     PGresult* get() const { return r_.get(); }
     int rows() const { return PQntuples(r_.get()); }
     pg_row row(int i) const { return {r_.get(), i}; }
@@ -326,7 +326,7 @@ public:
     }
 
 private:
-    std::unique_ptr<PGresult, decltype(&PQclear)> r_;
+    std::unique_ptr<PGresult, decltype(PQclear)> r_;
 };
 
 /// Every row, each read with `read`.
@@ -369,7 +369,7 @@ std::string placeholders(int n) {
 struct pg_store::impl {
     std::string shown;                ///< the URL without its password
     std::vector<std::string> secrets; ///< its password, to keep out of messages
-    std::unique_ptr<PGconn, decltype(&PQfinish)> conn{nullptr, &PQfinish};
+    std::unique_ptr<PGconn, decltype(PQfinish)> conn{nullptr, PQfinish};
     /// Prepared statement names by SQL text, on this connection.
     std::unordered_map<std::string, std::string> statements;
     /// Open `transact` calls; 0 outside any.
