@@ -2099,10 +2099,46 @@ struct slack_app::impl {
                 db.mark_failed(row.id, res.error, true, now_unix());
                 meters.value("tpmbot_messages_failed_total") += 1;
                 pop_first(c);
+                tell_card_refused(f.row, res.error);
                 break;
             }
         }
         finished_deliveries.clear();
+    }
+
+    /// An item's card Slack refused for good (the bot cannot post in that conversation: a
+    /// private channel it was not invited to, a DM between people): the item is recorded all
+    /// the same, and whoever raised it is told by DM where it is and how to let the bot in.
+    void tell_card_refused(const outbox_row& row, const std::string& error) {
+        if (!row.e.name.starts_with("card:") || row.e.to == destination::update) {
+            return;
+        }
+        auto id = parse_item_id(row.e.item);
+        if (!id) {
+            return;
+        }
+        try {
+            db.transact([&] {
+                auto it = db.find_item(row.team_id, *id);
+                if (!it || it->reporter.empty()) {
+                    return;
+                }
+                db.enqueue(row.team_id,
+                           dm_effect(it->reporter,
+                                     fmt::format(":warning: I could not post the card of *{}* {} "
+                                                 "in <#{}> (Slack said {}). It is recorded all "
+                                                 "the same: `/tpm {} {}` shows it. To have its "
+                                                 "card and thread there, invite me (`/invite "
+                                                 "@tpmbot`).",
+                                                 it->id_str(), it->title, row.e.channel, error,
+                                                 kind_name(it->kind), it->id_str())),
+                           now_unix());
+            });
+            wake(sender_wake);
+        } catch (const std::exception& e) {
+            log.warn(fmt::format("tpmbot: could not queue the note about {}'s card: {}", row.e.item,
+                                 e.what()));
+        }
     }
 
     /// Loads pending rows the sender has not seen yet (ids past `loaded_up_to`).

@@ -220,7 +220,7 @@ TEST_CASE("the admin address answers only GET of its two paths, on a kept-alive 
     CHECK(many[2].status == 200);
 }
 
-TEST_CASE("an admin address that cannot be bound is logged; the bot still works", "[admin]") {
+TEST_CASE("an admin address that cannot be bound is logged, the bot still works", "[admin]") {
     admin_bot first;
     first.start_connected();
     admin_bot second;

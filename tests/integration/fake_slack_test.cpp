@@ -299,7 +299,7 @@ TEST_CASE("hello, then an envelope is acked and recorded with its latency", "[fa
     CHECK(acks[1].latency_ms == -1);
 }
 
-TEST_CASE("connection 0 is the newest open one; others are addressed by number", "[fake]") {
+TEST_CASE("connection 0 is the newest open one, others are addressed by number", "[fake]") {
     fake_slack slack;
     auto first = connected(slack);
     ws_client second;
@@ -427,7 +427,7 @@ TEST_CASE("users.info takes a form or a query, never JSON", "[fake]") {
     CHECK(query.at("user").at("id") == "W 2");
 }
 
-TEST_CASE("two requests on one kept-alive connection; response_url POSTs are recorded", "[fake]") {
+TEST_CASE("two requests on one kept-alive connection, response_url POSTs are recorded", "[fake]") {
     fake_slack slack;
     http_client http(slack.port());
     auto first = http.post_form("auth.test", bot_auth, "");

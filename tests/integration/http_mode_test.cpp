@@ -165,7 +165,7 @@ TEST_CASE("HTTP mode: a button press arrives as a form's payload field", "[http]
     REQUIRE(bot.slack.wait_for([&] { return bot.items()[0].dri == "U555"; }));
 }
 
-TEST_CASE("HTTP mode: a shortcut opens its form; a submission is answered with its errors, or "
+TEST_CASE("HTTP mode: a shortcut opens its form, a submission is answered with its errors, or "
           "taken",
           "[http][forms]") {
     http_bot bot;
@@ -198,7 +198,7 @@ TEST_CASE("HTTP mode: a shortcut opens its form; a submission is answered with i
     CHECK(bot.items()[0].severity == "low");
 }
 
-TEST_CASE("HTTP mode refuses a bad signature, a replay, another version and no headers; "
+TEST_CASE("HTTP mode refuses a bad signature, a replay, another version and no headers, "
           "nothing changes",
           "[http]") {
     http_bot bot;

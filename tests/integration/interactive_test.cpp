@@ -130,7 +130,7 @@ TEST_CASE("Take ownership (refused to a bystander) and Snooze from a card", "[sl
     CHECK(bot.items()[0].snoozed_until > 0);
 }
 
-TEST_CASE("an item whose card was never posted gets no chat.update; the log says why",
+TEST_CASE("an item whose card Slack refused: its reporter is told, and it gets no chat.update",
           "[slack][buttons]") {
     running_bot bot;
     // Slack refuses the card for good (the bot cannot post in that channel).
@@ -144,6 +144,23 @@ TEST_CASE("an item whose card was never posted gets no chat.update; the log says
     CHECK(bot.items()[0].status == "acked");
     CHECK(bot.slack.calls("chat.update").empty());
     CHECK(bot.logged("card:B-1 was never posted; there is nothing to update") == 1);
+    // The reporter (U111) hears where the blocker is and how to let the bot in, once.
+    auto notes = [&] {
+        std::vector<test::api_call> out;
+        for (const auto& p : bot.slack.calls("chat.postMessage")) {
+            if (has(param(p, "text"), "I could not post the card of *B-1* cert expired in "
+                                      "<#C111> (Slack said channel_not_found)")) {
+                out.push_back(p);
+            }
+        }
+        return out;
+    };
+    REQUIRE(bot.slack.wait_for([&] { return !notes().empty(); }));
+    REQUIRE(bot.slack.wait_for([&] { return bot.outbox_empty(); }));
+    auto told = notes();
+    REQUIRE(told.size() == 1);
+    CHECK(param(told[0], "channel") == "D111");
+    CHECK(has(param(told[0], "text"), "`/tpm blocker B-1` shows it"));
 }
 
 TEST_CASE("a decision poll: votes by button update the poll and the card in place",
@@ -279,7 +296,7 @@ TEST_CASE("a poll closes at the end of the decide-by day: the poll shows the res
     CHECK(bot.poll_of(1)->closed_at > 0);
 }
 
-TEST_CASE("App Home: opening the Home tab publishes it; a change to one's items publishes it "
+TEST_CASE("App Home: opening the Home tab publishes it, a change to one's items publishes it "
           "again",
           "[slack][home]") {
     running_bot bot;
@@ -340,7 +357,7 @@ std::string metadata_of(const test::api_call& open) {
 
 } // namespace
 
-TEST_CASE("Log as blocker: the shortcut opens a pre-filled form; submitting it records the "
+TEST_CASE("Log as blocker: the shortcut opens a pre-filled form, submitting it records the "
           "blocker in the message's thread",
           "[slack][forms]") {
     running_bot bot;

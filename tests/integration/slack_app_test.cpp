@@ -295,7 +295,7 @@ TEST_CASE("a 429 delays a post and never drops it", "[slack]") {
     REQUIRE(bot.slack.wait_for([&] { return !bot.items()[0].thread_ts.empty(); }));
 }
 
-TEST_CASE("transient failures are retried; a permanent one is recorded, not retried", "[slack]") {
+TEST_CASE("transient failures are retried, a permanent one is recorded, not retried", "[slack]") {
     running_bot bot;
     bot.slack.script("chat.postMessage", {500, "oops", 0});
     bot.slack.script("chat.postMessage", {200, R"({"ok":false,"error":"internal_error"})", 0});
@@ -307,10 +307,16 @@ TEST_CASE("transient failures are retried; a permanent one is recorded, not retr
     bot.slack.script("chat.postMessage", {200, R"({"ok":false,"error":"channel_not_found"})", 0});
     bot.slack.send(fake_slack::slash_envelope("env-2", "blocker two"));
     REQUIRE(bot.slack.wait_for([&] { return bot.logged("channel_not_found"); }));
+    // The refused card is not tried again; its reporter is told instead (a DM, the 5th post).
+    REQUIRE(bot.posts(5));
     sqlite_store look(bot.path);
     REQUIRE(bot.slack.wait_for([&] { return look.pending(10).empty(); }));
     CHECK(look.outbox(2)->state == "failed");
-    CHECK(bot.slack.calls("chat.postMessage").size() == 4);
+    auto posts = bot.slack.calls("chat.postMessage");
+    CHECK(posts.size() == 5);
+    CHECK(param(posts.back(), "channel") == "D111");
+    CHECK(param(posts.back(), "text").find("I could not post the card of *B-2*") !=
+          std::string::npos);
 }
 
 TEST_CASE("a post whose answer was lost is found in the channel and not posted again",

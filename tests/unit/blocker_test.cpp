@@ -894,7 +894,7 @@ TEST_CASE("/tpm blocker help shows the blocker help instead of recording a block
 
 // ---- injection ------------------------------------------------------------------------------
 
-TEST_CASE("nothing typed into a blocker pings a crowd; references stay, entities stay escaped",
+TEST_CASE("nothing typed into a blocker pings a crowd, references stay, entities stay escaped",
           "[blocker][injection]") {
     harness h;
     const std::string typed =

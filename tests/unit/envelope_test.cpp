@@ -223,7 +223,7 @@ TEST_CASE("an events_api app_mention", "[envelope]") {
     CHECK(c->thread_ts.empty());
 }
 
-TEST_CASE("app_home_opened on the Home tab opens the App Home; the Messages tab does not",
+TEST_CASE("app_home_opened on the Home tab opens the App Home, the Messages tab does not",
           "[envelope][home]") {
     const event e = load_event("events_api_app_home_opened.json");
     CHECK(e.type == "app_home_opened");
@@ -315,7 +315,7 @@ TEST_CASE("a threaded DM reply keeps its thread", "[envelope]") {
     CHECK(c->text == "When Slack was released?");
 }
 
-TEST_CASE("bot messages in a DM are ignored; a person's edit is an edit command", "[envelope]") {
+TEST_CASE("bot messages in a DM are ignored, a person's edit is an edit command", "[envelope]") {
     const event bot = load_event("events_api_bot_message.json");
     CHECK(bot.subtype == "bot_message");
     CHECK(bot.bot_id == "BB12033");

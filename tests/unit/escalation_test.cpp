@@ -236,7 +236,7 @@ TEST_CASE("med blockers step at 2/4/6 days and low at 5/10/15", "[escalation]") 
     CHECK(jobs.out.size() == 3 * 4);
 }
 
-TEST_CASE("an ack and an update restart the clock; the steps come again from there, once",
+TEST_CASE("an ack and an update restart the clock, the steps come again from there, once",
           "[escalation]") {
     harness h;
     h.ok("config admins <@UBOSS>", "UME", as_admin());

@@ -83,7 +83,7 @@ TEST_CASE("export blockers as CSV", "[export]") {
     CHECK_FALSE(has(reply, "secret other team"));
 }
 
-TEST_CASE("export defaults to everything as CSV; kinds filter", "[export]") {
+TEST_CASE("export defaults to everything as CSV, kinds filter", "[export]") {
     harness h;
     prepare(h);
     auto all = export_reply(h, "export");

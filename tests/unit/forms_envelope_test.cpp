@@ -50,7 +50,7 @@ TEST_CASE("a message shortcut from Slack's fixture: who, where, which message, i
     CHECK_FALSE(parse_message_action(payload_of("interactive_view_submission.json")));
 }
 
-TEST_CASE("a message shortcut without a team, a channel or a message is refused; a reply in "
+TEST_CASE("a message shortcut without a team, a channel or a message is refused, a reply in "
           "a thread links to its thread",
           "[envelope][forms]") {
     auto base = json::parse(payload_of("interactive_message_action.json")).as_object();
@@ -180,7 +180,7 @@ TEST_CASE("a refused form is answered with its errors, by field", "[envelope][fo
     CHECK(ack.at("payload") == http);
 }
 
-TEST_CASE("a person picker is drawn as users_select carrying its command; choosing someone "
+TEST_CASE("a person picker is drawn as users_select carrying its command, choosing someone "
           "runs it for them",
           "[envelope][picker]") {
     effect e;

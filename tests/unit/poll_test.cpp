@@ -145,7 +145,7 @@ TEST_CASE("votes: one per person, changeable, tallied on the poll and the card",
     CHECK(h.db.poll_votes("T1", 1).size() == 3);
 }
 
-TEST_CASE("deciding closes the poll with its result; no vote after", "[poll]") {
+TEST_CASE("deciding closes the poll with its result, no vote after", "[poll]") {
     poll_harness h;
     h.ok("decision D-1 poll", "ULEE");
     h.ok("decision D-1 vote 1", "UANA");

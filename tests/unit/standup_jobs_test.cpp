@@ -824,7 +824,7 @@ TEST_CASE("a standup paused after its prompts sends no reminder, but the answers
 
 // --- 6. paused standups ---
 
-TEST_CASE("a paused standup asks and reports nothing; after resume the next day's prompt goes "
+TEST_CASE("a paused standup asks and reports nothing, after resume the next day's prompt goes "
           "out",
           "[standup-jobs]") {
     harness h;
