@@ -89,8 +89,9 @@ std::string card_name(const item& it);
 /// in place (`destination::update`).
 effect card_update(store& db, const item& it, unix_time now);
 /// Ends a command: the card of every item it changed is replaced by the item as it now is,
-/// unless the command posted that card itself; a decision it closed closes its poll.
-void refresh_cards(context& ctx);
+/// unless the command posted that card itself; a decision it closed closes its poll. Returns
+/// those items as read, for `refresh_homes`.
+std::vector<item> refresh_cards(context& ctx);
 
 /// The thread a mention was said in (a top-level mention starts one at its own ts); empty
 /// for other sources.

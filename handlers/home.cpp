@@ -130,18 +130,16 @@ void open_home(context& ctx) {
     ctx.out.push_back(home_view(ctx.db, cmd.team_id, cmd.user_id, cmd.now, cmd.user_tz));
 }
 
-void refresh_homes(context& ctx) {
+void refresh_homes(context& ctx, const std::vector<item>& changed) {
     std::vector<std::string> people = ctx.homes;
     auto add = [&](const std::string& u) {
         if (!u.empty() && std::find(people.begin(), people.end(), u) == people.end()) {
             people.push_back(u);
         }
     };
-    for (const auto& id : ctx.touched) {
-        if (auto it = ctx.db.find_item(ctx.cmd.team_id, id)) {
-            add(it->dri);
-            add(it->reporter);
-        }
+    for (const auto& it : changed) {
+        add(it.dri);
+        add(it.reporter);
     }
     for (const auto& u : people) {
         bool published = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {

@@ -137,20 +137,24 @@ effect card_update(store& db, const item& it, unix_time now) {
     return e;
 }
 
-void refresh_cards(context& ctx) {
+std::vector<item> refresh_cards(context& ctx) {
+    std::vector<item> changed;
     for (const auto& id : ctx.touched) {
-        auto name = "card:" + id.str();
+        auto it = ctx.db.find_item(ctx.cmd.team_id, id);
+        if (!it) {
+            continue;
+        }
+        auto name = card_name(*it);
         bool posted_now = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {
             return e.name == name && e.to != destination::update;
         });
-        if (posted_now) {
-            continue;
-        }
-        if (auto it = ctx.db.find_item(ctx.cmd.team_id, id)) {
+        if (!posted_now) {
             settle_poll(ctx, *it);
             ctx.out.push_back(card_update(ctx.db, *it, ctx.cmd.now));
         }
+        changed.push_back(std::move(*it));
     }
+    return changed;
 }
 
 void snooze_item(context& ctx, item& it, std::span<const args::token> rest) {

@@ -92,8 +92,8 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
     context ctx(db, cmd);
     ctx.routes = this;
     dispatch(ctx);
-    refresh_cards(ctx);
-    refresh_homes(ctx);
+    auto changed = refresh_cards(ctx); // each changed item read once, for both
+    refresh_homes(ctx, changed);
     return std::move(ctx.out);
 }
 
