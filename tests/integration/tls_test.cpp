@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 using namespace tpmbot;
@@ -89,6 +91,50 @@ private:
     }
 };
 
+/// Sets (or, with nullptr, unsets) an environment variable for the scope, then puts it back.
+class scoped_env {
+public:
+    scoped_env(const char* name, const char* value) : name_(name) {
+        if (const char* old = std::getenv(name)) {
+            old_ = old;
+        }
+        if (value) {
+            ::setenv(name, value, 1);
+        } else {
+            ::unsetenv(name);
+        }
+    }
+    ~scoped_env() {
+        if (old_) {
+            ::setenv(name_.c_str(), old_->c_str(), 1);
+        } else {
+            ::unsetenv(name_.c_str());
+        }
+    }
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+
+private:
+    std::string name_;
+    std::optional<std::string> old_;
+};
+
+/// A new directory holding `pem` under its subject-hash name, as `openssl rehash` lays out a
+/// certificate directory.
+std::string hashed_dir_with(const test::temp_dir& dir, const std::string& pem) {
+    auto hash_file = dir.file("hash.out");
+    REQUIRE(
+        std::system(("openssl x509 -hash -noout -in " + sh_quote(pem) + " >" + sh_quote(hash_file))
+                        .c_str()) == 0);
+    std::string hash;
+    std::ifstream(hash_file) >> hash;
+    REQUIRE(hash.size() == 8);
+    auto certs = dir.path() / "certs";
+    std::filesystem::create_directories(certs);
+    std::filesystem::copy_file(pem, certs / (hash + ".0"));
+    return certs.string();
+}
+
 fake_slack::options serving(const test_pki::cert& c) {
     fake_slack::options o;
     o.cert_file = c.pem;
@@ -146,4 +192,39 @@ TEST_CASE("over TLS a certificate no trusted CA signed is refused", "[tls]") {
     test_pki pki;
     tls_bot bot(pki.server("self-signed", "IP:127.0.0.1, DNS:localhost", true), "");
     bot.require_refused();
+}
+
+TEST_CASE("over TLS the system CAs may come from a hashed certificate directory alone", "[tls]") {
+    // With no bundle named by SSL_CERT_FILE, the bot reads the directory, one certificate at a
+    // time as a chain needs it; a CA that is only there is trusted.
+    test_pki pki;
+    test::temp_dir dir;
+    scoped_env file("SSL_CERT_FILE", nullptr);
+    scoped_env certs("SSL_CERT_DIR", hashed_dir_with(dir, pki.ca().pem).c_str());
+    tls_bot bot(pki.server("server", "IP:127.0.0.1, DNS:localhost"), "");
+    REQUIRE(
+        bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 1)") > 0; }));
+    CHECK(bot.slack.calls("auth.test").size() == 1);
+}
+
+TEST_CASE("over TLS a hashed certificate directory without the CA refuses its chain", "[tls]") {
+    test_pki pki;
+    test_pki other;
+    test::temp_dir dir;
+    scoped_env file("SSL_CERT_FILE", nullptr);
+    scoped_env certs("SSL_CERT_DIR", hashed_dir_with(dir, other.ca().pem).c_str());
+    tls_bot bot(pki.server("server", "IP:127.0.0.1, DNS:localhost"), "");
+    bot.require_refused();
+}
+
+TEST_CASE("over TLS a bundle named by SSL_CERT_FILE is trusted beside the directory", "[tls]") {
+    // An operator's SSL_CERT_FILE is honoured even when the directory is hashed.
+    test_pki pki;
+    test_pki other;
+    test::temp_dir dir;
+    scoped_env file("SSL_CERT_FILE", pki.ca().pem.c_str());
+    scoped_env certs("SSL_CERT_DIR", hashed_dir_with(dir, other.ca().pem).c_str());
+    tls_bot bot(pki.server("server", "IP:127.0.0.1, DNS:localhost"), "");
+    REQUIRE(
+        bot.slack.wait_for([&] { return bot.logged("connected to Slack (connection 1)") > 0; }));
 }
