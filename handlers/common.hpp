@@ -54,6 +54,9 @@ public:
     /// Items this command changed (those it logged), in order, each once: their cards are
     /// brought up to date when it ends (`refresh_cards`).
     std::vector<item_id> touched;
+    /// Each touched item as it was last logged, in the same order: enough for an item whose
+    /// card this command posts (it need not be read again for its people's App Homes).
+    std::vector<item> touched_as;
 
     /// Only the caller sees it (in the mention's thread when it came from one).
     void reply(std::string text);

@@ -139,19 +139,25 @@ effect card_update(store& db, const item& it, unix_time now) {
 
 std::vector<item> refresh_cards(context& ctx) {
     std::vector<item> changed;
-    for (const auto& id : ctx.touched) {
-        auto it = ctx.db.find_item(ctx.cmd.team_id, id);
-        if (!it) {
-            continue;
-        }
-        auto name = card_name(*it);
+    for (std::size_t i = 0; i < ctx.touched.size(); ++i) {
+        const auto& logged = ctx.touched_as[i];
+        auto name = card_name(logged);
         bool posted_now = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {
             return e.name == name && e.to != destination::update;
         });
-        if (!posted_now) {
-            settle_poll(ctx, *it);
-            ctx.out.push_back(card_update(ctx.db, *it, ctx.cmd.now));
+        if (posted_now) {
+            // Its card goes out with this command: nothing to replace.
+            changed.push_back(logged);
+            continue;
         }
+        // Read again: the card shows the item as stored, whatever the handler did after
+        // logging it.
+        auto it = ctx.db.find_item(ctx.cmd.team_id, ctx.touched[i]);
+        if (!it) {
+            continue;
+        }
+        settle_poll(ctx, *it);
+        ctx.out.push_back(card_update(ctx.db, *it, ctx.cmd.now));
         changed.push_back(std::move(*it));
     }
     return changed;

@@ -1007,12 +1007,8 @@ void log_verb(context& ctx, std::vector<args::token>& rest) {
         ctx.out.push_back(std::move(e));
     }
     // What the new blocker changed is this command's too: its card and its people's Homes.
-    for (const auto& id : sub.touched) {
-        if (std::find_if(ctx.touched.begin(), ctx.touched.end(), [&](const item_id& t) {
-                return t.kind == id.kind && t.num == id.num;
-            }) == ctx.touched.end()) {
-            ctx.touched.push_back(id);
-        }
+    for (const auto& it : sub.touched_as) {
+        ctx.touch(it);
     }
     for (const auto& u : sub.homes) {
         ctx.touch_home(u);
