@@ -11,6 +11,11 @@
 /// connection that ends without a disconnect is replaced too (after 100 ms if it never got
 /// going). SIGTERM or SIGINT: every socket is shut down, the threads joined, exit code 0.
 ///
+/// With FLOOR_COMMIT_PAGES=N (1 to 256) it also makes each envelope durable before its ack, the
+/// least a commit can do: N pages of 4 KiB written at the next place of a preallocated 4 MiB
+/// file in $TMPDIR (else /tmp), as a WAL commit writes its frames, then `fdatasync`. No SQLite.
+/// Each envelope has a commit of its own, so use it at fixed rates, not at saturation.
+///
 /// Plain TCP only (ws:// and http://): it runs against the fake Slack on 127.0.0.1.
 
 #include <atomic>
@@ -25,6 +30,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -34,6 +41,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -99,10 +107,63 @@ bool connect_to(tcp::socket& socket, const place& p, std::chrono::seconds timeou
     return true;
 }
 
+/// FLOOR_COMMIT_PAGES: a file written round, page by page, each commit ending in fdatasync.
+class durable_file {
+public:
+    static constexpr std::size_t page = 4096;
+    static constexpr std::size_t pages_in_file = 1024; // 4 MiB
+
+    explicit durable_file(int pages_per_commit) : pages_(pages_per_commit), data_(page, 'x') {
+        const char* dir = std::getenv("TMPDIR");
+        path_ = std::string(dir && *dir ? dir : "/tmp") + "/floor_commit.XXXXXX";
+        fd_ = ::mkstemp(path_.data());
+        if (fd_ < 0 || ::posix_fallocate(fd_, 0, page * pages_in_file) != 0) {
+            std::fprintf(stderr, "floor_client: cannot make %s: %s\n", path_.c_str(),
+                         std::strerror(errno));
+            std::exit(2);
+        }
+        // Written once and synced, so each commit overwrites allocated blocks, as a WAL does
+        // once it has grown.
+        for (std::size_t i = 0; i < pages_in_file; ++i)
+            write_page(i);
+        ::fsync(fd_);
+    }
+    ~durable_file() {
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+    durable_file(const durable_file&) = delete;
+    durable_file& operator=(const durable_file&) = delete;
+
+    /// One commit: the pages, then fdatasync. False when the disk refused.
+    bool commit() {
+        std::lock_guard lock(mutex_);
+        for (int i = 0; i < pages_; ++i) {
+            if (!write_page(next_))
+                return false;
+            next_ = (next_ + 1) % pages_in_file;
+        }
+        return ::fdatasync(fd_) == 0;
+    }
+
+private:
+    bool write_page(std::size_t i) {
+        return ::pwrite(fd_, data_.data(), page, static_cast<off_t>(i * page)) ==
+               static_cast<ssize_t>(page);
+    }
+
+    int pages_;
+    std::string data_;
+    std::string path_;
+    int fd_ = -1;
+    std::size_t next_ = 0;
+    std::mutex mutex_;
+};
+
 class floor_client {
 public:
-    floor_client(std::string api_url, std::string app_token)
-        : api_url_(std::move(api_url)), app_token_(std::move(app_token)) {}
+    floor_client(std::string api_url, std::string app_token, durable_file* durable)
+        : api_url_(std::move(api_url)), app_token_(std::move(app_token)), durable_(durable) {}
 
     /// Starts a connection thread, unless stopping.
     void start_connection(bool after_failure) {
@@ -225,6 +286,11 @@ private:
                         ack.assign(R"({"envelope_id":")");
                         ack.append(frame.substr(from, end - from));
                         ack.append(R"("})");
+                        if (durable_ && !durable_->commit()) {
+                            std::fprintf(stderr, "floor_client: a commit failed: %s\n",
+                                         std::strerror(errno));
+                            break;
+                        }
                         ws.write(net::buffer(ack), ec);
                         if (ec)
                             break;
@@ -245,6 +311,7 @@ private:
 
     std::string api_url_;
     std::string app_token_;
+    durable_file* durable_;
     std::mutex mutex_;
     bool stopping_ = false;
     std::vector<int> fds_;
@@ -269,7 +336,16 @@ int main() {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    floor_client client(api_url, app_token);
+    std::optional<durable_file> durable;
+    if (const char* pages = std::getenv("FLOOR_COMMIT_PAGES"); pages && *pages) {
+        int n = std::atoi(pages);
+        if (n < 1 || n > 256) {
+            std::fprintf(stderr, "floor_client: FLOOR_COMMIT_PAGES must be 1 to 256\n");
+            return 2;
+        }
+        durable.emplace(n);
+    }
+    floor_client client(api_url, app_token, durable ? &*durable : nullptr);
     client.start_connection(false);
     int sig = 0;
     sigwait(&stop_signals, &sig);
