@@ -388,14 +388,15 @@ std::vector<std::string_view> split_sections(std::string_view text, std::size_t 
 }
 
 /// A mrkdwn section block.
-json::object section_block(std::string_view text) {
-    return json::object{{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}};
+json::object section_block(std::string_view text, json::storage_ptr sp) {
+    return json::object({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", text}}}},
+                        std::move(sp));
 }
 
 /// One actions block of buttons. Slack rejects a message whose action_ids repeat, so a
 /// repeated (or empty) id gets "-2", "-3", ... appended.
-json::object actions_block(const std::vector<button>& buttons) {
-    json::array elements;
+json::object actions_block(const std::vector<button>& buttons, const json::storage_ptr& sp) {
+    json::array elements(sp);
     std::set<std::string, std::less<>> used;
     for (const button& b : buttons) {
         if (elements.size() == max_actions_elements) {
@@ -419,27 +420,32 @@ json::object actions_block(const std::vector<button>& buttons) {
         if (b.pick_user) {
             // A picker has no value: its action_id carries the command the choice completes.
             const std::string carried = std::string(pick_prefix) + b.value;
-            elements.push_back(json::object{
-                {"type", "users_select"},
-                {"placeholder", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
-                {"action_id", cut(carried, max_action_id_chars)},
-            });
+            elements.push_back(json::object(
+                {
+                    {"type", "users_select"},
+                    {"placeholder", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
+                    {"action_id", cut(carried, max_action_id_chars)},
+                },
+                sp));
             continue;
         }
-        elements.push_back(json::object{
-            {"type", "button"},
-            {"text", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
-            {"action_id", id},
-            {"value", b.value},
-        });
+        elements.push_back(json::object(
+            {
+                {"type", "button"},
+                {"text", {{"type", "plain_text"}, {"text", label}, {"emoji", true}}},
+                {"action_id", id},
+                {"value", b.value},
+            },
+            sp));
     }
-    return json::object{{"type", "actions"}, {"elements", std::move(elements)}};
+    return json::object({{"type", "actions"}, {"elements", std::move(elements)}}, sp);
 }
 
 /// The blocks of an effect: its text as sections, then its buttons, at most `limit` (a
-/// message's 50; a Home tab's 100).
-json::array blocks_of(const effect& e, std::size_t limit = max_blocks) {
-    json::array blocks;
+/// message's 50; a Home tab's 100), allocated from `sp`.
+json::array blocks_of(const effect& e, std::size_t limit = max_blocks,
+                      const json::storage_ptr& sp = {}) {
+    json::array blocks(sp);
     const bool has_buttons = !e.buttons.empty();
     const std::size_t max_sections = limit - (has_buttons ? 1 : 0);
     if (!e.blocks.empty()) {
@@ -451,34 +457,38 @@ json::array blocks_of(const effect& e, std::size_t limit = max_blocks) {
             switch (b.type) {
             case block::kind::header:
                 blocks.push_back(
-                    json::object{{"type", "header"},
-                                 {"text",
-                                  {{"type", "plain_text"},
-                                   {"text", cut_with_ellipsis(b.text, max_header_chars)},
-                                   {"emoji", true}}}});
+                    json::object({{"type", "header"},
+                                  {"text",
+                                   {{"type", "plain_text"},
+                                    {"text", cut_with_ellipsis(b.text, max_header_chars)},
+                                    {"emoji", true}}}},
+                                 sp));
                 break;
             case block::kind::section:
-                blocks.push_back(section_block(cut(b.text, max_section_chars)));
+                blocks.push_back(section_block(cut(b.text, max_section_chars), sp));
                 break;
             case block::kind::context:
-                blocks.push_back(json::object{
-                    {"type", "context"},
-                    {"elements",
-                     json::array{json::object{{"type", "mrkdwn"},
-                                              {"text", cut(b.text, max_context_chars)}}}}});
+                blocks.push_back(json::object(
+                    {{"type", "context"},
+                     {"elements",
+                      json::array(
+                          {json::object(
+                              {{"type", "mrkdwn"}, {"text", cut(b.text, max_context_chars)}}, sp)},
+                          sp)}},
+                    sp));
                 break;
             case block::kind::divider:
-                blocks.push_back(json::object{{"type", "divider"}});
+                blocks.push_back(json::object({{"type", "divider"}}, sp));
                 break;
             }
         }
     } else {
         for (std::string_view piece : split_sections(e.text, max_sections)) {
-            blocks.push_back(section_block(piece));
+            blocks.push_back(section_block(piece, sp));
         }
     }
     if (has_buttons) {
-        blocks.push_back(actions_block(e.buttons));
+        blocks.push_back(actions_block(e.buttons, sp));
     }
     return blocks;
 }
@@ -489,7 +499,7 @@ void add_message_fields(json::object& body, const effect& e, std::string_view th
     if (!thread_ts.empty()) {
         body["thread_ts"] = thread_ts;
     }
-    json::array blocks = blocks_of(e);
+    json::array blocks = blocks_of(e, max_blocks, body.storage());
     // Slack rejects an empty blocks array; without blocks `text` is the message.
     if (!blocks.empty()) {
         body["blocks"] = std::move(blocks);
@@ -979,17 +989,23 @@ std::string challenge_body(std::string_view challenge) {
 
 std::string post_message_body(const effect& e, std::string_view channel, std::string_view thread_ts,
                               std::int64_t outbox_id, std::int64_t created_at) {
-    json::object body;
+    // Every value of the body comes from one arena, freed at once: a card's body is some
+    // forty small values, each otherwise a malloc and a free on the sender's hot path.
+    unsigned char first_block[4096];
+    json::monotonic_resource arena(first_block, sizeof first_block);
+    json::object body(&arena);
     body["channel"] = channel;
     add_message_fields(body, e, thread_ts);
     // §6.2: links to text content do not unfurl by default, but say so: a card full of
     // links must not grow previews.
     body["unfurl_links"] = false;
     if (outbox_id > 0) {
-        body["metadata"] = json::object{
-            {"event_type", outbox_event_type},
-            {"event_payload", json::object{{"outbox_id", outbox_id}, {"created_at", created_at}}},
-        };
+        body["metadata"] = json::object(
+            {
+                {"event_type", outbox_event_type},
+                {"event_payload", {{"outbox_id", outbox_id}, {"created_at", created_at}}},
+            },
+            body.storage());
     }
     return json::serialize(body);
 }

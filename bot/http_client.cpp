@@ -113,7 +113,10 @@ struct http_client::impl {
     std::chrono::milliseconds timeout;
     std::optional<beast::tcp_stream> plain;
     std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
-    std::string key; ///< scheme://host:port of the open connection
+    std::string key;      ///< scheme://host:port of the open connection
+    std::string last_url; ///< the URL of the last request ...
+    url_parts last_parts; ///< ... and its parts
+    std::string last_key; ///< ... and its scheme://host:port
     beast::flat_buffer buffer;
 
     void close() {
@@ -209,11 +212,19 @@ void http_client::close() {
 
 net::awaitable<http_response> http_client::request(std::string url, std::string content_type,
                                                    std::string authorization, std::string body) {
-    auto u = parse_url(url);
-    if (!u) {
-        throw std::invalid_argument("not an http(s) URL: " + url);
-    }
     auto& d = *impl_;
+    // A sender's client calls the same few methods again and again: the last URL's parts are
+    // kept rather than parsed for every request.
+    if (url != d.last_url) {
+        auto parsed = parse_url(url);
+        if (!parsed) {
+            throw std::invalid_argument("not an http(s) URL: " + url);
+        }
+        d.last_parts = std::move(*parsed);
+        d.last_url = url;
+        d.last_key = d.last_parts.scheme + "://" + d.last_parts.host + ":" + d.last_parts.port;
+    }
+    const url_parts* u = &d.last_parts;
     bool post = !body.empty() || !content_type.empty();
     http::request<http::string_body> req{post ? http::verb::post : http::verb::get, u->target, 11};
     req.set(http::field::host, u->host);
@@ -228,7 +239,7 @@ net::awaitable<http_response> http_client::request(std::string url, std::string 
     req.keep_alive(true);
     req.prepare_payload();
 
-    auto key = u->scheme + "://" + u->host + ":" + u->port;
+    const std::string& key = d.last_key;
     auto now = std::chrono::steady_clock::now();
     // Servers drop idle keep-alive connections; after a long pause start afresh rather than
     // find out by a failed request.
