@@ -299,19 +299,43 @@ struct sqlite_store::impl {
         }
     }
 
-    /// The cached prepared statement for `sql`, with `args` bound to its placeholders.
-    template <class... Args>
-    statement_use prepare(const std::string& sql, const Args&... args) {
+    /// The same statements by the address of their SQL when it is a string literal, which
+    /// lives as long as the program: found without building a std::string of the text and
+    /// hashing it, a dozen times per command.
+    std::unordered_map<const char*, SQLite::Statement*> by_literal;
+
+    SQLite::Statement& statement(const std::string& sql) {
         auto& slot = statements[sql];
         if (!slot) {
             slot = std::make_unique<SQLite::Statement>(db, sql);
         }
-        return statement_use(*slot, args...);
+        return *slot;
+    }
+
+    /// The cached prepared statement for `sql`, with `args` bound to its placeholders.
+    template <class... Args>
+    statement_use prepare(const std::string& sql, const Args&... args) {
+        return statement_use(statement(sql), args...);
+    }
+
+    /// The same for SQL written as a literal in the source (a char array, never a buffer).
+    template <std::size_t N, class... Args>
+    statement_use prepare(const char (&sql)[N], const Args&... args) {
+        auto& known = by_literal[sql];
+        if (!known) {
+            known = &statement(std::string(sql, N - 1));
+        }
+        return statement_use(*known, args...);
     }
 
     /// Runs a statement that returns no rows; returns how many rows it changed.
     template <class... Args>
     int exec(const std::string& sql, const Args&... args) {
+        return prepare(sql, args...)->exec();
+    }
+
+    template <std::size_t N, class... Args>
+    int exec(const char (&sql)[N], const Args&... args) {
         return prepare(sql, args...)->exec();
     }
 };
