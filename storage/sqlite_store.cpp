@@ -485,11 +485,12 @@ std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind)
 }
 
 void sqlite_store::insert_item(const item& it) {
-    impl_->exec(fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                            "?, ?, ?, ?, ?, ?)",
-                            item_columns),
-                it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
+    static const std::string sql =
+        fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                    "?, ?, ?, ?, ?, ?)",
+                    item_columns);
+    impl_->exec(sql, it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
                 it.title, it.severity, it.waiting_on, it.area, it.due, encode_list(it.consulted),
                 encode_list(it.options), it.outcome, it.rationale, it.note, it.probability,
                 it.impact, it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
@@ -498,10 +499,9 @@ void sqlite_store::insert_item(const item& it) {
 }
 
 std::optional<item> sqlite_store::find_item(std::string_view team_id, item_id id) {
-    auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?",
-                    item_columns),
-        team_id, id.kind, id.num);
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?", item_columns);
+    auto s = impl_->prepare(sql, team_id, id.kind, id.num);
     return first(*s, codec::read_item<sqlite_row>);
 }
 
@@ -614,10 +614,10 @@ void sqlite_store::append_history(const history_entry& h) {
 }
 
 std::vector<history_entry> sqlite_store::history(std::string_view team_id, item_id id) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM item_history WHERE team_id = ? AND "
-                                        "kind = ? AND num = ? ORDER BY id",
-                                        codec::history_columns),
-                            team_id, id.kind, id.num);
+    static const std::string sql = fmt::format("SELECT {} FROM item_history WHERE team_id = ? AND "
+                                               "kind = ? AND num = ? ORDER BY id",
+                                               codec::history_columns);
+    auto s = impl_->prepare(sql, team_id, id.kind, id.num);
     return collect(*s, codec::read_history<sqlite_row>);
 }
 
@@ -632,16 +632,16 @@ void sqlite_store::set_area(const area& a) {
 }
 
 std::optional<area> sqlite_store::find_area(std::string_view team_id, std::string_view name) {
-    auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM areas WHERE team_id = ? AND name = ?", codec::area_columns),
-        team_id, name);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM areas WHERE team_id = ? AND name = ?", codec::area_columns);
+    auto s = impl_->prepare(sql, team_id, name);
     return first(*s, codec::read_area<sqlite_row>);
 }
 
 std::vector<area> sqlite_store::list_areas(std::string_view team_id) {
-    auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM areas WHERE team_id = ? ORDER BY name", codec::area_columns),
-        team_id);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM areas WHERE team_id = ? ORDER BY name", codec::area_columns);
+    auto s = impl_->prepare(sql, team_id);
     return collect(*s, codec::read_area<sqlite_row>);
 }
 
@@ -678,15 +678,17 @@ std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, un
 }
 
 std::vector<outbox_row> sqlite_store::pending(int limit, std::int64_t after_id) {
-    auto s = impl_->prepare(
+    static const std::string sql =
         fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?",
-                    outbox_columns),
-        after_id, sql_limit(limit));
+                    outbox_columns);
+    auto s = impl_->prepare(sql, after_id, sql_limit(limit));
     return collect(*s, codec::read_outbox<sqlite_row>);
 }
 
 std::optional<outbox_row> sqlite_store::outbox(std::int64_t id) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM outbox WHERE id = ?", outbox_columns), id);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM outbox WHERE id = ?", outbox_columns);
+    auto s = impl_->prepare(sql, id);
     return first(*s, codec::read_outbox<sqlite_row>);
 }
 
@@ -753,11 +755,12 @@ bool sqlite_store::inbox_put(const inbox_row& r) {
 }
 
 std::vector<inbox_row> sqlite_store::inbox_unprocessed(int limit) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM inbox "
-                                        "WHERE processed_at IS NULL ORDER BY received_at, rowid "
-                                        "LIMIT ?",
-                                        codec::inbox_columns),
-                            sql_limit(limit));
+    static const std::string sql =
+        fmt::format("SELECT {} FROM inbox "
+                    "WHERE processed_at IS NULL ORDER BY received_at, rowid "
+                    "LIMIT ?",
+                    codec::inbox_columns);
+    auto s = impl_->prepare(sql, sql_limit(limit));
     return collect(*s, codec::read_inbox<sqlite_row>);
 }
 
@@ -793,9 +796,9 @@ void sqlite_store::set_user(const user_row& u) {
 
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
-    auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM users WHERE team_id = ? AND user_id = ?", user_columns),
-        team_id, user_id);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM users WHERE team_id = ? AND user_id = ?", user_columns);
+    auto s = impl_->prepare(sql, team_id, user_id);
     return first(*s, codec::read_user<sqlite_row>);
 }
 
@@ -814,154 +817,157 @@ void sqlite_store::set_setting(std::string_view team_id, std::string_view key,
 }
 
 void sqlite_store::put_standup(const standup& st) {
-    impl_->exec(
-        fmt::format(
-            "INSERT INTO standups ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (team_id, channel_id) DO UPDATE SET minute = excluded.minute, "
-            "report_minute = excluded.report_minute, days = excluded.days, tz = excluded.tz, "
-            "members = excluded.members, whole_channel = excluded.whole_channel, "
-            "paused = excluded.paused, created_by = excluded.created_by, "
-            "created_at = excluded.created_at, updated_at = excluded.updated_at",
-            standup_columns),
-        st.team_id, st.channel_id, st.minute, st.report_minute, static_cast<std::int64_t>(st.days),
-        st.tz, encode_json_list(st.members), st.whole_channel, st.paused, st.created_by,
-        st.created_at, st.updated_at);
+    static const std::string sql = fmt::format(
+        "INSERT INTO standups ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, channel_id) DO UPDATE SET minute = excluded.minute, "
+        "report_minute = excluded.report_minute, days = excluded.days, tz = excluded.tz, "
+        "members = excluded.members, whole_channel = excluded.whole_channel, "
+        "paused = excluded.paused, created_by = excluded.created_by, "
+        "created_at = excluded.created_at, updated_at = excluded.updated_at",
+        standup_columns);
+    impl_->exec(sql, st.team_id, st.channel_id, st.minute, st.report_minute,
+                static_cast<std::int64_t>(st.days), st.tz, encode_json_list(st.members),
+                st.whole_channel, st.paused, st.created_by, st.created_at, st.updated_at);
 }
 
 std::optional<standup> sqlite_store::find_standup(std::string_view team_id,
                                                   std::string_view channel_id) {
-    auto s =
-        impl_->prepare(fmt::format("SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?",
-                                   standup_columns),
-                       team_id, channel_id);
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?", standup_columns);
+    auto s = impl_->prepare(sql, team_id, channel_id);
     return first(*s, codec::read_standup<sqlite_row>);
 }
 
 std::vector<standup> sqlite_store::list_standups(std::string_view team_id) {
     if (team_id.empty()) {
-        auto s = impl_->prepare(
-            fmt::format("SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns));
+        static const std::string sql =
+            fmt::format("SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns);
+        auto s = impl_->prepare(sql);
         return collect(*s, codec::read_standup<sqlite_row>);
     }
-    auto s =
-        impl_->prepare(fmt::format("SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id",
-                                   standup_columns),
-                       team_id);
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id", standup_columns);
+    auto s = impl_->prepare(sql, team_id);
     return collect(*s, codec::read_standup<sqlite_row>);
 }
 
 void sqlite_store::put_standup_person(const standup_person& p) {
-    impl_->exec(fmt::format("INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
-                            "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
-                            "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
-                            "updated_at = excluded.updated_at",
-                            person_columns),
-                p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
+    static const std::string sql =
+        fmt::format("INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
+                    "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
+                    "updated_at = excluded.updated_at",
+                    person_columns);
+    impl_->exec(sql, p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
 }
 
 std::optional<standup_person> sqlite_store::find_standup_person(std::string_view team_id,
                                                                 std::string_view user_id) {
-    auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?",
-                    person_columns),
-        team_id, user_id);
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?", person_columns);
+    auto s = impl_->prepare(sql, team_id, user_id);
     return first(*s, codec::read_person<sqlite_row>);
 }
 
 void sqlite_store::put_run(const standup_run& r) {
-    impl_->exec(
+    static const std::string sql =
         fmt::format("INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
                     "report_due = excluded.report_due, reported_at = excluded.reported_at, "
                     "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
-                    run_columns),
-        r.team_id, r.channel_id, r.period, r.report_due, r.reported_at, r.digest_channel,
-        r.digest_ts);
+                    run_columns);
+    impl_->exec(sql, r.team_id, r.channel_id, r.period, r.report_due, r.reported_at,
+                r.digest_channel, r.digest_ts);
 }
 
 std::optional<standup_run> sqlite_store::find_run(std::string_view team_id,
                                                   std::string_view channel_id,
                                                   std::string_view period) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_runs WHERE team_id = ? AND "
-                                        "channel_id = ? AND period = ?",
-                                        run_columns),
-                            team_id, channel_id, period);
+    static const std::string sql = fmt::format("SELECT {} FROM standup_runs WHERE team_id = ? AND "
+                                               "channel_id = ? AND period = ?",
+                                               run_columns);
+    auto s = impl_->prepare(sql, team_id, channel_id, period);
     return first(*s, codec::read_run<sqlite_row>);
 }
 
 std::vector<standup_run> sqlite_store::unreported_runs(unix_time until) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_runs WHERE reported_at = 0 AND "
-                                        "report_due <= ? ORDER BY report_due, team_id, "
-                                        "channel_id",
-                                        run_columns),
-                            until);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM standup_runs WHERE reported_at = 0 AND "
+                    "report_due <= ? ORDER BY report_due, team_id, "
+                    "channel_id",
+                    run_columns);
+    auto s = impl_->prepare(sql, until);
     return collect(*s, codec::read_run<sqlite_row>);
 }
 
 void sqlite_store::put_entry(const standup_entry& e) {
-    impl_->exec(
+    static const std::string sql =
         fmt::format("INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
                     "state = excluded.state, note = excluded.note, answers = excluded.answers, "
                     "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
                     "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
                     "late = excluded.late",
-                    entry_columns),
-        e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note, encode_json_list(e.answers),
-        e.prompted_at, e.reminder_due, e.reminded_at, e.answered_at, e.late);
+                    entry_columns);
+    impl_->exec(sql, e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note,
+                encode_json_list(e.answers), e.prompted_at, e.reminder_due, e.reminded_at,
+                e.answered_at, e.late);
 }
 
 std::optional<standup_entry> sqlite_store::find_entry(std::string_view team_id,
                                                       std::string_view channel_id,
                                                       std::string_view period,
                                                       std::string_view user_id) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                                        "channel_id = ? AND period = ? AND user_id = ?",
-                                        entry_columns),
-                            team_id, channel_id, period, user_id);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                    "channel_id = ? AND period = ? AND user_id = ?",
+                    entry_columns);
+    auto s = impl_->prepare(sql, team_id, channel_id, period, user_id);
     return first(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::run_entries(std::string_view team_id,
                                                      std::string_view channel_id,
                                                      std::string_view period) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                                        "channel_id = ? AND period = ? "
-                                        "ORDER BY prompted_at, user_id",
-                                        entry_columns),
-                            team_id, channel_id, period);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                    "channel_id = ? AND period = ? "
+                    "ORDER BY prompted_at, user_id",
+                    entry_columns);
+    auto s = impl_->prepare(sql, team_id, channel_id, period);
     return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
                                                       std::string_view user_id) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                                        "user_id = ? AND state = 'prompted' "
-                                        "ORDER BY prompted_at, channel_id, period",
-                                        entry_columns),
-                            team_id, user_id);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                    "user_id = ? AND state = 'prompted' "
+                    "ORDER BY prompted_at, channel_id, period",
+                    entry_columns);
+    auto s = impl_->prepare(sql, team_id, user_id);
     return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 std::optional<standup_entry> sqlite_store::latest_entry(std::string_view team_id,
                                                         std::string_view user_id) {
     // Equal prompt times: the entry created last (an upsert keeps the row's rowid).
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                                        "user_id = ? ORDER BY prompted_at DESC, rowid DESC "
-                                        "LIMIT 1",
-                                        entry_columns),
-                            team_id, user_id);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                    "user_id = ? ORDER BY prompted_at DESC, rowid DESC "
+                    "LIMIT 1",
+                    entry_columns);
+    auto s = impl_->prepare(sql, team_id, user_id);
     return first(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::reminders_due(unix_time until) {
-    auto s = impl_->prepare(
-        fmt::format(
-            "SELECT {} FROM standup_entries WHERE state = 'prompted' AND reminded_at = 0 AND "
-            "reminder_due > 0 AND reminder_due <= ? "
-            "ORDER BY reminder_due, team_id, channel_id, period, user_id",
-            entry_columns),
-        until);
+    static const std::string sql = fmt::format(
+        "SELECT {} FROM standup_entries WHERE state = 'prompted' AND reminded_at = 0 AND "
+        "reminder_due > 0 AND reminder_due <= ? "
+        "ORDER BY reminder_due, team_id, channel_id, period, user_id",
+        entry_columns);
+    auto s = impl_->prepare(sql, until);
     return collect(*s, codec::read_entry<sqlite_row>);
 }
 
@@ -976,23 +982,22 @@ unix_time sqlite_store::next_reminder(unix_time after) {
 }
 
 void sqlite_store::put_standup_message(const standup_message& m) {
-    impl_->exec(
-        fmt::format(
-            "INSERT INTO standup_messages ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (team_id, user_id, ts) DO UPDATE SET channel_id = excluded.channel_id, "
-            "period = excluded.period, first_question = excluded.first_question, "
-            "count = excluded.count",
-            message_columns),
-        m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
+    static const std::string sql = fmt::format(
+        "INSERT INTO standup_messages ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (team_id, user_id, ts) DO UPDATE SET channel_id = excluded.channel_id, "
+        "period = excluded.period, first_question = excluded.first_question, "
+        "count = excluded.count",
+        message_columns);
+    impl_->exec(sql, m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
 }
 
 std::optional<standup_message> sqlite_store::find_standup_message(std::string_view team_id,
                                                                   std::string_view user_id,
                                                                   std::string_view ts) {
-    auto s = impl_->prepare(
+    static const std::string sql =
         fmt::format("SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?",
-                    message_columns),
-        team_id, user_id, ts);
+                    message_columns);
+    auto s = impl_->prepare(sql, team_id, user_id, ts);
     return first(*s, codec::read_message<sqlite_row>);
 }
 
@@ -1028,18 +1033,19 @@ void sqlite_store::set_channel_members(std::string_view team_id, std::string_vie
 }
 
 void sqlite_store::put_poll(const poll& p) {
-    impl_->exec(fmt::format("INSERT INTO polls ({}) VALUES (?, ?, ?, ?, ?, ?) "
-                            "ON CONFLICT (team_id, num) DO UPDATE SET opened_by = "
-                            "excluded.opened_by, opened_at = excluded.opened_at, closes_at = "
-                            "excluded.closes_at, closed_at = excluded.closed_at",
-                            poll_columns),
-                p.team_id, p.num, p.opened_by, p.opened_at, p.closes_at, p.closed_at);
+    static const std::string sql =
+        fmt::format("INSERT INTO polls ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (team_id, num) DO UPDATE SET opened_by = "
+                    "excluded.opened_by, opened_at = excluded.opened_at, closes_at = "
+                    "excluded.closes_at, closed_at = excluded.closed_at",
+                    poll_columns);
+    impl_->exec(sql, p.team_id, p.num, p.opened_by, p.opened_at, p.closes_at, p.closed_at);
 }
 
 std::optional<poll> sqlite_store::find_poll(std::string_view team_id, std::int64_t num) {
-    auto s = impl_->prepare(
-        fmt::format("SELECT {} FROM polls WHERE team_id = ? AND num = ?", poll_columns), team_id,
-        num);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM polls WHERE team_id = ? AND num = ?", poll_columns);
+    auto s = impl_->prepare(sql, team_id, num);
     return first(*s, codec::read_poll<sqlite_row>);
 }
 
@@ -1051,19 +1057,21 @@ void sqlite_store::set_vote(std::string_view team_id, std::int64_t num, const po
 }
 
 std::vector<poll_vote> sqlite_store::poll_votes(std::string_view team_id, std::int64_t num) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM poll_votes WHERE team_id = ? AND num = ? "
-                                        "ORDER BY voted_at, user_id",
-                                        vote_columns),
-                            team_id, num);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM poll_votes WHERE team_id = ? AND num = ? "
+                    "ORDER BY voted_at, user_id",
+                    vote_columns);
+    auto s = impl_->prepare(sql, team_id, num);
     return collect(*s, codec::read_vote<sqlite_row>);
 }
 
 std::vector<poll> sqlite_store::polls_due(unix_time until) {
-    auto s = impl_->prepare(fmt::format("SELECT {} FROM polls WHERE closed_at = 0 AND "
-                                        "closes_at > 0 AND closes_at <= ? ORDER BY closes_at, "
-                                        "team_id, num",
-                                        poll_columns),
-                            until);
+    static const std::string sql =
+        fmt::format("SELECT {} FROM polls WHERE closed_at = 0 AND "
+                    "closes_at > 0 AND closes_at <= ? ORDER BY closes_at, "
+                    "team_id, num",
+                    poll_columns);
+    auto s = impl_->prepare(sql, until);
     return collect(*s, codec::read_poll<sqlite_row>);
 }
 
