@@ -77,6 +77,12 @@ void check_postgres(const std::string& url, check_report& r) {
         r.ok = false;
         r.lines.push_back("problem: database " + shown + ": " + what);
     };
+    try {
+        pq::api(); // libpq is loaded here: say so when it cannot be
+    } catch (const std::exception& e) {
+        problem(e.what());
+        return;
+    }
     std::unique_ptr<PGconn, decltype(PQfinish)> conn(PQconnectdb(url.c_str()), PQfinish);
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
         std::string why = conn ? PQerrorMessage(conn.get()) : "out of memory";

@@ -327,6 +327,8 @@ Environment:
   SLACK_API_URL    Web API base URL (default https://slack.com/api/)
   TPMBOT_CA_FILE   an extra CA bundle (PEM) to trust, besides the system's
   TPMBOT_DB        database file path, or postgres://… for PostgreSQL
+  TPMBOT_LIBPQ     the libpq to load for PostgreSQL, a path or a file name (default
+                   libpq.so.5, Debian's libpq5)
   TPMBOT_ADMINS    comma-separated Slack user ids who are tpmbot admins
   TPMBOT_TZ        the console person's time zone
   TPMBOT_PROMPT_GRACE   how late a standup prompt missed while tpmbot was down is still

@@ -1,5 +1,6 @@
 #include "pq.hpp"
 
+#include <cstdlib>
 #include <dlfcn.h>
 #include <stdexcept>
 #include <string>
@@ -20,14 +21,17 @@ void bind(void* lib, const char* name, T& out) {
 }
 
 functions load() {
+    // TPMBOT_LIBPQ names another libpq (a path, or a file name the loader searches for), for
+    // hosts that keep it outside the loader's paths.
+    const char* named = std::getenv("TPMBOT_LIBPQ");
+    std::string name = named != nullptr && *named != '\0' ? named : "libpq.so.5";
     // Never unloaded: connections may live until the process ends.
-    void* lib = ::dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
+    void* lib = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
         const char* why = ::dlerror();
-        throw std::runtime_error(
-            std::string("PostgreSQL support needs libpq (libpq.so.5, Debian's libpq5), which "
-                        "cannot be loaded: ") +
-            (why != nullptr ? why : "unknown error"));
+        throw std::runtime_error("PostgreSQL support needs libpq (" + name +
+                                 "; Debian's libpq5), which cannot be loaded: " +
+                                 (why != nullptr ? why : "unknown error"));
     }
     functions f{};
 #define TPMBOT_BIND(member, symbol) bind(lib, #symbol, f.member)

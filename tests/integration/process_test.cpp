@@ -161,6 +161,34 @@ TEST_CASE("the binary serves /healthz and /metrics and logs JSON lines without t
     CHECK(n >= 4); // connecting, signed in, serving, connected, stopping, stopped
 }
 
+TEST_CASE("without libpq a PostgreSQL bot stops saying what to install, as check-config does",
+          "[process]") {
+    // libpq is loaded only for a PostgreSQL database; TPMBOT_LIBPQ names one that is not there.
+    test::temp_dir dir;
+    auto log = dir.file("bot.log").string();
+    auto check_log = dir.file("check.log").string();
+    fake_slack slack;
+    const std::string db = "postgres://tpmbot@/tpmbot?host=/nonexistent";
+    const std::vector<std::string> missing = {"TPMBOT_LIBPQ=/nonexistent/libpq.so.5"};
+    const std::string why = "PostgreSQL support needs libpq (/nonexistent/libpq.so.5; Debian's "
+                            "libpq5), which cannot be loaded";
+    {
+        bot_process bot(slack, db, log, missing);
+        REQUIRE(slack.wait_for([&] { return bot.exited(); }));
+        REQUIRE(WIFEXITED(bot.status()));
+        CHECK(WEXITSTATUS(bot.status()) == 1);
+        CHECK_THAT(read_file(log), Catch::Contains(why));
+    }
+    {
+        bot_process check(slack, db, check_log, missing, {"check-config"});
+        REQUIRE(slack.wait_for([&] { return check.exited(); }));
+        REQUIRE(WIFEXITED(check.status())); // not an abort
+        CHECK(WEXITSTATUS(check.status()) == 1);
+        CHECK_THAT(read_file(check_log), Catch::Contains("problem: database " + db + ": " + why));
+    }
+    CHECK(slack.calls("apps.connections.open").empty());
+}
+
 TEST_CASE("the binary refuses a malformed admin address or log setting before starting",
           "[process][admin]") {
     test::temp_dir dir;

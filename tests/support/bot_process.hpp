@@ -23,7 +23,7 @@ namespace tpmbot::test {
 class bot_process {
 public:
     bot_process(const fake_slack& slack, const std::string& db, const std::string& log,
-                std::vector<std::string> extra_env = {}) {
+                std::vector<std::string> extra_env = {}, std::vector<std::string> args = {}) {
         std::vector<std::string> env = {
             "SLACK_API_URL=" + slack.api_url(),
             "SLACK_APP_TOKEN=xapp-1-test",
@@ -45,7 +45,11 @@ public:
         }
         envp.push_back(nullptr);
         std::string binary = TPMBOT_BINARY;
-        std::vector<char*> argv = {binary.data(), nullptr};
+        std::vector<char*> argv = {binary.data()};
+        for (auto& a : args) {
+            argv.push_back(a.data());
+        }
+        argv.push_back(nullptr);
 
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
