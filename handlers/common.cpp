@@ -94,12 +94,11 @@ void context::touch_home(const std::string& user_id) {
 
 void context::touch(const item& it) {
     auto at = std::find_if(touched.begin(), touched.end(),
-                           [&](const item_id& t) { return t.kind == it.kind && t.num == it.num; });
+                           [&](const item& t) { return t.kind == it.kind && t.num == it.num; });
     if (at == touched.end()) {
-        touched.push_back(it.id());
-        touched_as.push_back(it);
+        touched.push_back(it);
     } else {
-        touched_as[static_cast<std::size_t>(at - touched.begin())] = it;
+        *at = it;
     }
 }
 

@@ -51,12 +51,10 @@ public:
     const command& cmd;
     std::vector<effect> out;
     const router* routes = nullptr; ///< for "did you mean" in handlers
-    /// Items this command changed (those it logged), in order, each once: their cards are
-    /// brought up to date when it ends (`refresh_cards`).
-    std::vector<item_id> touched;
-    /// Each touched item as it was last logged, in the same order: enough for an item whose
-    /// card this command posts (it need not be read again for its people's App Homes).
-    std::vector<item> touched_as;
+    /// Items this command changed (those it logged), in order, each once, as they were last
+    /// logged: their cards are brought up to date when it ends (`refresh_cards`). For an item
+    /// whose card this command posts, that copy is all its people's App Homes need.
+    std::vector<item> touched;
 
     /// Only the caller sees it (in the mention's thread when it came from one).
     void reply(std::string text);

@@ -139,8 +139,7 @@ effect card_update(store& db, const item& it, unix_time now) {
 
 std::vector<item> refresh_cards(context& ctx) {
     std::vector<item> changed;
-    for (std::size_t i = 0; i < ctx.touched.size(); ++i) {
-        const auto& logged = ctx.touched_as[i];
+    for (const auto& logged : ctx.touched) {
         auto name = card_name(logged);
         bool posted_now = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {
             return e.name == name && e.to != destination::update;
@@ -152,7 +151,7 @@ std::vector<item> refresh_cards(context& ctx) {
         }
         // Read again: the card shows the item as stored, whatever the handler did after
         // logging it.
-        auto it = ctx.db.find_item(ctx.cmd.team_id, ctx.touched[i]);
+        auto it = ctx.db.find_item(ctx.cmd.team_id, logged.id());
         if (!it) {
             continue;
         }

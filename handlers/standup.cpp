@@ -1007,7 +1007,7 @@ void log_verb(context& ctx, std::vector<args::token>& rest) {
         ctx.out.push_back(std::move(e));
     }
     // What the new blocker changed is this command's too: its card and its people's Homes.
-    for (const auto& it : sub.touched_as) {
+    for (const auto& it : sub.touched) {
         ctx.touch(it);
     }
     for (const auto& u : sub.homes) {
