@@ -9,6 +9,7 @@
 #include <concepts>
 #include <condition_variable>
 #include <fmt/format.h>
+#include <map>
 #include <mutex>
 #include <sqlite3.h>
 #include <stdexcept>
@@ -274,6 +275,16 @@ private:
 
 } // namespace
 
+/// SQL written as a string literal in the source. The constructor runs at compile time, so
+/// only a literal (never a buffer) makes one, and its address lives as long as the program.
+struct sql_literal {
+    template <std::size_t N>
+    consteval sql_literal(const char (&literal)[N]) // NOLINT: implicit by design
+        : text(literal), size(N - 1) {}
+    const char* text;
+    std::size_t size;
+};
+
 struct sqlite_store::impl {
     std::string path;
     SQLite::Database db;
@@ -303,6 +314,9 @@ struct sqlite_store::impl {
     /// lives as long as the program: found without building a std::string of the text and
     /// hashing it, a dozen times per command.
     std::unordered_map<const char*, SQLite::Statement*> by_literal;
+    /// Statements whose SQL is a literal format with a column list in place of its `{}`, by
+    /// the addresses of both.
+    std::map<std::pair<const char*, const char*>, SQLite::Statement*> by_format;
 
     SQLite::Statement& statement(const std::string& sql) {
         auto& slot = statements[sql];
@@ -312,31 +326,48 @@ struct sqlite_store::impl {
         return *slot;
     }
 
-    /// The cached prepared statement for `sql`, with `args` bound to its placeholders.
-    template <class... Args>
-    statement_use prepare(const std::string& sql, const Args&... args) {
+    /// The cached prepared statement for `sql`, with `args` bound to its placeholders. SQL
+    /// built at run time (a std::string) is found by its text.
+    template <class Sql, class... Args>
+    requires std::same_as<Sql, std::string> statement_use prepare(const Sql& sql,
+                                                                  const Args&... args) {
         return statement_use(statement(sql), args...);
     }
 
-    /// The same for SQL written as a literal in the source (a char array, never a buffer).
-    template <std::size_t N, class... Args>
-    statement_use prepare(const char (&sql)[N], const Args&... args) {
-        auto& known = by_literal[sql];
+    /// The same for SQL written as a literal, found by its address.
+    template <class... Args>
+    statement_use prepare(sql_literal sql, const Args&... args) {
+        auto& known = by_literal[sql.text];
         if (!known) {
-            known = &statement(std::string(sql, N - 1));
+            known = &statement(std::string(sql.text, sql.size));
+        }
+        return statement_use(*known, args...);
+    }
+
+    /// The same for a literal `format` whose `{}` is `columns` (one of the column-list
+    /// constants): formatted once, on first use.
+    template <class... Args>
+    statement_use prepare_cols(const char* columns, sql_literal format, const Args&... args) {
+        auto& known = by_format[{format.text, columns}];
+        if (!known) {
+            known = &statement(fmt::format(fmt::runtime(format.text), columns));
         }
         return statement_use(*known, args...);
     }
 
     /// Runs a statement that returns no rows; returns how many rows it changed.
+    template <class Sql, class... Args>
+    requires std::same_as<Sql, std::string>
+    int exec(const Sql& sql, const Args&... args) { return prepare(sql, args...)->exec(); }
+
     template <class... Args>
-    int exec(const std::string& sql, const Args&... args) {
+    int exec(sql_literal sql, const Args&... args) {
         return prepare(sql, args...)->exec();
     }
 
-    template <std::size_t N, class... Args>
-    int exec(const char (&sql)[N], const Args&... args) {
-        return prepare(sql, args...)->exec();
+    template <class... Args>
+    int exec_cols(const char* columns, sql_literal format, const Args&... args) {
+        return prepare_cols(columns, format, args...)->exec();
     }
 };
 
@@ -485,23 +516,22 @@ std::int64_t sqlite_store::next_number(std::string_view team_id, item_kind kind)
 }
 
 void sqlite_store::insert_item(const item& it) {
-    static const std::string sql =
-        fmt::format("INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?, ?, ?, ?)",
-                    item_columns);
-    impl_->exec(sql, it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
-                it.title, it.severity, it.waiting_on, it.area, it.due, encode_list(it.consulted),
-                encode_list(it.options), it.outcome, it.rationale, it.note, it.probability,
-                it.impact, it.mitigation, it.from_who, it.for_item, it.supersedes, it.superseded_by,
-                it.thread_channel, it.thread_ts, it.permalink, it.created_at, it.updated_at,
-                it.closed_at, it.escalated_at, it.snoozed_until);
+    impl_->exec_cols(item_columns,
+                     "INSERT INTO items ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?, ?, ?, ?, ?)",
+                     it.team_id, it.kind, it.num, it.channel_id, it.reporter, it.dri, it.status,
+                     it.title, it.severity, it.waiting_on, it.area, it.due,
+                     encode_list(it.consulted), encode_list(it.options), it.outcome, it.rationale,
+                     it.note, it.probability, it.impact, it.mitigation, it.from_who, it.for_item,
+                     it.supersedes, it.superseded_by, it.thread_channel, it.thread_ts, it.permalink,
+                     it.created_at, it.updated_at, it.closed_at, it.escalated_at, it.snoozed_until);
 }
 
 std::optional<item> sqlite_store::find_item(std::string_view team_id, item_id id) {
-    static const std::string sql = fmt::format(
-        "SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?", item_columns);
-    auto s = impl_->prepare(sql, team_id, id.kind, id.num);
+    auto s = impl_->prepare_cols(item_columns,
+                                 "SELECT {} FROM items WHERE team_id = ? AND kind = ? AND num = ?",
+                                 team_id, id.kind, id.num);
     return first(*s, codec::read_item<sqlite_row>);
 }
 
@@ -614,10 +644,10 @@ void sqlite_store::append_history(const history_entry& h) {
 }
 
 std::vector<history_entry> sqlite_store::history(std::string_view team_id, item_id id) {
-    static const std::string sql = fmt::format("SELECT {} FROM item_history WHERE team_id = ? AND "
-                                               "kind = ? AND num = ? ORDER BY id",
-                                               codec::history_columns);
-    auto s = impl_->prepare(sql, team_id, id.kind, id.num);
+    auto s = impl_->prepare_cols(codec::history_columns,
+                                 "SELECT {} FROM item_history WHERE team_id = ? AND "
+                                 "kind = ? AND num = ? ORDER BY id",
+                                 team_id, id.kind, id.num);
     return collect(*s, codec::read_history<sqlite_row>);
 }
 
@@ -632,16 +662,14 @@ void sqlite_store::set_area(const area& a) {
 }
 
 std::optional<area> sqlite_store::find_area(std::string_view team_id, std::string_view name) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM areas WHERE team_id = ? AND name = ?", codec::area_columns);
-    auto s = impl_->prepare(sql, team_id, name);
+    auto s = impl_->prepare_cols(
+        codec::area_columns, "SELECT {} FROM areas WHERE team_id = ? AND name = ?", team_id, name);
     return first(*s, codec::read_area<sqlite_row>);
 }
 
 std::vector<area> sqlite_store::list_areas(std::string_view team_id) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM areas WHERE team_id = ? ORDER BY name", codec::area_columns);
-    auto s = impl_->prepare(sql, team_id);
+    auto s = impl_->prepare_cols(codec::area_columns,
+                                 "SELECT {} FROM areas WHERE team_id = ? ORDER BY name", team_id);
     return collect(*s, codec::read_area<sqlite_row>);
 }
 
@@ -678,17 +706,15 @@ std::int64_t sqlite_store::enqueue(std::string_view team_id, const effect& e, un
 }
 
 std::vector<outbox_row> sqlite_store::pending(int limit, std::int64_t after_id) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?",
-                    outbox_columns);
-    auto s = impl_->prepare(sql, after_id, sql_limit(limit));
+    auto s = impl_->prepare_cols(
+        outbox_columns,
+        "SELECT {} FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?", after_id,
+        sql_limit(limit));
     return collect(*s, codec::read_outbox<sqlite_row>);
 }
 
 std::optional<outbox_row> sqlite_store::outbox(std::int64_t id) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM outbox WHERE id = ?", outbox_columns);
-    auto s = impl_->prepare(sql, id);
+    auto s = impl_->prepare_cols(outbox_columns, "SELECT {} FROM outbox WHERE id = ?", id);
     return first(*s, codec::read_outbox<sqlite_row>);
 }
 
@@ -755,12 +781,11 @@ bool sqlite_store::inbox_put(const inbox_row& r) {
 }
 
 std::vector<inbox_row> sqlite_store::inbox_unprocessed(int limit) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM inbox "
-                    "WHERE processed_at IS NULL ORDER BY received_at, rowid "
-                    "LIMIT ?",
-                    codec::inbox_columns);
-    auto s = impl_->prepare(sql, sql_limit(limit));
+    auto s = impl_->prepare_cols(codec::inbox_columns,
+                                 "SELECT {} FROM inbox "
+                                 "WHERE processed_at IS NULL ORDER BY received_at, rowid "
+                                 "LIMIT ?",
+                                 sql_limit(limit));
     return collect(*s, codec::read_inbox<sqlite_row>);
 }
 
@@ -796,9 +821,8 @@ void sqlite_store::set_user(const user_row& u) {
 
 std::optional<user_row> sqlite_store::find_user(std::string_view team_id,
                                                 std::string_view user_id) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM users WHERE team_id = ? AND user_id = ?", user_columns);
-    auto s = impl_->prepare(sql, team_id, user_id);
+    auto s = impl_->prepare_cols(
+        user_columns, "SELECT {} FROM users WHERE team_id = ? AND user_id = ?", team_id, user_id);
     return first(*s, codec::read_user<sqlite_row>);
 }
 
@@ -817,157 +841,147 @@ void sqlite_store::set_setting(std::string_view team_id, std::string_view key,
 }
 
 void sqlite_store::put_standup(const standup& st) {
-    static const std::string sql = fmt::format(
+    impl_->exec_cols(
+        standup_columns,
         "INSERT INTO standups ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (team_id, channel_id) DO UPDATE SET minute = excluded.minute, "
         "report_minute = excluded.report_minute, days = excluded.days, tz = excluded.tz, "
         "members = excluded.members, whole_channel = excluded.whole_channel, "
         "paused = excluded.paused, created_by = excluded.created_by, "
         "created_at = excluded.created_at, updated_at = excluded.updated_at",
-        standup_columns);
-    impl_->exec(sql, st.team_id, st.channel_id, st.minute, st.report_minute,
-                static_cast<std::int64_t>(st.days), st.tz, encode_json_list(st.members),
-                st.whole_channel, st.paused, st.created_by, st.created_at, st.updated_at);
+        st.team_id, st.channel_id, st.minute, st.report_minute, static_cast<std::int64_t>(st.days),
+        st.tz, encode_json_list(st.members), st.whole_channel, st.paused, st.created_by,
+        st.created_at, st.updated_at);
 }
 
 std::optional<standup> sqlite_store::find_standup(std::string_view team_id,
                                                   std::string_view channel_id) {
-    static const std::string sql = fmt::format(
-        "SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?", standup_columns);
-    auto s = impl_->prepare(sql, team_id, channel_id);
+    auto s = impl_->prepare_cols(standup_columns,
+                                 "SELECT {} FROM standups WHERE team_id = ? AND channel_id = ?",
+                                 team_id, channel_id);
     return first(*s, codec::read_standup<sqlite_row>);
 }
 
 std::vector<standup> sqlite_store::list_standups(std::string_view team_id) {
     if (team_id.empty()) {
-        static const std::string sql =
-            fmt::format("SELECT {} FROM standups ORDER BY team_id, channel_id", standup_columns);
-        auto s = impl_->prepare(sql);
+        auto s = impl_->prepare_cols(standup_columns,
+                                     "SELECT {} FROM standups ORDER BY team_id, channel_id");
         return collect(*s, codec::read_standup<sqlite_row>);
     }
-    static const std::string sql = fmt::format(
-        "SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id", standup_columns);
-    auto s = impl_->prepare(sql, team_id);
+    auto s = impl_->prepare_cols(
+        standup_columns, "SELECT {} FROM standups WHERE team_id = ? ORDER BY channel_id", team_id);
     return collect(*s, codec::read_standup<sqlite_row>);
 }
 
 void sqlite_store::put_standup_person(const standup_person& p) {
-    static const std::string sql =
-        fmt::format("INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
-                    "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
-                    "updated_at = excluded.updated_at",
-                    person_columns);
-    impl_->exec(sql, p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
+    impl_->exec_cols(person_columns,
+                     "INSERT INTO standup_people ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (team_id, user_id) DO UPDATE SET tz = excluded.tz, "
+                     "ooo_until = excluded.ooo_until, skip_day = excluded.skip_day, "
+                     "updated_at = excluded.updated_at",
+                     p.team_id, p.user_id, p.tz, p.ooo_until, p.skip_day, p.updated_at);
 }
 
 std::optional<standup_person> sqlite_store::find_standup_person(std::string_view team_id,
                                                                 std::string_view user_id) {
-    static const std::string sql = fmt::format(
-        "SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?", person_columns);
-    auto s = impl_->prepare(sql, team_id, user_id);
+    auto s = impl_->prepare_cols(person_columns,
+                                 "SELECT {} FROM standup_people WHERE team_id = ? AND user_id = ?",
+                                 team_id, user_id);
     return first(*s, codec::read_person<sqlite_row>);
 }
 
 void sqlite_store::put_run(const standup_run& r) {
-    static const std::string sql =
-        fmt::format("INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
-                    "report_due = excluded.report_due, reported_at = excluded.reported_at, "
-                    "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
-                    run_columns);
-    impl_->exec(sql, r.team_id, r.channel_id, r.period, r.report_due, r.reported_at,
-                r.digest_channel, r.digest_ts);
+    impl_->exec_cols(run_columns,
+                     "INSERT INTO standup_runs ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (team_id, channel_id, period) DO UPDATE SET "
+                     "report_due = excluded.report_due, reported_at = excluded.reported_at, "
+                     "digest_channel = excluded.digest_channel, digest_ts = excluded.digest_ts",
+                     r.team_id, r.channel_id, r.period, r.report_due, r.reported_at,
+                     r.digest_channel, r.digest_ts);
 }
 
 std::optional<standup_run> sqlite_store::find_run(std::string_view team_id,
                                                   std::string_view channel_id,
                                                   std::string_view period) {
-    static const std::string sql = fmt::format("SELECT {} FROM standup_runs WHERE team_id = ? AND "
-                                               "channel_id = ? AND period = ?",
-                                               run_columns);
-    auto s = impl_->prepare(sql, team_id, channel_id, period);
+    auto s = impl_->prepare_cols(run_columns,
+                                 "SELECT {} FROM standup_runs WHERE team_id = ? AND "
+                                 "channel_id = ? AND period = ?",
+                                 team_id, channel_id, period);
     return first(*s, codec::read_run<sqlite_row>);
 }
 
 std::vector<standup_run> sqlite_store::unreported_runs(unix_time until) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM standup_runs WHERE reported_at = 0 AND "
-                    "report_due <= ? ORDER BY report_due, team_id, "
-                    "channel_id",
-                    run_columns);
-    auto s = impl_->prepare(sql, until);
+    auto s = impl_->prepare_cols(run_columns,
+                                 "SELECT {} FROM standup_runs WHERE reported_at = 0 AND "
+                                 "report_due <= ? ORDER BY report_due, team_id, "
+                                 "channel_id",
+                                 until);
     return collect(*s, codec::read_run<sqlite_row>);
 }
 
 void sqlite_store::put_entry(const standup_entry& e) {
-    static const std::string sql =
-        fmt::format("INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
-                    "state = excluded.state, note = excluded.note, answers = excluded.answers, "
-                    "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
-                    "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
-                    "late = excluded.late",
-                    entry_columns);
-    impl_->exec(sql, e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note,
-                encode_json_list(e.answers), e.prompted_at, e.reminder_due, e.reminded_at,
-                e.answered_at, e.late);
+    impl_->exec_cols(entry_columns,
+                     "INSERT INTO standup_entries ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (team_id, channel_id, period, user_id) DO UPDATE SET "
+                     "state = excluded.state, note = excluded.note, answers = excluded.answers, "
+                     "prompted_at = excluded.prompted_at, reminder_due = excluded.reminder_due, "
+                     "reminded_at = excluded.reminded_at, answered_at = excluded.answered_at, "
+                     "late = excluded.late",
+                     e.team_id, e.channel_id, e.period, e.user_id, e.state, e.note,
+                     encode_json_list(e.answers), e.prompted_at, e.reminder_due, e.reminded_at,
+                     e.answered_at, e.late);
 }
 
 std::optional<standup_entry> sqlite_store::find_entry(std::string_view team_id,
                                                       std::string_view channel_id,
                                                       std::string_view period,
                                                       std::string_view user_id) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                    "channel_id = ? AND period = ? AND user_id = ?",
-                    entry_columns);
-    auto s = impl_->prepare(sql, team_id, channel_id, period, user_id);
+    auto s = impl_->prepare_cols(entry_columns,
+                                 "SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                 "channel_id = ? AND period = ? AND user_id = ?",
+                                 team_id, channel_id, period, user_id);
     return first(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::run_entries(std::string_view team_id,
                                                      std::string_view channel_id,
                                                      std::string_view period) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                    "channel_id = ? AND period = ? "
-                    "ORDER BY prompted_at, user_id",
-                    entry_columns);
-    auto s = impl_->prepare(sql, team_id, channel_id, period);
+    auto s = impl_->prepare_cols(entry_columns,
+                                 "SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                 "channel_id = ? AND period = ? "
+                                 "ORDER BY prompted_at, user_id",
+                                 team_id, channel_id, period);
     return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::open_entries(std::string_view team_id,
                                                       std::string_view user_id) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                    "user_id = ? AND state = 'prompted' "
-                    "ORDER BY prompted_at, channel_id, period",
-                    entry_columns);
-    auto s = impl_->prepare(sql, team_id, user_id);
+    auto s = impl_->prepare_cols(entry_columns,
+                                 "SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                 "user_id = ? AND state = 'prompted' "
+                                 "ORDER BY prompted_at, channel_id, period",
+                                 team_id, user_id);
     return collect(*s, codec::read_entry<sqlite_row>);
 }
 
 std::optional<standup_entry> sqlite_store::latest_entry(std::string_view team_id,
                                                         std::string_view user_id) {
     // Equal prompt times: the entry created last (an upsert keeps the row's rowid).
-    static const std::string sql =
-        fmt::format("SELECT {} FROM standup_entries WHERE team_id = ? AND "
-                    "user_id = ? ORDER BY prompted_at DESC, rowid DESC "
-                    "LIMIT 1",
-                    entry_columns);
-    auto s = impl_->prepare(sql, team_id, user_id);
+    auto s = impl_->prepare_cols(entry_columns,
+                                 "SELECT {} FROM standup_entries WHERE team_id = ? AND "
+                                 "user_id = ? ORDER BY prompted_at DESC, rowid DESC "
+                                 "LIMIT 1",
+                                 team_id, user_id);
     return first(*s, codec::read_entry<sqlite_row>);
 }
 
 std::vector<standup_entry> sqlite_store::reminders_due(unix_time until) {
-    static const std::string sql = fmt::format(
+    auto s = impl_->prepare_cols(
+        entry_columns,
         "SELECT {} FROM standup_entries WHERE state = 'prompted' AND reminded_at = 0 AND "
         "reminder_due > 0 AND reminder_due <= ? "
         "ORDER BY reminder_due, team_id, channel_id, period, user_id",
-        entry_columns);
-    auto s = impl_->prepare(sql, until);
+        until);
     return collect(*s, codec::read_entry<sqlite_row>);
 }
 
@@ -982,22 +996,22 @@ unix_time sqlite_store::next_reminder(unix_time after) {
 }
 
 void sqlite_store::put_standup_message(const standup_message& m) {
-    static const std::string sql = fmt::format(
+    impl_->exec_cols(
+        message_columns,
         "INSERT INTO standup_messages ({}) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (team_id, user_id, ts) DO UPDATE SET channel_id = excluded.channel_id, "
         "period = excluded.period, first_question = excluded.first_question, "
         "count = excluded.count",
-        message_columns);
-    impl_->exec(sql, m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
+        m.team_id, m.user_id, m.ts, m.channel_id, m.period, m.first_question, m.count);
 }
 
 std::optional<standup_message> sqlite_store::find_standup_message(std::string_view team_id,
                                                                   std::string_view user_id,
                                                                   std::string_view ts) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?",
-                    message_columns);
-    auto s = impl_->prepare(sql, team_id, user_id, ts);
+    auto s = impl_->prepare_cols(
+        message_columns,
+        "SELECT {} FROM standup_messages WHERE team_id = ? AND user_id = ? AND ts = ?", team_id,
+        user_id, ts);
     return first(*s, codec::read_message<sqlite_row>);
 }
 
@@ -1033,19 +1047,17 @@ void sqlite_store::set_channel_members(std::string_view team_id, std::string_vie
 }
 
 void sqlite_store::put_poll(const poll& p) {
-    static const std::string sql =
-        fmt::format("INSERT INTO polls ({}) VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (team_id, num) DO UPDATE SET opened_by = "
-                    "excluded.opened_by, opened_at = excluded.opened_at, closes_at = "
-                    "excluded.closes_at, closed_at = excluded.closed_at",
-                    poll_columns);
-    impl_->exec(sql, p.team_id, p.num, p.opened_by, p.opened_at, p.closes_at, p.closed_at);
+    impl_->exec_cols(poll_columns,
+                     "INSERT INTO polls ({}) VALUES (?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT (team_id, num) DO UPDATE SET opened_by = "
+                     "excluded.opened_by, opened_at = excluded.opened_at, closes_at = "
+                     "excluded.closes_at, closed_at = excluded.closed_at",
+                     p.team_id, p.num, p.opened_by, p.opened_at, p.closes_at, p.closed_at);
 }
 
 std::optional<poll> sqlite_store::find_poll(std::string_view team_id, std::int64_t num) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM polls WHERE team_id = ? AND num = ?", poll_columns);
-    auto s = impl_->prepare(sql, team_id, num);
+    auto s = impl_->prepare_cols(poll_columns, "SELECT {} FROM polls WHERE team_id = ? AND num = ?",
+                                 team_id, num);
     return first(*s, codec::read_poll<sqlite_row>);
 }
 
@@ -1057,21 +1069,19 @@ void sqlite_store::set_vote(std::string_view team_id, std::int64_t num, const po
 }
 
 std::vector<poll_vote> sqlite_store::poll_votes(std::string_view team_id, std::int64_t num) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM poll_votes WHERE team_id = ? AND num = ? "
-                    "ORDER BY voted_at, user_id",
-                    vote_columns);
-    auto s = impl_->prepare(sql, team_id, num);
+    auto s = impl_->prepare_cols(vote_columns,
+                                 "SELECT {} FROM poll_votes WHERE team_id = ? AND num = ? "
+                                 "ORDER BY voted_at, user_id",
+                                 team_id, num);
     return collect(*s, codec::read_vote<sqlite_row>);
 }
 
 std::vector<poll> sqlite_store::polls_due(unix_time until) {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM polls WHERE closed_at = 0 AND "
-                    "closes_at > 0 AND closes_at <= ? ORDER BY closes_at, "
-                    "team_id, num",
-                    poll_columns);
-    auto s = impl_->prepare(sql, until);
+    auto s = impl_->prepare_cols(poll_columns,
+                                 "SELECT {} FROM polls WHERE closed_at = 0 AND "
+                                 "closes_at > 0 AND closes_at <= ? ORDER BY closes_at, "
+                                 "team_id, num",
+                                 until);
     return collect(*s, codec::read_poll<sqlite_row>);
 }
 
