@@ -210,8 +210,8 @@ void create_blocker(context& ctx, std::vector<args::token>& rest, bool flagged) 
     std::vector<button> extra;
     std::string suffix;
     if (flagged) {
-        extra.push_back({"Undo", "blocker_undo", "blocker {id} undo"});
-        suffix = "\n_Not a blocker? Press Undo._";
+        extra.push_back(undo_button("{id}"));
+        suffix = undo_hint;
     }
     create_item(ctx, it, std::move(extra), suffix);
     if (flagged) {

@@ -86,6 +86,28 @@ void context::log(const item& it, std::string action, std::string detail) {
     touch(it);
 }
 
+std::vector<std::string> nonblank_lines(std::string_view text) {
+    std::vector<std::string> lines;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        auto nl = text.find('\n', start);
+        auto line = trim(
+            text.substr(start, nl == std::string_view::npos ? text.size() - start : nl - start));
+        if (!line.empty()) {
+            lines.push_back(line);
+        }
+        if (nl == std::string_view::npos) {
+            break;
+        }
+        start = nl + 1;
+    }
+    return lines;
+}
+
+button undo_button(std::string_view id) {
+    return {"Undo", "blocker_undo", fmt::format("blocker {} undo", id)};
+}
+
 void context::touch_home(const std::string& user_id) {
     if (!user_id.empty() && std::find(homes.begin(), homes.end(), user_id) == homes.end()) {
         homes.push_back(user_id);

@@ -90,15 +90,23 @@ std::string card_name(const item& it);
 /// in place (`destination::update`).
 effect card_update(store& db, const item& it, unix_time now);
 /// Ends a command: the card of every item it changed is replaced by the item as it now is,
-/// unless the command posted that card itself; a decision it closed closes its poll. Returns
-/// those items as read, for `refresh_homes`.
-std::vector<item> refresh_cards(context& ctx);
+/// unless the command posted that card itself; a decision it closed closes its poll. Leaves
+/// `touched` holding those items as stored (as logged, for a card it posted), for
+/// `refresh_homes`.
+void refresh_cards(context& ctx);
 
 /// The thread a mention was said in (a top-level mention starts one at its own ts); empty
 /// for other sources.
 std::string mention_thread(const command& cmd);
 /// `s` without leading and trailing spaces, tabs and line breaks.
 std::string trim(std::string_view s);
+/// The non-blank lines of `text`, each trimmed.
+std::vector<std::string> nonblank_lines(std::string_view text);
+/// The Undo of a blocker flagged from a mention, on its card; `id` is its id, or "{id}" before
+/// it has one.
+button undo_button(std::string_view id);
+/// The line a flagged blocker's card ends with, beside its Undo.
+inline constexpr std::string_view undo_hint = "\n_Not a blocker? Press Undo._";
 /// The value of a hex digit (either case), -1 for any other character.
 int hex_digit(char c);
 /// A string as a JSON string literal, quotes included: '"', '\\' and bytes below 0x20 escaped,

@@ -154,25 +154,13 @@ void log_decision(context& ctx, const message_ref& m) {
             it.due = *d;
         }
     }
-    std::size_t n = 0;
-    auto options = field(cmd, "options");
-    std::size_t start = 0;
-    while (start <= options.size()) {
-        auto nl = options.find('\n', start);
-        auto line = mrkdwn::safe(
-            trim(options.substr(start, nl == std::string::npos ? std::string::npos : nl - start)));
-        if (!line.empty()) {
-            ++n;
-            check_field(errors, "options", line, max_option_chars);
-            it.options.push_back(line);
-        }
-        if (nl == std::string::npos) {
-            break;
-        }
-        start = nl + 1;
+    for (const auto& line : nonblank_lines(field(cmd, "options"))) {
+        it.options.push_back(mrkdwn::safe(line));
+        check_field(errors, "options", it.options.back(), max_option_chars);
     }
-    if (n > max_options) {
-        errors["options"] = fmt::format("At most {} options; this has {}.", max_options, n);
+    if (it.options.size() > max_options) {
+        errors["options"] =
+            fmt::format("At most {} options; this has {}.", max_options, it.options.size());
     }
     if (!errors.empty()) {
         throw form_error(std::move(errors));
@@ -239,8 +227,9 @@ void submit_form(context& ctx) {
         } else if (ctx.cmd.form_id == log_decision_form) {
             log_decision(ctx, m);
         } else {
-            throw user_error("This form is not one of tpmbot's any more; close it and use the "
-                             "shortcut again.");
+            throw form_error({{std::string(form_general_field),
+                               "This form is not one of tpmbot's any more; close it and use the "
+                               "shortcut again."}});
         }
     } catch (const form_error&) {
         throw;

@@ -130,14 +130,14 @@ void open_home(context& ctx) {
     ctx.out.push_back(home_view(ctx.db, cmd.team_id, cmd.user_id, cmd.now, cmd.user_tz));
 }
 
-void refresh_homes(context& ctx, const std::vector<item>& changed) {
+void refresh_homes(context& ctx) {
     std::vector<std::string> people = ctx.homes;
     auto add = [&](const std::string& u) {
         if (!u.empty() && std::find(people.begin(), people.end(), u) == people.end()) {
             people.push_back(u);
         }
     };
-    for (const auto& it : changed) {
+    for (const auto& it : ctx.touched) {
         add(it.dri);
         add(it.reporter);
     }

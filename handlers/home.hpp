@@ -23,8 +23,8 @@ effect home_view(store& db, const std::string& team_id, const std::string& user_
 void open_home(context& ctx);
 
 /// Ends a command: publishes again the App Home of each person who has opened theirs and
-/// whose items (as DRI or reporter) the command changed (`changed`, from `refresh_cards`), or
-/// whom it named (`touch_home`).
-void refresh_homes(context& ctx, const std::vector<item>& changed);
+/// whose items (as DRI or reporter) the command changed (`ctx.touched`, after
+/// `refresh_cards`), or whom it named (`touch_home`).
+void refresh_homes(context& ctx);
 
 } // namespace tpmbot

@@ -129,24 +129,23 @@ effect card_update(store& db, const item& it, unix_time now) {
         auto hist = db.history(it.team_id, it.id());
         if (std::any_of(hist.begin(), hist.end(),
                         [](const history_entry& h) { return h.action == "flagged"; })) {
-            e.text += "\n_Not a blocker? Press Undo._";
-            e.buttons.push_back(
-                {"Undo", "blocker_undo", fmt::format("blocker {} undo", it.id_str())});
+            e.text += undo_hint;
+            e.buttons.push_back(undo_button(it.id_str()));
         }
     }
     return e;
 }
 
-std::vector<item> refresh_cards(context& ctx) {
+void refresh_cards(context& ctx) {
     std::vector<item> changed;
-    for (const auto& logged : ctx.touched) {
+    for (auto& logged : ctx.touched) {
         auto name = card_name(logged);
         bool posted_now = std::any_of(ctx.out.begin(), ctx.out.end(), [&](const effect& e) {
             return e.name == name && e.to != destination::update;
         });
         if (posted_now) {
             // Its card goes out with this command: nothing to replace.
-            changed.push_back(logged);
+            changed.push_back(std::move(logged));
             continue;
         }
         // Read again: the card shows the item as stored, whatever the handler did after
@@ -159,7 +158,7 @@ std::vector<item> refresh_cards(context& ctx) {
         ctx.out.push_back(card_update(ctx.db, *it, ctx.cmd.now));
         changed.push_back(std::move(*it));
     }
-    return changed;
+    ctx.touched = std::move(changed);
 }
 
 void snooze_item(context& ctx, item& it, std::span<const args::token> rest) {

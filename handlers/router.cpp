@@ -92,8 +92,8 @@ std::vector<effect> router::run(store& db, const command& cmd) const {
     context ctx(db, cmd);
     ctx.routes = this;
     dispatch(ctx);
-    auto changed = refresh_cards(ctx); // each changed item read once, for both
-    refresh_homes(ctx, changed);
+    refresh_cards(ctx); // leaves each changed item in ctx.touched as stored, for the Homes
+    refresh_homes(ctx);
     return std::move(ctx.out);
 }
 

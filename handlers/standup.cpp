@@ -365,29 +365,10 @@ void send_reminder(store& db, standup_entry e, unix_time now, const emit_fn& emi
                                           e.channel_id, when, question_line(e.answers.size()))));
 }
 
-/// The non-blank lines of a reply, trimmed.
-std::vector<std::string> answer_lines(std::string_view text) {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        auto nl = text.find('\n', start);
-        auto line = trim(
-            text.substr(start, nl == std::string_view::npos ? text.size() - start : nl - start));
-        if (!line.empty()) {
-            lines.push_back(line);
-        }
-        if (nl == std::string_view::npos) {
-            break;
-        }
-        start = nl + 1;
-    }
-    return lines;
-}
-
 /// Splits a reply into `remaining` answers when it has exactly one (non-empty) line for each;
 /// otherwise it is one answer (a bullet list answers one question).
 std::vector<std::string> split_answers(std::string_view text, std::size_t remaining) {
-    auto lines = answer_lines(text);
+    auto lines = nonblank_lines(text);
     if (remaining <= 1 || lines.size() != remaining) {
         return {trim(text)};
     }
@@ -1261,7 +1242,7 @@ void standup_edit(context& ctx) {
     if (parts.size() != count) {
         // Fewer lines than the message answered: each line answers its own question and the
         // answers it no longer covers stay as they were (nothing is lost by an edit).
-        if (auto lines = answer_lines(text); lines.size() > 1) {
+        if (auto lines = nonblank_lines(text); lines.size() > 1) {
             parts = std::move(lines);
         }
         kept = count - parts.size();
