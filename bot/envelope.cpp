@@ -1499,18 +1499,27 @@ std::string open_view_body(const form& f, std::string_view trigger_id) {
     });
 }
 
-std::string form_errors_body(const std::map<std::string, std::string>& errors) {
+namespace {
+
+/// `response_action: errors` with each field's message.
+json::object form_errors_object(const std::map<std::string, std::string>& errors) {
     json::object e;
     for (const auto& [field, message] : errors) {
         e[field] = message;
     }
-    return json::serialize(json::object{{"response_action", "errors"}, {"errors", std::move(e)}});
+    return json::object{{"response_action", "errors"}, {"errors", std::move(e)}};
+}
+
+} // namespace
+
+std::string form_errors_body(const std::map<std::string, std::string>& errors) {
+    return json::serialize(form_errors_object(errors));
 }
 
 std::string ack_with_form_errors(std::string_view envelope_id,
                                  const std::map<std::string, std::string>& errors) {
-    json::object payload = json::parse(form_errors_body(errors)).as_object();
-    return json::serialize(json::object{{"envelope_id", envelope_id}, {"payload", payload}});
+    return json::serialize(
+        json::object{{"envelope_id", envelope_id}, {"payload", form_errors_object(errors)}});
 }
 
 } // namespace tpmbot::slack

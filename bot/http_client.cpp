@@ -138,7 +138,9 @@ struct http_client::impl {
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point last_used; ///< end of the last exchange
 
-    net::awaitable<void> connect(const url_parts& u) {
+    /// Connects to where the last request goes (`last_parts`).
+    net::awaitable<void> connect() {
+        const url_parts& u = last_parts;
         close();
         tcp::resolver resolver(ex);
         // The resolver has no timeout of its own: cancel it at the deadline.
@@ -169,7 +171,7 @@ struct http_client::impl {
             co_await plain->async_connect(results, net::use_awaitable);
             no_delay(*plain);
         }
-        key = u.scheme + "://" + u.host + ":" + u.port;
+        key = last_key;
     }
 
     template <class Stream>
@@ -250,7 +252,7 @@ net::awaitable<http_response> http_client::request(std::string url, std::string 
     d.deadline = now + d.timeout;
     for (int attempt = 0;; ++attempt) {
         if (d.key != key) {
-            co_await d.connect(*u);
+            co_await d.connect();
         }
         bool written = false;
         try {

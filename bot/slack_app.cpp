@@ -910,15 +910,21 @@ struct slack_app::impl {
         }
     }
 
-    /// A form's ack: empty when it was taken (Slack closes the form), else its errors, shown
-    /// beside the fields (or, when nothing could be written, beside the first).
-    static std::string form_ack(const batched& b) {
+    /// What a form submission is answered with: nothing when it was taken (Slack closes the
+    /// form), else its errors, shown beside the fields (or, when nothing could be written,
+    /// beside the first).
+    static std::map<std::string, std::string> form_errors_of(const batched& b) {
         if (!b.stored) {
-            return slack::ack_with_form_errors(b.envelope_id,
-                                               {{std::string(form_general_field), b.reply}});
+            return {{std::string(form_general_field), b.reply}};
         }
-        return b.form_errors.empty() ? slack::ack(b.envelope_id)
-                                     : slack::ack_with_form_errors(b.envelope_id, b.form_errors);
+        return b.form_errors;
+    }
+
+    /// A form's ack, with `form_errors_of` as its payload.
+    static std::string form_ack(const batched& b) {
+        auto errors = form_errors_of(b);
+        return errors.empty() ? slack::ack(b.envelope_id)
+                              : slack::ack_with_form_errors(b.envelope_id, errors);
     }
 
     /// A message shortcut: opens its form at once (the trigger expires 3 seconds after the
@@ -1080,7 +1086,10 @@ struct slack_app::impl {
                                    : slack::command_of_action(f.payload);
             } catch (const std::exception& e) {
                 log.warn(fmt::format("tpmbot: could not read a {}: {}",
-                                     slash ? "slash command" : "button press", e.what()));
+                                     slash        ? "slash command"
+                                     : submission ? "form submission"
+                                                  : "button press",
+                                     e.what()));
             }
             if (!cmd) {
                 if (slash) {
@@ -1240,7 +1249,10 @@ struct slack_app::impl {
             }
         } catch (const std::exception& e) {
             log.warn(fmt::format("tpmbot: could not read a {}: {}",
-                                 slash ? "slash command" : "button press", e.what()));
+                                 slash        ? "slash command"
+                                 : submission ? "form submission"
+                                              : "button press",
+                                 e.what()));
         }
         if (!cmd) {
             if (slash) {
@@ -1261,10 +1273,7 @@ struct slack_app::impl {
         wake(sender_wake);
         if (submission) {
             // An empty 200 closes the form; errors keep it open (reference: response_action).
-            auto errors =
-                !b.stored
-                    ? std::map<std::string, std::string>{{std::string(form_general_field), b.reply}}
-                    : b.form_errors;
+            auto errors = form_errors_of(b);
             if (errors.empty()) {
                 co_return plain(200, "");
             }

@@ -349,16 +349,6 @@ TEST_CASE("App Home: views of one Home waiting behind a slow publish collapse in
 
 namespace {
 
-/// The payload of the ack of envelope `id` ("" when it has none).
-std::string payload_of_ack(running_bot& bot, const std::string& id) {
-    for (const auto& a : bot.slack.acks()) {
-        if (a.envelope_id == id) {
-            return a.payload;
-        }
-    }
-    return {};
-}
-
 /// The private_metadata of the modal a views.open call showed.
 std::string metadata_of(const test::api_call& open) {
     auto view = boost::json::parse(param(open, "view")).as_object();
@@ -395,7 +385,7 @@ TEST_CASE("Log as blocker: the shortcut opens a pre-filled form, submitting it r
                                          {"severity", "high"},
                                          {"waiting", ""}}));
     REQUIRE(bot.ack_for("env-f"));
-    auto ack_payload = payload_of_ack(bot, "env-f");
+    auto ack_payload = bot.ack_payload("env-f");
     CHECK(ack_payload.empty()); // taken: Slack closes the form
     auto items = bot.items();
     REQUIRE(items.size() == 1);
@@ -429,7 +419,7 @@ TEST_CASE("a form that cannot be taken stays open with its errors, and nothing i
         "env-bad", "log_decision", context,
         {{"title", ""}, {"due", "2020-01-01"}, {"options", "flag\nwait"}}));
     REQUIRE(bot.ack_for("env-bad"));
-    auto ack_payload = payload_of_ack(bot, "env-bad");
+    auto ack_payload = bot.ack_payload("env-bad");
     auto answer = boost::json::parse(ack_payload).as_object();
     CHECK(answer.at("response_action") == "errors");
     CHECK(answer.at("errors").at("title") == "Say what needs deciding.");
@@ -459,7 +449,7 @@ TEST_CASE("a form submitted while the database cannot be written stays open and 
     bot.slack.send(
         fake_slack::submission_envelope("env-f", "log_blocker", context, {{"title", "cert"}}));
     REQUIRE(bot.ack_for("env-f"));
-    auto ack_payload = payload_of_ack(bot, "env-f");
+    auto ack_payload = bot.ack_payload("env-f");
     auto answer = boost::json::parse(ack_payload).as_object();
     CHECK(answer.at("response_action") == "errors");
     CHECK(has(std::string(answer.at("errors").at("title").as_string()),

@@ -107,6 +107,16 @@ struct running_bot {
         });
     }
 
+    /// The payload of the envelope's ack ("" when none, or not acked).
+    std::string ack_payload(const std::string& envelope_id) {
+        for (const auto& a : slack.acks()) {
+            if (a.envelope_id == envelope_id) {
+                return a.payload;
+            }
+        }
+        return {};
+    }
+
     int acks_of(const std::string& envelope_id) {
         int n = 0;
         for (const auto& a : slack.acks()) {
