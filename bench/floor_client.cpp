@@ -26,6 +26,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/url/parse.hpp>
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -117,16 +118,15 @@ public:
         const char* dir = std::getenv("TMPDIR");
         path_ = std::string(dir && *dir ? dir : "/tmp") + "/floor_commit.XXXXXX";
         fd_ = ::mkstemp(path_.data());
-        if (fd_ < 0 || ::posix_fallocate(fd_, 0, page * pages_in_file) != 0) {
-            std::fprintf(stderr, "floor_client: cannot make %s: %s\n", path_.c_str(),
-                         std::strerror(errno));
-            std::exit(2);
-        }
+        if (fd_ < 0)
+            fail("cannot make");
         // Written once and synced, so each commit overwrites allocated blocks, as a WAL does
         // once it has grown.
         for (std::size_t i = 0; i < pages_in_file; ++i)
-            write_page(i);
-        ::fsync(fd_);
+            if (!write_page(i))
+                fail("cannot write");
+        if (::fsync(fd_) != 0)
+            fail("cannot sync");
     }
     ~durable_file() {
         ::close(fd_);
@@ -147,6 +147,12 @@ public:
     }
 
 private:
+    [[noreturn]] void fail(const char* what) {
+        std::fprintf(stderr, "floor_client: %s %s: %s\n", what, path_.c_str(),
+                     std::strerror(errno));
+        std::exit(2);
+    }
+
     bool write_page(std::size_t i) {
         return ::pwrite(fd_, data_.data(), page, static_cast<off_t>(i * page)) ==
                static_cast<ssize_t>(page);
@@ -338,8 +344,10 @@ int main() {
 
     std::optional<durable_file> durable;
     if (const char* pages = std::getenv("FLOOR_COMMIT_PAGES"); pages && *pages) {
-        int n = std::atoi(pages);
-        if (n < 1 || n > 256) {
+        int n = 0;
+        std::string_view text(pages);
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 256) {
             std::fprintf(stderr, "floor_client: FLOOR_COMMIT_PAGES must be 1 to 256\n");
             return 2;
         }
