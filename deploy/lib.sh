@@ -15,6 +15,7 @@ TPMBOT_PACKAGES=(
   catch2
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev openssl ca-certificates libsimdjson-dev
+  lld
 )
 
 tpmbot_install_deps() {
