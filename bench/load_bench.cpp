@@ -450,6 +450,7 @@ struct phase_result {
     int posts = 0;         ///< chat.postMessage calls matched to this phase's commands
     int wrong_channel = 0; ///< of those, posted to another channel than the command's
     int out_of_order = 0;  ///< posted after a later command of the same channel
+    int posted_twice = 0;  ///< commands whose message was posted more than once
     double post_p50 = -1, post_p99 = -1, post_max = -1; ///< send to post, ms
     double post_rate = 0;
     double wall_s = 0; ///< first send to the end of the drain
@@ -617,10 +618,14 @@ public:
         std::vector<double> post_lat;
         std::map<std::string, long> last_in_channel;
         clock_type::time_point last_post = start;
+        std::vector<char> posted(static_cast<std::size_t>(next_ - first), 0);
         for (const auto& p : posts) {
             long n = load_number(p.body);
             if (n < first || n >= next_)
                 continue;
+            auto& times = posted[static_cast<std::size_t>(n - first)];
+            r.posted_twice += times == 1 ? 1 : 0; // counted once per command
+            times = static_cast<char>(std::min(times + 1, 2));
             post_lat.push_back(millis(p.at - sent_[static_cast<std::size_t>(n)]));
             last_post = std::max(last_post, p.at);
             auto ch = p.params.find("channel");
@@ -939,8 +944,8 @@ void print_client(const client_result& c, const options& o) {
                    phase_label(p.name), p.poll_ms, p.collects, p.collect_ms);
         if (p.posts_expected)
             fmt::print("; posts in another channel than their command's {}, behind a later "
-                       "command of their channel {}",
-                       p.wrong_channel, p.out_of_order);
+                       "command of their channel {}, commands posted more than once {}",
+                       p.wrong_channel, p.out_of_order, p.posted_twice);
         if (p.backlog > 0)
             fmt::print("; it began with {} commands of earlier phases unacked", p.backlog);
         fmt::print("\n");

@@ -3,12 +3,14 @@
 # should lay them out, so that the code a running bot touches sits in few pages (BENCHMARKS.md,
 # "Function order"). Each function is recorded by callgrind (Debian's valgrind) while the
 # binary, in four scenarios, runs against the fake Slack:
-#   1. start, sign in, say hello over plain HTTP and WS, idle;
+#   1. start, sign in, say hello over plain HTTP and WS, idle past the first ping;
 #   2. the same over HTTPS and WSS;
 #   3. slash commands, acks and posts, driven by load_bench on two channels;
 #   4. the console transcripts of tests/data (every command, standups, the weekly status).
 # A function is listed once, in the first scenario that ran it, so what an idle bot touches
-# comes first and stays together. Only functions defined in the binary are kept.
+# comes first and stays together; within a scenario the names are sorted, so that running the
+# script again changes the file only where the code changed. Only functions defined in one of
+# the binaries are kept.
 #
 # usage: bench/order_functions.sh [BUILD_DIR...]
 # Each BUILD_DIR is a build with the tests and benchmarks (tests/fake_slack_server and
@@ -25,29 +27,45 @@ for b in "$@"; do
   done
   builds+=("$b")
 done
-command -v valgrind >/dev/null || { echo "order_functions: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+command -v valgrind >/dev/null ||
+  { echo "order_functions: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
 
 work="$(mktemp -d)"
 fake_pid=""
+bot_pid=""
 cleanup() {
+  [ -n "$bot_pid" ] && kill -KILL "$bot_pid" 2>/dev/null || true
   [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# The bot of $BUILD under callgrind, its profile named after the scenario and the process.
+# The bot of $BUILD under callgrind, its profile named after the scenario, the build and the
+# process.
 cat >"$work/bot-under-callgrind" <<EOF
 #!/bin/sh
 exec valgrind --tool=callgrind --demangle=no --compress-strings=no --dump-instr=no \
-  --callgrind-out-file="$work/\${SCENARIO}.%p.cg" "\$BUILD/bot/tpmbot" "\$@"
+  --callgrind-out-file="$work/\${SCENARIO}.\${BUILD_NUMBER}.%p.cg" "\$BUILD/bot/tpmbot" "\$@"
 EOF
 chmod +x "$work/bot-under-callgrind"
+
+# Waits up to $2 seconds for process $1 to end, then kills it.
+reap() {
+  for _ in $(seq $(($2 * 10))); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 
 # Starts the fake (its arguments: nothing, or --cert/--key) and sets api_url; the fake stops
 # when its stdin closes, so it reads from a fifo held open here.
 start_fake() {
+  rm -f "$work/fake.out" "$work/fake.in"
   mkfifo "$work/fake.in"
-  "$BUILD/tests/fake_slack_server" "$@" <"$work/fake.in" >"$work/fake.out" 2>&1 &
+  "$BUILD/tests/fake_slack_server" "$@" >"$work/fake.out" 2>&1 <"$work/fake.in" &
   fake_pid=$!
   exec 3>"$work/fake.in"
   for _ in $(seq 100); do
@@ -60,43 +78,49 @@ start_fake() {
 }
 stop_fake() {
   exec 3>&-
-  wait "$fake_pid" 2>/dev/null || true
+  reap "$fake_pid" 10
   fake_pid=""
-  rm -f "$work/fake.in"
 }
 
-# One bot run until it says it is connected, then two seconds idle, then SIGTERM.
+# One bot run until it says it is connected, then 12 s idle (a ping goes out after 10 s),
+# then SIGTERM.
 connect_and_idle() {
   local scenario=$1
   shift
   rm -f "$work/db.sqlite"*
-  env -i PATH=/usr/bin:/bin BUILD="$BUILD" SCENARIO="$scenario" SLACK_APP_TOKEN=xapp-1-test \
-    SLACK_BOT_TOKEN=xoxb-test SLACK_API_URL="$api_url" TPMBOT_DB="$work/db.sqlite" \
-    TPMBOT_ADMIN_ADDR=127.0.0.1:0 "$@" "$work/bot-under-callgrind" >"$work/$scenario.log" 2>&1 &
-  local pid=$!
+  env -i PATH=/usr/bin:/bin BUILD="$BUILD" BUILD_NUMBER="$BUILD_NUMBER" SCENARIO="$scenario" \
+    SLACK_APP_TOKEN=xapp-1-test SLACK_BOT_TOKEN=xoxb-test SLACK_API_URL="$api_url" \
+    TPMBOT_DB="$work/db.sqlite" TPMBOT_ADMIN_ADDR=127.0.0.1:0 "$@" \
+    "$work/bot-under-callgrind" >"$work/$scenario.log" 2>&1 &
+  bot_pid=$!
   for _ in $(seq 600); do
     grep -q "connected to Slack" "$work/$scenario.log" && break
     sleep 0.1
   done
   grep -q "connected to Slack" "$work/$scenario.log" ||
     { echo "order_functions: $scenario never connected:" >&2; cat "$work/$scenario.log" >&2; exit 1; }
-  sleep 2
-  kill -TERM "$pid"
-  wait "$pid" || true
+  sleep 12
+  kill -TERM "$bot_pid"
+  reap "$bot_pid" 60
+  bot_pid=""
+}
+
+# As tests/e2e runs them: a first day, then a restart on the same database.
+console() {
+  env -i PATH=/usr/bin:/bin BUILD="$BUILD" BUILD_NUMBER="$BUILD_NUMBER" SCENARIO=4-console \
+    timeout 300 "$work/bot-under-callgrind" --console --db "$work/$1.db" --tz Europe/Berlin \
+    --clock "$2" --script "$root/tests/data/$3.txt" >/dev/null 2>&1 ||
+    { echo "order_functions: $BUILD: the console failed on $3.txt" >&2; exit 1; }
 }
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
   -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
   -keyout "$work/tls.key" -out "$work/tls.pem" 2>/dev/null
 
-# As tests/e2e runs them: a first day, then a restart on the same database.
-console() {
-  SCENARIO=4-console "$work/bot-under-callgrind" --db "$work/$1.db" --tz Europe/Berlin \
-    --clock "$2" --script "$root/tests/data/$3.txt" >/dev/null 2>&1 ||
-    { echo "order_functions: $BUILD: the console failed on $3.txt" >&2; exit 1; }
-}
+BUILD_NUMBER=0
 for BUILD in "${builds[@]}"; do
-  export BUILD
+  BUILD_NUMBER=$((BUILD_NUMBER + 1))
+  export BUILD BUILD_NUMBER
   echo "order_functions: $BUILD: 1. start and idle over HTTP" >&2
   start_fake
   connect_and_idle 1-plain
@@ -108,8 +132,8 @@ for BUILD in "${builds[@]}"; do
   stop_fake
 
   echo "order_functions: $BUILD: 3. slash commands through load_bench" >&2
-  SCENARIO=3-load "$BUILD/bench/load_bench" --bot "$work/bot-under-callgrind" --floor off \
-    --rates 20 --count 60 --sat-count 0 --refreshes 0 --channels 2 --drain 120 \
+  SCENARIO=3-load timeout 600 "$BUILD/bench/load_bench" --bot "$work/bot-under-callgrind" \
+    --floor off --rates 20 --count 60 --sat-count 0 --refreshes 0 --channels 2 --drain 120 \
     >"$work/3-load.log" 2>&1 ||
     { echo "order_functions: $BUILD: load_bench failed:" >&2; cat "$work/3-load.log" >&2; exit 1; }
 
@@ -125,14 +149,15 @@ for b in "${builds[@]}"; do nm --defined-only "$b/bot/tpmbot"; done | awk '{prin
   sort -u >"$work/defined"
 : >"$work/order"
 for scenario in 1-plain 2-tls 3-load 4-console; do
-  ls "$work/$scenario".*.cg >/dev/null 2>&1 ||
-    { echo "order_functions: no profile for $scenario" >&2; exit 1; }
+  for n in $(seq "$BUILD_NUMBER"); do
+    ls "$work/$scenario.$n".*.cg >/dev/null 2>&1 ||
+      { echo "order_functions: no profile for $scenario of ${builds[n - 1]}" >&2; exit 1; }
+  done
   # fn= and cfn= lines name the functions that ran and those they called.
-  sed -n -E 's/^c?fn=//p' "$work/$scenario".*.cg |
+  sed -n -E 's/^c?fn=//p' "$work/$scenario".*.cg | LC_ALL=C sort -u |
     awk 'FILENAME == ARGV[1] { defined[$0] = 1; next }
          FILENAME == ARGV[2] { listed[$0] = 1; next }
-         ($0 in defined) && !($0 in listed) && !seen[$0]++' "$work/defined" "$work/order" - \
-    >"$work/new"
+         ($0 in defined) && !($0 in listed)' "$work/defined" "$work/order" - >"$work/new"
   echo "order_functions: $scenario adds $(wc -l <"$work/new") functions" >&2
   cat "$work/new" >>"$work/order"
 done
