@@ -618,14 +618,12 @@ public:
         std::vector<double> post_lat;
         std::map<std::string, long> last_in_channel;
         clock_type::time_point last_post = start;
-        std::vector<char> posted(static_cast<std::size_t>(next_ - first), 0);
+        std::vector<int> posts_of(static_cast<std::size_t>(next_ - first), 0);
         for (const auto& p : posts) {
             long n = load_number(p.body);
             if (n < first || n >= next_)
                 continue;
-            auto& times = posted[static_cast<std::size_t>(n - first)];
-            r.posted_twice += times == 1 ? 1 : 0; // counted once per command
-            times = static_cast<char>(std::min(times + 1, 2));
+            ++posts_of[static_cast<std::size_t>(n - first)];
             post_lat.push_back(millis(p.at - sent_[static_cast<std::size_t>(n)]));
             last_post = std::max(last_post, p.at);
             auto ch = p.params.find("channel");
@@ -636,6 +634,8 @@ public:
             last = std::max(last, n);
         }
         r.posts = static_cast<int>(post_lat.size());
+        r.posted_twice = static_cast<int>(
+            std::count_if(posts_of.begin(), posts_of.end(), [](int k) { return k > 1; }));
         r.post_p50 = percentile(post_lat, 0.50);
         r.post_p99 = percentile(post_lat, 0.99);
         r.post_max = post_lat.empty() ? -1 : *std::max_element(post_lat.begin(), post_lat.end());

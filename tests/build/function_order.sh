@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The ordered link is in effect: the functions bot/tpmbot.order names, as many of them as the
-# build still has, sit together at the start of the binary's code instead of spread through
-# it (BENCHMARKS.md, "Function order"). Linked in the default order their code fills about 0.4
+# build still has, sit together in the binary's code instead of spread through it
+# (BENCHMARKS.md, "Function order"). Linked in the default order their code fills about 0.4
 # of the span from the first to the last of them; in the listed order nearly all of it.
 # usage: function_order.sh TPMBOT_BINARY ORDER_FILE
 set -euo pipefail
