@@ -29,6 +29,15 @@ bool is_caller_reply(const effect& e, const command& cmd) {
     return e.to == destination::ephemeral && e.user == cmd.user_id && e.channel == cmd.channel_id;
 }
 
+/// A form's refusal: a form has no reply, so the text goes beside its first field and the form
+/// stays open.
+handled refused_form(std::string text) {
+    handled refused;
+    refused.ok = false;
+    refused.form_errors[std::string(form_general_field)] = std::move(text);
+    return refused;
+}
+
 } // namespace
 
 handled dispatcher::handle(command cmd, const handle_options& opts) {
@@ -63,6 +72,9 @@ handled dispatcher::handle(command cmd, const handle_options& opts) {
         refused.form_errors = e.fields;
         return refused;
     } catch (const user_error& e) {
+        if (cmd.from == source::form) {
+            return refused_form(e.what());
+        }
         return refuse(cmd, e.what(), opts);
     } catch (const std::exception& e) {
         log_.error(
@@ -70,11 +82,8 @@ handled dispatcher::handle(command cmd, const handle_options& opts) {
                         "error={}",
                         cmd.team_id, cmd.user_id, cmd.command_name, e.what()));
         if (cmd.from == source::form) {
-            handled refused;
-            refused.ok = false;
-            refused.form_errors[std::string(form_general_field)] =
-                "Something went wrong on tpmbot's side, so nothing was saved. Please try again.";
-            return refused;
+            return refused_form(
+                "Something went wrong on tpmbot's side, so nothing was saved. Please try again.");
         }
         return refuse(cmd,
                       ":warning: Something went wrong on tpmbot's side, so nothing was "

@@ -906,25 +906,18 @@ struct slack_app::impl {
                                 "was changed. Please try again in a few minutes."
                               : ":warning: Something went wrong on tpmbot's side, so nothing was "
                                 "changed. Please try again.";
+                if (b.kind == batched::form) { // a form shows it beside its first field
+                    b.form_errors = {{std::string(form_general_field), b.reply}};
+                }
             }
         }
     }
 
-    /// What a form submission is answered with: nothing when it was taken (Slack closes the
-    /// form), else its errors, shown beside the fields (or, when nothing could be written,
-    /// beside the first).
-    static std::map<std::string, std::string> form_errors_of(const batched& b) {
-        if (!b.stored) {
-            return {{std::string(form_general_field), b.reply}};
-        }
-        return b.form_errors;
-    }
-
-    /// A form's ack, with `form_errors_of` as its payload.
+    /// A form's ack: nothing when it was taken (Slack closes the form), else its errors, shown
+    /// beside the fields.
     static std::string form_ack(const batched& b) {
-        auto errors = form_errors_of(b);
-        return errors.empty() ? slack::ack(b.envelope_id)
-                              : slack::ack_with_form_errors(b.envelope_id, errors);
+        return b.form_errors.empty() ? slack::ack(b.envelope_id)
+                                     : slack::ack_with_form_errors(b.envelope_id, b.form_errors);
     }
 
     /// A message shortcut: opens its form at once (the trigger expires 3 seconds after the
@@ -1273,11 +1266,11 @@ struct slack_app::impl {
         wake(sender_wake);
         if (submission) {
             // An empty 200 closes the form; errors keep it open (reference: response_action).
-            auto errors = form_errors_of(b);
-            if (errors.empty()) {
+            if (b.form_errors.empty()) {
                 co_return plain(200, "");
             }
-            co_return http_answer{200, "application/json", slack::form_errors_body(errors), {}};
+            co_return http_answer{
+                200, "application/json", slack::form_errors_body(b.form_errors), {}};
         }
         if (b.reply.empty()) {
             co_return plain(200, "");

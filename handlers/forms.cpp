@@ -220,21 +220,15 @@ std::map<std::string, std::string> initial_fields(const form& f) {
 }
 
 void submit_form(context& ctx) {
+    // A user_error here is shown beside the form's first field (dispatcher::handle).
     auto m = decode_context(ctx.cmd.form_context);
-    try {
-        if (ctx.cmd.form_id == log_blocker_form) {
-            log_blocker(ctx, m);
-        } else if (ctx.cmd.form_id == log_decision_form) {
-            log_decision(ctx, m);
-        } else {
-            throw form_error({{std::string(form_general_field),
-                               "This form is not one of tpmbot's any more; close it and use the "
-                               "shortcut again."}});
-        }
-    } catch (const form_error&) {
-        throw;
-    } catch (const user_error& e) {
-        throw form_error({{std::string(form_general_field), e.what()}});
+    if (ctx.cmd.form_id == log_blocker_form) {
+        log_blocker(ctx, m);
+    } else if (ctx.cmd.form_id == log_decision_form) {
+        log_decision(ctx, m);
+    } else {
+        throw user_error("This form is not one of tpmbot's any more; close it and use the "
+                         "shortcut again.");
     }
 }
 

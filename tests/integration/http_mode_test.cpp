@@ -271,10 +271,27 @@ TEST_CASE("HTTP mode on a full disk: a command is told, an event gets 503 for Sl
     http_bot bot;
     bot.start();
     bot.port(); // serving
+    auto post_payload = [&](const std::string& envelope) {
+        return bot.post("/slack/interactivity",
+                        "payload=" + slack::form_escape(json::serialize(payload_of(envelope))),
+                        "application/x-www-form-urlencoded");
+    };
+    post_payload(fake_slack::shortcut_envelope("x", "log_blocker", "cert expired"));
+    REQUIRE(bot.slack.wait_for([&] { return !bot.slack.calls("views.open").empty(); }));
+    auto view = json::parse(param(bot.slack.calls("views.open").at(0), "view")).as_object();
+    std::string context(view.at("private_metadata").as_string());
     disk.full = true;
     auto r = bot.command("blocker while the disk is full");
     CHECK(r.status == 200);
     CHECK(r.body.find("could not save this: its database cannot be written") != std::string::npos);
+    // A form keeps open, the same words beside its first field.
+    auto form = post_payload(fake_slack::submission_envelope(
+        "x", "log_blocker", context, {{"title", "cert expired"}, {"severity", "low"}}));
+    CHECK(form.status == 200);
+    auto answer = json::parse(form.body).as_object();
+    CHECK(answer.at("response_action") == "errors");
+    CHECK(std::string(answer.at("errors").at("title").as_string())
+              .find("could not save this: its database cannot be written") != std::string::npos);
     auto mention = fake_slack::mention_envelope("x", "EvFullHttp", "<@UBOT> event while full",
                                                 "U111", "C111", "1700000000.000300");
     CHECK(bot.event(mention).status == 503);
