@@ -275,12 +275,18 @@ private:
 
 } // namespace
 
-/// SQL written as a string literal in the source. The constructor runs at compile time, so
-/// only a literal (never a buffer) makes one, and its address lives as long as the program.
+/// SQL written as a string literal in the source. The constructor runs at compile time and
+/// reads the text's last character, which a compile-time evaluation may do only in a constant:
+/// so only a literal (never a buffer, even a static one) makes one, and its address lives as
+/// long as the program.
 struct sql_literal {
     template <std::size_t N>
     consteval sql_literal(const char (&literal)[N]) // NOLINT: implicit by design
-        : text(literal), size(N - 1) {}
+        : text(literal), size(N - 1) {
+        if (literal[N - 1] != '\0') {
+            throw "sql_literal: not a string literal";
+        }
+    }
     const char* text;
     std::size_t size;
 };
@@ -344,13 +350,16 @@ struct sqlite_store::impl {
         return statement_use(*known, args...);
     }
 
-    /// The same for a literal `format` whose `{}` is `columns` (one of the column-list
-    /// constants): formatted once, on first use.
+    /// The same for a literal `format` (checked at compile time) whose `{}` is `columns` (one
+    /// of the column-list constants, which live as long as the program): formatted once, on
+    /// first use.
     template <class... Args>
-    statement_use prepare_cols(const char* columns, sql_literal format, const Args&... args) {
-        auto& known = by_format[{format.text, columns}];
+    statement_use prepare_cols(const char* columns, fmt::format_string<const char*> format,
+                               const Args&... args) {
+        fmt::string_view text = format;
+        auto& known = by_format[{text.data(), columns}];
         if (!known) {
-            known = &statement(fmt::format(fmt::runtime(format.text), columns));
+            known = &statement(fmt::format(fmt::runtime(text), columns));
         }
         return statement_use(*known, args...);
     }
@@ -366,7 +375,8 @@ struct sqlite_store::impl {
     }
 
     template <class... Args>
-    int exec_cols(const char* columns, sql_literal format, const Args&... args) {
+    int exec_cols(const char* columns, fmt::format_string<const char*> format,
+                  const Args&... args) {
         return prepare_cols(columns, format, args...)->exec();
     }
 };
