@@ -138,9 +138,8 @@ struct http_client::impl {
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point last_used; ///< end of the last exchange
 
-    /// Connects to where the last request goes (`last_parts`).
-    net::awaitable<void> connect() {
-        const url_parts& u = last_parts;
+    /// Connects to `u`, whose connection key is `to`.
+    net::awaitable<void> connect(const url_parts& u, const std::string& to) {
         close();
         tcp::resolver resolver(ex);
         // The resolver has no timeout of its own: cancel it at the deadline.
@@ -171,7 +170,7 @@ struct http_client::impl {
             co_await plain->async_connect(results, net::use_awaitable);
             no_delay(*plain);
         }
-        key = last_key;
+        key = to;
     }
 
     template <class Stream>
@@ -223,7 +222,7 @@ net::awaitable<http_response> http_client::request(std::string url, std::string 
             throw std::invalid_argument("not an http(s) URL: " + url);
         }
         d.last_parts = std::move(*parsed);
-        d.last_url = url;
+        d.last_url = std::move(url);
         d.last_key = d.last_parts.scheme + "://" + d.last_parts.host + ":" + d.last_parts.port;
     }
     const url_parts* u = &d.last_parts;
@@ -252,7 +251,7 @@ net::awaitable<http_response> http_client::request(std::string url, std::string 
     d.deadline = now + d.timeout;
     for (int attempt = 0;; ++attempt) {
         if (d.key != key) {
-            co_await d.connect();
+            co_await d.connect(*u, key);
         }
         bool written = false;
         try {
