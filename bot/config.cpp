@@ -161,6 +161,9 @@ config parse_config(const std::vector<std::string>& argv, const env_fn& env) {
     if (set(env, "TPMBOT_CA_FILE")) {
         c.ca_file = env("TPMBOT_CA_FILE");
     }
+    if (set(env, "TPMBOT_LIBPQ")) {
+        c.libpq = env("TPMBOT_LIBPQ");
+    }
     if (set(env, "TPMBOT_FAILPOINT")) {
         c.failpoint = env("TPMBOT_FAILPOINT");
         if (c.failpoint != "kill-after-event-ack") {

@@ -36,15 +36,16 @@ struct config {
     std::string http_port;
     std::string api_url = "https://slack.com/api/"; ///< SLACK_API_URL
     std::string ca_file;                            ///< TPMBOT_CA_FILE: an extra CA bundle to trust
-    std::string failpoint;                          ///< TPMBOT_FAILPOINT, for crash tests only
-    bool force_console = false;                     ///< --console
-    std::string script;                             ///< --script FILE: run these lines, then exit
-    std::string user = "me";                        ///< --user: the console's person
-    std::string channel = "general";                ///< --channel: the console's channel
-    std::string team = "T0CONSOLE";                 ///< --team: the console's workspace
-    std::string tz;                                 ///< --tz / TPMBOT_TZ: the console person's zone
-    std::optional<unix_time> clock;                 ///< --clock: the console's start time (UTC)
-    standup_timing timing;                          ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
+    std::string libpq;     ///< TPMBOT_LIBPQ: the libpq to load for PostgreSQL (empty: libpq.so.5)
+    std::string failpoint; ///< TPMBOT_FAILPOINT, for crash tests only
+    bool force_console = false;      ///< --console
+    std::string script;              ///< --script FILE: run these lines, then exit
+    std::string user = "me";         ///< --user: the console's person
+    std::string channel = "general"; ///< --channel: the console's channel
+    std::string team = "T0CONSOLE";  ///< --team: the console's workspace
+    std::string tz;                  ///< --tz / TPMBOT_TZ: the console person's zone
+    std::optional<unix_time> clock;  ///< --clock: the console's start time (UTC)
+    standup_timing timing;           ///< TPMBOT_PROMPT_GRACE, TPMBOT_REPORT_GRACE
     /// TPMBOT_ADMIN_ADDR as host and port: where /healthz and /metrics are served; an empty
     /// host when it is "off".
     std::string admin_host = "127.0.0.1";

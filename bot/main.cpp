@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
         std::cerr << "tpmbot: " << e.what() << "\n";
         return 2;
     }
+    use_libpq(cfg.libpq); // loaded, if at all, when a PostgreSQL database is opened
     if (cfg.show_help || cfg.show_version) {
         std::cout << (cfg.show_help ? usage() : std::string("tpmbot ") + TPMBOT_VERSION + "\n");
         return 0;

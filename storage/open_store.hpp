@@ -22,4 +22,8 @@ bool store_unwritable(const std::exception& e);
 /// Whether `where` names a PostgreSQL database (by its URL scheme, as libpq reads it).
 bool is_postgres_url(const std::string& where);
 
+/// The libpq a PostgreSQL store loads (TPMBOT_LIBPQ: a path, or a file name the loader searches
+/// for); empty means libpq.so.5 (Debian's libpq5). Takes effect if libpq is not loaded yet.
+void use_libpq(std::string name);
+
 } // namespace tpmbot

@@ -1,7 +1,9 @@
 #include "pq.hpp"
 
-#include <cstdlib>
+#include "open_store.hpp"
+
 #include <dlfcn.h>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
@@ -20,11 +22,15 @@ void bind(void* lib, const char* name, T& out) {
     out = reinterpret_cast<T>(sym);
 }
 
+std::mutex library_mutex;
+std::string library = "libpq.so.5"; ///< use_libpq
+
 functions load() {
-    // TPMBOT_LIBPQ names another libpq (a path, or a file name the loader searches for), for
-    // hosts that keep it outside the loader's paths.
-    const char* named = std::getenv("TPMBOT_LIBPQ");
-    std::string name = named != nullptr && *named != '\0' ? named : "libpq.so.5";
+    std::string name;
+    {
+        std::lock_guard lock(library_mutex);
+        name = library;
+    }
     // Never unloaded: connections may live until the process ends.
     void* lib = ::dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib == nullptr) {
@@ -71,3 +77,8 @@ const functions& api() {
 }
 
 } // namespace tpmbot::pq
+
+void tpmbot::use_libpq(std::string name) {
+    std::lock_guard lock(pq::library_mutex);
+    pq::library = name.empty() ? "libpq.so.5" : std::move(name);
+}

@@ -35,8 +35,8 @@ struct functions {
     decltype(&::PQtransactionStatus) transactionStatus;
 };
 
-/// The table, loading libpq (libpq.so.5) on the first call; throws std::runtime_error saying
-/// what is missing when it cannot be loaded. Thread-safe.
+/// The table, loading libpq (libpq.so.5, or the one named by `use_libpq`) on the first call; throws
+/// std::runtime_error saying what is missing when it cannot be loaded. Thread-safe.
 const functions& api();
 
 } // namespace tpmbot::pq

@@ -50,12 +50,14 @@ TEST_CASE("admins and Slack tokens come from the environment", "[config]") {
     env.vars["SLACK_BOT_TOKEN"] = "xoxb-2-secret";
     env.vars["SLACK_API_URL"] = "http://127.0.0.1:9/api/";
     env.vars["TPMBOT_CA_FILE"] = "/tmp/ca.pem";
+    env.vars["TPMBOT_LIBPQ"] = "/opt/pg/lib/libpq.so.5";
     c = parse({}, env);
     CHECK(c.slack_tokens);
     CHECK(c.app_token == "xapp-1-A1-secret");
     CHECK(c.bot_token == "xoxb-2-secret");
     CHECK(c.api_url == "http://127.0.0.1:9/api/");
     CHECK(c.ca_file == "/tmp/ca.pem");
+    CHECK(c.libpq == "/opt/pg/lib/libpq.so.5");
 }
 
 TEST_CASE("tokens can come from files, and never appear in errors", "[config]") {
