@@ -96,15 +96,9 @@ struct running_bot {
         REQUIRE(slack.wait_for([&] { return logged("connected to Slack (connection 1)"); }));
     }
 
+    /// Waits (bounded) for the envelope's ack.
     bool ack_for(const std::string& envelope_id) {
-        return slack.wait_for([&] {
-            for (const auto& a : slack.acks()) {
-                if (a.envelope_id == envelope_id) {
-                    return true;
-                }
-            }
-            return false;
-        });
+        return slack.wait_for([&] { return acks_of(envelope_id) > 0; });
     }
 
     /// The payload of the envelope's ack ("" when none, or not acked).
