@@ -920,6 +920,23 @@ struct slack_app::impl {
                                      : slack::ack_with_form_errors(b.envelope_id, b.form_errors);
     }
 
+    /// The command of a slash command, a form's submission or a button press (Socket Mode's
+    /// payload or HTTP mode's body); none, logged, when it cannot be read.
+    std::optional<command> read_command(bool slash, bool submission, std::string_view payload) {
+        try {
+            return slash        ? slack::command_of_slash(payload)
+                   : submission ? slack::command_of_submission(payload)
+                                : slack::command_of_action(payload);
+        } catch (const std::exception& e) {
+            log.warn(fmt::format("tpmbot: could not read a {}: {}",
+                                 slash        ? "slash command"
+                                 : submission ? "form submission"
+                                              : "button press",
+                                 e.what()));
+            return std::nullopt;
+        }
+    }
+
     /// A message shortcut: opens its form at once (the trigger expires 3 seconds after the
     /// person used it, and lives on Slack's side: nothing is stored). When Slack refuses, the
     /// person is told, ephemerally, what to do instead.
@@ -1072,18 +1089,7 @@ struct slack_app::impl {
                 break;
             }
             bool submission = type == "view_submission";
-            std::optional<command> cmd;
-            try {
-                cmd = slash        ? slack::command_of_slash(f.payload)
-                      : submission ? slack::command_of_submission(f.payload)
-                                   : slack::command_of_action(f.payload);
-            } catch (const std::exception& e) {
-                log.warn(fmt::format("tpmbot: could not read a {}: {}",
-                                     slash        ? "slash command"
-                                     : submission ? "form submission"
-                                                  : "button press",
-                                     e.what()));
-            }
+            auto cmd = read_command(slash, submission, f.payload);
             if (!cmd) {
                 if (slash) {
                     log("tpmbot: a slash command without user, team or command was acked and "
@@ -1226,26 +1232,17 @@ struct slack_app::impl {
         bool slash = path == "/slack/commands";
         bool submission = false;
         std::optional<command> cmd;
-        try {
-            if (slash) {
-                cmd = slack::command_of_slash(slack::form_as_json(*form));
-            } else if (auto payload = form->find("payload"); payload != form->end()) {
-                auto type = slack::interactive_type(payload->second);
-                if (type == "message_action") {
-                    open_shortcut(payload->second);
-                    note_answered(read_at);
-                    co_return plain(200, "");
-                }
-                submission = type == "view_submission";
-                cmd = submission ? slack::command_of_submission(payload->second)
-                                 : slack::command_of_action(payload->second);
+        if (slash) {
+            cmd = read_command(true, false, slack::form_as_json(*form));
+        } else if (auto payload = form->find("payload"); payload != form->end()) {
+            auto type = slack::interactive_type(payload->second);
+            if (type == "message_action") {
+                open_shortcut(payload->second);
+                note_answered(read_at);
+                co_return plain(200, "");
             }
-        } catch (const std::exception& e) {
-            log.warn(fmt::format("tpmbot: could not read a {}: {}",
-                                 slash        ? "slash command"
-                                 : submission ? "form submission"
-                                              : "button press",
-                                 e.what()));
+            submission = type == "view_submission";
+            cmd = read_command(false, submission, payload->second);
         }
         if (!cmd) {
             if (slash) {
